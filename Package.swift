@@ -1,0 +1,36 @@
+// swift-tools-version: 6.1
+// Host side of the exokernel project: the ABI (also compiled into the kernel
+// and user images by `exo build`), the SMT layer, the QEMU harness and the
+// `exo` command-line tool. The kernel itself lives in `kernel/` and is built
+// by `exo build` with the Embedded Swift toolchain, not by SwiftPM.
+import PackageDescription
+
+let package = Package(
+  name: "Exokernel",
+  platforms: [.macOS(.v13)],
+  products: [
+    .executable(name: "exo", targets: ["exo"]),
+    .library(name: "ExoABI", targets: ["ExoABI"]),
+    .library(name: "SMT", targets: ["SMT"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    .target(name: "ExoABI"),
+    .systemLibrary(
+      name: "CZ3", path: "Sources/CZ3", pkgConfig: "z3",
+      providers: [.apt(["libz3-dev"])]),
+    .target(name: "SMT", dependencies: ["CZ3"]),
+    .target(name: "ExoHarness", dependencies: ["ExoABI"]),
+    .executableTarget(
+      name: "exo",
+      dependencies: [
+        "ExoHarness", "ExoABI",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .testTarget(name: "ExoABITests", dependencies: ["ExoABI"]),
+    .testTarget(name: "SMTTests", dependencies: ["SMT"]),
+    .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI"]),
+  ]
+)

@@ -1,0 +1,50 @@
+import Arch
+import ExoABI
+
+/// Hands out zeroed physical pages from the RAM regions of the boot memory
+/// map that lie above the kernel image and inside the identity map.
+///
+/// A bump allocator over at most `maximumRegions` regions; pages are not
+/// returned yet.
+struct PageAllocator {
+  static let maximumRegions = 8
+  private var regionStart = InlineArray<8, UInt64>(repeating: 0)
+  private var regionEnd = InlineArray<8, UInt64>(repeating: 0)
+  private var regionCount = 0
+  private var current = 0
+  private var next: UInt64 = 0
+  /// Usable pages found in the memory map.
+  private(set) var totalPages: UInt64 = 0
+  /// Pages handed out so far.
+  private(set) var allocatedPages: UInt64 = 0
+
+  init(bootInfo: BootInfo) {
+    let floor = (arch_kernel_end() + pageSize - 1) & ~(pageSize - 1)
+    for i in 0..<bootInfo.regionCount where regionCount < PageAllocator.maximumRegions {
+      let r = bootInfo.region(i)
+      guard r.type == BootInfo.ramType else { continue }
+      let start = max((r.start + pageSize - 1) & ~(pageSize - 1), floor)
+      let end = min((r.start &+ r.size) & ~(pageSize - 1), PhysicalMemory.identityMapEnd)
+      guard start < end else { continue }
+      regionStart[regionCount] = start
+      regionEnd[regionCount] = end
+      totalPages += (end - start) / pageSize
+      regionCount += 1
+    }
+    next = regionStart[0]
+  }
+
+  /// A fresh zeroed page, or `nil` when memory is exhausted.
+  mutating func allocate() -> PhysicalAddress? {
+    while current < regionCount && next >= regionEnd[current] {
+      current += 1
+      if current < regionCount { next = regionStart[current] }
+    }
+    guard current < regionCount else { return nil }
+    let page = next
+    next += pageSize
+    allocatedPages += 1
+    PhysicalMemory.zeroPage(page)
+    return PhysicalAddress(rawValue: page)
+  }
+}

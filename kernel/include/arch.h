@@ -1,0 +1,138 @@
+// The kernel's architecture layer: every privileged instruction the Swift
+// code uses, as static inline functions, plus the layout of the register
+// frame the assembly entry stubs build. Nothing here allocates or branches on
+// policy; the Swift code above decides, these only execute.
+#ifndef EXO_ARCH_H
+#define EXO_ARCH_H
+
+#include <stdint.h>
+
+// The frame that kernel/arch/entry.S pushes on every trap, interrupt and
+// system call, lowest address first. A system call builds the same frame
+// (vector = EXO_VECTOR_SYSCALL, rip = rcx, rflags = r11), so one `iretq`
+// path returns to user mode from all three.
+struct trap_frame {
+  uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+  uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  uint64_t vector, error;
+  uint64_t rip, cs, rflags, rsp, ss;
+};
+
+#define EXO_VECTOR_SYSCALL 256
+
+static inline void arch_outb(uint16_t port, uint8_t value) {
+  __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port));
+}
+
+static inline uint8_t arch_inb(uint16_t port) {
+  uint8_t value;
+  __asm__ volatile("inb %1, %0" : "=a"(value) : "Nd"(port));
+  return value;
+}
+
+static inline uint64_t arch_rdmsr(uint32_t msr) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void arch_wrmsr(uint32_t msr, uint64_t value) {
+  __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+
+static inline uint64_t arch_read_cr2(void) {
+  uint64_t v;
+  __asm__ volatile("mov %%cr2, %0" : "=r"(v));
+  return v;
+}
+
+static inline uint64_t arch_read_cr3(void) {
+  uint64_t v;
+  __asm__ volatile("mov %%cr3, %0" : "=r"(v));
+  return v;
+}
+
+static inline void arch_write_cr3(uint64_t v) {
+  __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
+}
+
+static inline void arch_invlpg(uint64_t va) {
+  __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+static inline uint64_t arch_rdtsc(void) {
+  uint32_t lo, hi;
+  __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+  return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void arch_halt_with_interrupts(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+
+__attribute__((noreturn)) static inline void arch_halt_forever(void) {
+  for (;;) __asm__ volatile("cli; hlt");
+}
+
+// Loads the GDTR, the IDTR and the task register from descriptors the
+// Swift code has filled in.
+static inline void arch_lgdt(void *_Nonnull base, uint16_t limit) {
+  struct __attribute__((packed)) { uint16_t limit; uint64_t base; } d = {limit, (uint64_t)base};
+  __asm__ volatile("lgdt %0" : : "m"(d));
+}
+
+static inline void arch_lidt(void *_Nonnull base, uint16_t limit) {
+  struct __attribute__((packed)) { uint16_t limit; uint64_t base; } d = {limit, (uint64_t)base};
+  __asm__ volatile("lidt %0" : : "m"(d));
+}
+
+static inline void arch_ltr(uint16_t selector) { __asm__ volatile("ltr %0" : : "r"(selector)); }
+
+// 32-bit and 64-bit volatile memory access, for MMIO (the local APIC) and
+// for tables that hardware reads.
+static inline uint32_t arch_mmio_read32(uint64_t address) { return *(volatile uint32_t *)address; }
+static inline void arch_mmio_write32(uint64_t address, uint32_t value) {
+  *(volatile uint32_t *)address = value;
+}
+
+// The pointer for an address of the identity map (or of the current address
+// space). Never null: address 0 is a valid physical address.
+static inline void *_Nonnull arch_pointer(uint64_t address) { return (void *)address; }
+
+// Symbols of the kernel image and the assembly layer.
+extern char __kernel_start[], __kernel_end[];
+extern char exo_boot_stack_top[], exo_fault_stack_top[];
+extern uint64_t exo_pml4[];
+extern uint64_t exo_gdt[];
+extern uint8_t exo_tss[];
+extern uint8_t exo_idt[];
+extern uint64_t exo_kernel_stack_top;
+extern uint64_t exo_isr_table[];
+extern void exo_syscall_entry(void);
+extern void exo_selftest_hook(void);
+// Restores `frame` into the registers and returns to it with iretq.
+extern void exo_return_to(struct trap_frame *_Nonnull frame) __attribute__((noreturn));
+
+static inline uint64_t arch_kernel_start(void) { return (uint64_t)__kernel_start; }
+static inline uint64_t arch_kernel_end(void) { return (uint64_t)__kernel_end; }
+static inline uint64_t arch_boot_stack_top(void) { return (uint64_t)exo_boot_stack_top; }
+static inline uint64_t arch_fault_stack_top(void) { return (uint64_t)exo_fault_stack_top; }
+static inline uint64_t arch_kernel_pml4(void) { return (uint64_t)exo_pml4; }
+static inline uint64_t arch_gdt(void) { return (uint64_t)exo_gdt; }
+static inline uint64_t arch_tss(void) { return (uint64_t)exo_tss; }
+static inline uint64_t arch_idt(void) { return (uint64_t)exo_idt; }
+static inline uint64_t arch_isr_address(int vector) { return exo_isr_table[vector]; }
+static inline uint64_t arch_syscall_entry(void) { return (uint64_t)&exo_syscall_entry; }
+
+// User programs linked into the kernel image (generated by `exo build`).
+struct user_image {
+  const char *_Nonnull name;
+  const uint8_t *_Nonnull start;
+  uint64_t size;
+};
+extern const struct user_image exo_user_images[];
+extern const uint64_t exo_user_image_count;
+static inline uint64_t arch_user_image_count(void) { return exo_user_image_count; }
+static inline const struct user_image *_Nonnull arch_user_image(uint64_t i) {
+  return &exo_user_images[i];
+}
+
+#endif

@@ -1,0 +1,8 @@
+// User program entry: the kernel starts here with rsp = UserLayout.stackTop.
+  .text
+  .globl _start
+_start:
+  xor %ebp, %ebp
+  and $-16, %rsp
+  call exo_user_start
+  ud2
