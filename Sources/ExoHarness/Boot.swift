@@ -1,0 +1,191 @@
+import ExoABI
+import Foundation
+
+/// How a boot ended, judged from QEMU's exit status (see ExoABI's
+/// `DebugExit`) or from the harness's own timeout.
+public enum BootOutcome: Equatable, Sendable {
+  /// The first user program exited with status 0.
+  case success
+  /// The user program failed, faulted, or could not be started.
+  case userFailure
+  /// The kernel printed a panic report.
+  case kernelPanic
+  /// The CPU reset (a triple fault): QEMU exits 0 under `-no-reboot`.
+  case reset
+  /// The guest ran past the time limit and was stopped.
+  case timeout
+  /// QEMU itself failed (bad option, unreadable image) with this status.
+  case qemuError(Int32)
+
+  /// The exit status of `exo boot` for this outcome: each distinct.
+  public var exitCode: Int32 {
+    switch self {
+    case .success: 0
+    case .userFailure: 2
+    case .kernelPanic: 3
+    case .reset: 4
+    case .timeout: 5
+    case .qemuError: 8
+    }
+  }
+
+  /// One line for the user.
+  public var summary: String {
+    switch self {
+    case .success: "success: the user program exited with status 0"
+    case .userFailure: "failure: the user program failed (see its output above)"
+    case .kernelPanic: "kernel panic (report above)"
+    case .reset:
+      "triple fault: the CPU reset without a panic report (rerun with --qemu-log FILE to see why)"
+    case .timeout: "timeout: the guest did not finish in time"
+    case .qemuError(let status): "QEMU exited with status \(status) (its messages are above)"
+    }
+  }
+}
+
+/// Exit statuses of `exo boot` for problems before the guest runs.
+public enum BootSetupExit {
+  public static let qemuMissing: Int32 = 6
+  public static let imageMissing: Int32 = 7
+  public static let buildFailed: Int32 = 9
+}
+
+/// What to boot and how.
+public struct BootOptions: Sendable {
+  public var kernel: URL
+  /// The user program to start (`program=NAME` on the kernel command line).
+  public var program: String?
+  public var timeout: Double = 30
+  /// Wait for gdb on tcp::1234 before the first instruction.
+  public var gdb = false
+  /// Count instructions: `-icount shift=0,sleep=off`.
+  public var icount = false
+  public var machine = "microvm"
+  public var memory = "128M"
+  /// Pass `-d int,cpu_reset -D FILE` to QEMU.
+  public var qemuLog: String?
+  /// The QEMU binary: a name looked up on PATH, or a path.
+  public var qemu = ProcessInfo.processInfo.environment["EXO_QEMU"] ?? "qemu-system-x86_64"
+
+  public init(kernel: URL) { self.kernel = kernel }
+
+  /// QEMU's arguments.
+  public func arguments() -> [String] {
+    var arguments = [
+      "-M", machine, "-m", memory, "-display", "none", "-serial", "stdio", "-no-reboot",
+      "-device", "isa-debug-exit,iobase=0x\(String(DebugExit.port, radix: 16)),iosize=0x04",
+      "-kernel", kernel.path,
+    ]
+    if let program { arguments += ["-append", "program=\(program)"] }
+    if icount { arguments += ["-icount", "shift=0,sleep=off"] }
+    if gdb { arguments += ["-s", "-S"] }
+    if let qemuLog { arguments += ["-d", "int,cpu_reset", "-D", qemuLog] }
+    return arguments
+  }
+}
+
+/// The result of a boot.
+public struct BootResult: Sendable {
+  public var outcome: BootOutcome
+  /// Everything the guest wrote to the serial console.
+  public var console: String
+  /// QEMU's own messages (stderr).
+  public var qemuMessages: String
+  /// Wall time from starting QEMU to its exit.
+  public var seconds: Double
+}
+
+/// Runs the kernel under QEMU (TCG) and judges the outcome.
+public enum QEMU {
+  /// Boots, streaming the console to `echo` as it arrives.
+  public static func boot(_ options: BootOptions, echo: @escaping @Sendable (String) -> Void = { _ in })
+    throws(HarnessError) -> BootResult
+  {
+    guard let qemu = ProcessRunner.which(options.qemu) else { throw .qemuMissing(options.qemu) }
+    guard FileManager.default.fileExists(atPath: options.kernel.path) else {
+      throw .imageMissing(options.kernel.path)
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: qemu)
+    process.arguments = options.arguments()
+    let stdout = Pipe()
+    let stderr = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    process.standardInput = FileHandle.nullDevice
+    let console = Collected()
+    let messages = Collected()
+    stdout.fileHandleForReading.readabilityHandler = { handle in
+      let data = handle.availableData
+      guard !data.isEmpty else { return }
+      let text = String(decoding: data, as: UTF8.self)
+      console.append(text)
+      echo(text)
+    }
+    stderr.fileHandleForReading.readabilityHandler = { handle in
+      let data = handle.availableData
+      if !data.isEmpty { messages.append(String(decoding: data, as: UTF8.self)) }
+    }
+    let finished = DispatchSemaphore(value: 0)
+    process.terminationHandler = { _ in finished.signal() }
+    let start = DispatchTime.now()
+    do {
+      try process.run()
+    } catch {
+      throw .qemuFailed("cannot start \(qemu): \(error)")
+    }
+    var timedOut = false
+    let limit = options.gdb ? DispatchTime.distantFuture : start + options.timeout
+    if finished.wait(timeout: limit) == .timedOut {
+      timedOut = true
+      process.terminate()
+      if finished.wait(timeout: .now() + 2) == .timedOut {
+        kill(process.processIdentifier, SIGKILL)
+        finished.wait()
+      }
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    // Drain what is left in the pipes.
+    stdout.fileHandleForReading.readabilityHandler = nil
+    stderr.fileHandleForReading.readabilityHandler = nil
+    let rest = stdout.fileHandleForReading.readDataToEndOfFile()
+    if !rest.isEmpty {
+      let text = String(decoding: rest, as: UTF8.self)
+      console.append(text)
+      echo(text)
+    }
+    messages.append(String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+
+    let outcome: BootOutcome
+    if timedOut {
+      outcome = .timeout
+    } else {
+      let status = process.terminationStatus
+      switch (status, DebugExit(qemuStatus: status)) {
+      case (0, _): outcome = .reset
+      case (_, .success): outcome = .success
+      case (_, .userFailure): outcome = .userFailure
+      case (_, .kernelPanic): outcome = .kernelPanic
+      default: outcome = .qemuError(status)
+      }
+    }
+    return BootResult(
+      outcome: outcome, console: console.text, qemuMessages: messages.text, seconds: seconds)
+  }
+}
+
+/// Text appended from pipe handlers on other threads.
+private final class Collected: @unchecked Sendable {
+  private let lock = NSLock()
+  private var storage = ""
+  func append(_ text: String) {
+    lock.lock()
+    storage += text
+    lock.unlock()
+  }
+  var text: String {
+    lock.lock()
+    defer { lock.unlock() }
+    return storage
+  }
+}

@@ -1,0 +1,218 @@
+import Foundation
+
+/// What a build produced.
+public struct BuildReport: Sendable {
+  /// The kernel image with every user program linked in.
+  public var kernel: URL
+  /// The same kernel whose boot self-test faults on purpose.
+  public var faultTestKernel: URL
+  /// Each user program's own ELF image.
+  public var programs: [String: URL]
+  /// How many steps ran (0: everything was up to date).
+  public var stepsRun: Int
+  /// How many steps the build has.
+  public var stepsTotal: Int
+}
+
+/// Builds the kernel and user images with the Embedded Swift toolchain:
+///
+///     Sources/ExoABI ──► ExoABI (kernel flavour: no SSE) ──► Kernel ──► kernel.elf
+///                   └──► ExoABI (user flavour) ──► ExoUser ──► each program's .elf ─┘
+///
+/// The ExoABI sources are the same files the host targets compile; each
+/// flavour is one module object. Steps run in stages, the steps of a stage
+/// in parallel, and a step whose inputs are unchanged is skipped.
+public struct KernelBuild {
+  public var project: Project
+  public var toolchain: Toolchain
+  /// Called with a line for each step that runs.
+  public var progress: @Sendable (String) -> Void
+
+  public init(
+    project: Project, toolchain: Toolchain, progress: @escaping @Sendable (String) -> Void = { _ in }
+  ) {
+    self.project = project
+    self.toolchain = toolchain
+    self.progress = progress
+  }
+
+  static let swiftCommon = [
+    "-enable-experimental-feature", "Embedded", "-target", "x86_64-unknown-none-elf", "-wmo",
+    "-parse-as-library", "-Osize", "-Xfrontend", "-disable-stack-protector", "-Xfrontend",
+    "-function-sections", "-Xcc", "-mno-red-zone",
+  ]
+  static let noSIMD = ["-Xcc", "-mno-sse", "-Xcc", "-mno-sse2", "-Xcc", "-mno-mmx"]
+  static let clangCommon = [
+    "--target=x86_64-unknown-none-elf", "-ffreestanding", "-fno-stack-protector", "-mno-red-zone",
+    "-O2",
+  ]
+  static let clangKernel = clangCommon + ["-fno-pic", "-mno-sse", "-mno-sse2", "-mno-mmx"]
+  static let clangUser = clangCommon + ["-fpic"]
+
+  /// Builds whatever is out of date.
+  public func run() throws(HarnessError) -> BuildReport {
+    let out = project.buildFolder
+    let o = { (name: String) in out.appendingPathComponent(name).path }
+    try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    for folder in ["abi-kernel", "abi-user", "kernel", "user", "programs"] {
+      try? FileManager.default.createDirectory(
+        at: out.appendingPathComponent(folder), withIntermediateDirectories: true)
+    }
+    let moduleCache = ["-module-cache-path", o("module-cache")]
+    let abiSources = project.files(in: "Sources/ExoABI", suffix: ".swift")
+    let kernelSources = project.files(in: "kernel/core", suffix: ".swift")
+    let kernelHeaders = project.files(in: "kernel/include", suffix: "")
+    let userLibSources = project.files(in: "kernel/user/lib", suffix: ".swift")
+    let userHeaders = project.files(in: "kernel/user/include", suffix: "")
+    let programs = project.programNames
+
+    func swiftModule(
+      _ name: String, module: String, flags: [String], sources: [String], headers: [String],
+      folder: String, emitModule: Bool, imports: [String]
+    ) -> BuildStep {
+      var arguments = KernelBuild.swiftCommon + flags + moduleCache + ["-module-name", module]
+      for path in imports { arguments += ["-I", path] }
+      var outputs = [o("\(folder)/\(module).o")]
+      if emitModule {
+        arguments += ["-emit-module", "-emit-module-path", o("\(folder)/\(module).swiftmodule")]
+        outputs.append(o("\(folder)/\(module).swiftmodule"))
+      }
+      arguments += ["-c", "-o", o("\(folder)/\(module).o")] + sources
+      // The modules this one imports are inputs too: a changed ExoABI
+      // rebuilds everything that imports it.
+      let moduleInputs = [("abi-kernel", "ExoABI"), ("abi-user", "ExoABI"), ("user", "ExoUser")]
+        .filter { imports.contains(o($0.0)) }.map { o("\($0.0)/\($0.1).swiftmodule") }
+      return BuildStep(
+        name: name, tool: toolchain.swiftc, arguments: arguments,
+        inputs: sources + headers + moduleInputs, outputs: outputs)
+    }
+    func clang(_ name: String, flags: [String], source: String, object: String) -> BuildStep {
+      BuildStep(
+        name: name, tool: toolchain.clang, arguments: flags + ["-c", source, "-o", o(object)],
+        inputs: [source], outputs: [o(object)])
+    }
+    func link(_ name: String, script: String, objects: [String], image: String) -> BuildStep {
+      BuildStep(
+        name: name, tool: toolchain.lld,
+        arguments: ["-static", "-nostdlib", "--gc-sections", "-T", project.path(script), "-o", o(image)]
+          + objects.map(o),
+        inputs: [project.path(script)] + objects.map(o), outputs: [o(image)])
+    }
+
+    var stages: [[BuildStep]] = []
+    // Stage 1: the ABI in both flavours, assembly and C.
+    stages.append([
+      swiftModule(
+        "ExoABI (kernel)", module: "ExoABI", flags: KernelBuild.noSIMD, sources: abiSources,
+        headers: [], folder: "abi-kernel", emitModule: true, imports: []),
+      swiftModule(
+        "ExoABI (user)", module: "ExoABI", flags: [], sources: abiSources, headers: [],
+        folder: "abi-user", emitModule: true, imports: []),
+      clang("boot.S", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/boot.S"), object: "kernel/boot.o"),
+      clang("entry.S", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/entry.S"), object: "kernel/entry.o"),
+      clang(
+        "selftest_none.S", flags: KernelBuild.clangKernel,
+        source: project.path("kernel/arch/selftest_none.S"), object: "kernel/selftest_none.o"),
+      clang(
+        "selftest_fault.S", flags: KernelBuild.clangKernel,
+        source: project.path("kernel/test/selftest_fault.S"), object: "kernel/selftest_fault.o"),
+      clang("libc.c (kernel)", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/libc.c"), object: "kernel/libc.o"),
+      clang("crt0.S", flags: KernelBuild.clangUser, source: project.path("kernel/user/crt0.S"), object: "user/crt0.o"),
+      clang("libc.c (user)", flags: KernelBuild.clangUser, source: project.path("kernel/user/libc.c"), object: "user/libc.o"),
+    ])
+    // Stage 2: the kernel module and the user library.
+    stages.append([
+      swiftModule(
+        "Kernel", module: "Kernel", flags: KernelBuild.noSIMD, sources: kernelSources,
+        headers: kernelHeaders, folder: "kernel", emitModule: false,
+        imports: [o("abi-kernel"), project.path("kernel/include")]),
+      swiftModule(
+        "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
+        folder: "user", emitModule: true,
+        imports: [o("abi-user"), project.path("kernel/user/include")]),
+    ])
+    // Stage 3: each program's module; stage 4: its image.
+    stages.append(
+      programs.map { name in
+        swiftModule(
+          "program \(name)", module: name, flags: [],
+          sources: project.files(in: "kernel/user/programs/\(name)", suffix: ".swift"),
+          headers: userHeaders, folder: "programs", emitModule: false,
+          imports: [o("abi-user"), o("user"), project.path("kernel/user/include")])
+      })
+    stages.append(
+      programs.map { name in
+        link(
+          "link \(name)", script: "kernel/user/user.ld",
+          objects: ["user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "abi-user/ExoABI.o", "user/libc.o"],
+          image: "programs/\(name).elf")
+      })
+    // Stage 5: the table of programs, then the two kernel images.
+    let table = o("kernel/programs.S")
+    writeIfChanged(table, programTable(programs, folder: o("programs")))
+    var tableStep = clang("programs.S", flags: KernelBuild.clangKernel, source: table, object: "kernel/programs.o")
+    tableStep.inputs += programs.map { o("programs/\($0).elf") }
+    stages.append([tableStep])
+    let kernelObjects = ["kernel/boot.o", "kernel/entry.o", "kernel/Kernel.o", "abi-kernel/ExoABI.o", "kernel/libc.o", "kernel/programs.o"]
+    stages.append([
+      link("link kernel", script: "kernel/kernel.ld", objects: kernelObjects + ["kernel/selftest_none.o"], image: "kernel.elf"),
+      link(
+        "link fault-test kernel", script: "kernel/kernel.ld",
+        objects: kernelObjects + ["kernel/selftest_fault.o"], image: "kernel-faulttest.elf"),
+    ])
+
+    var ran = 0
+    var total = 0
+    for stage in stages {
+      total += stage.count
+      let stale = stage.filter { !$0.isUpToDate(stampFolder: out) }
+      ran += stale.count
+      for step in stale { progress("building \(step.name)") }
+      let failures = Failures()
+      DispatchQueue.concurrentPerform(iterations: stale.count) { i in
+        do throws(HarnessError) {
+          try stale[i].run(stampFolder: out)
+        } catch {
+          failures.record(error)
+        }
+      }
+      if let first = failures.first { throw first }
+    }
+    return BuildReport(
+      kernel: project.kernelImage, faultTestKernel: project.faultTestImage,
+      programs: Dictionary(uniqueKeysWithValues: programs.map { ($0, URL(fileURLWithPath: o("programs/\($0).elf"))) }),
+      stepsRun: ran, stepsTotal: total)
+  }
+
+  /// The assembly that links every program's ELF image into the kernel as
+  /// the `exo_user_images` table (include/arch.h).
+  func programTable(_ programs: [String], folder: String) -> String {
+    var text = "// Generated by `exo build`: the user programs linked into the kernel.\n"
+    text += "  .section .rodata\n"
+    for (i, name) in programs.enumerated() {
+      text += "name_\(i): .asciz \"\(name)\"\n  .p2align 4\nimage_\(i): .incbin \"\(folder)/\(name).elf\"\nimage_end_\(i):\n"
+    }
+    text += "  .p2align 3\n  .globl exo_user_images\nexo_user_images:\n"
+    for i in programs.indices { text += "  .quad name_\(i), image_\(i), image_end_\(i) - image_\(i)\n" }
+    text += "  .globl exo_user_image_count\nexo_user_image_count: .quad \(programs.count)\n"
+    return text
+  }
+
+  func writeIfChanged(_ path: String, _ text: String) {
+    let data = Data(text.utf8)
+    if FileManager.default.contents(atPath: path) != data {
+      _ = FileManager.default.createFile(atPath: path, contents: data)
+    }
+  }
+}
+
+/// Collects the first error of steps that run in parallel.
+private final class Failures: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var first: HarnessError?
+  func record(_ error: HarnessError) {
+    lock.lock()
+    if first == nil { first = error }
+    lock.unlock()
+  }
+}

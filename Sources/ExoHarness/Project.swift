@@ -1,0 +1,51 @@
+import Foundation
+
+/// Paths of the project checkout: found by walking up from a folder to the
+/// one that holds both `Package.swift` and `kernel/`.
+public struct Project: Sendable {
+  public var root: URL
+
+  public init(root: URL) { self.root = root }
+
+  /// The project that contains `start` (default: the current directory).
+  public static func locate(from start: URL? = nil) throws(HarnessError) -> Project {
+    let first = start ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    var folder = first.standardizedFileURL
+    while true {
+      let manifest = folder.appendingPathComponent("Package.swift").path
+      let kernel = folder.appendingPathComponent("kernel/kernel.ld").path
+      if FileManager.default.fileExists(atPath: manifest)
+        && FileManager.default.fileExists(atPath: kernel)
+      {
+        return Project(root: folder)
+      }
+      let parent = folder.deletingLastPathComponent()
+      if parent.path == folder.path { throw .projectNotFound(first.path) }
+      folder = parent
+    }
+  }
+
+  /// Where `exo build` puts everything (inside `.build`, which git ignores).
+  public var buildFolder: URL { root.appendingPathComponent(".build/exo") }
+  /// The kernel image.
+  public var kernelImage: URL { buildFolder.appendingPathComponent("kernel.elf") }
+  /// The kernel image whose boot self-test faults on purpose.
+  public var faultTestImage: URL { buildFolder.appendingPathComponent("kernel-faulttest.elf") }
+
+  func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+  /// The files with `suffix` directly in `relative`, sorted.
+  func files(in relative: String, suffix: String) -> [String] {
+    let folder = path(relative)
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    return names.filter { $0.hasSuffix(suffix) }.sorted().map { "\(folder)/\($0)" }
+  }
+
+  /// The user programs: the folders of `kernel/user/programs`.
+  public var programNames: [String] {
+    let folder = path("kernel/user/programs")
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    return names.filter { !files(in: "kernel/user/programs/\($0)", suffix: ".swift").isEmpty }
+      .sorted()
+  }
+}
