@@ -58,6 +58,10 @@ public struct KernelBuild {
       try? FileManager.default.createDirectory(
         at: out.appendingPathComponent(folder), withIntermediateDirectories: true)
     }
+    // One build at a time per build folder (tests and `exo boot` may race).
+    let lock = open(o("build.lock"), O_CREAT | O_RDWR, 0o644)
+    if lock >= 0 { flock(lock, LOCK_EX) }
+    defer { if lock >= 0 { close(lock) } }
     let moduleCache = ["-module-cache-path", o("module-cache")]
     let abiSources = project.files(in: "Sources/ExoABI", suffix: ".swift")
     let kernelSources = project.files(in: "kernel/core", suffix: ".swift")

@@ -1,1 +1,87 @@
+import ExoABI
 import Testing
+
+@Suite("ExoABI encodings")
+struct ABITests {
+  @Test("every syscall number round-trips and is unique")
+  func syscallNumbers() {
+    var seen = Set<UInt64>()
+    for call in Syscall.allCases {
+      #expect(Syscall(rawValue: call.rawValue) == call)
+      #expect(seen.insert(call.rawValue).inserted, "duplicate number \(call.rawValue)")
+      #expect(call.rawValue != 0, "0 is reserved so a zeroed register is never a call")
+    }
+    #expect(Syscall(rawValue: 0) == nil)
+    #expect(Syscall(rawValue: .max) == nil)
+  }
+
+  @Test(
+    "results round-trip through the two registers",
+    arguments: [
+      SyscallResult.success(0), .success(42), .success(.max), .failure(.noSuchCall),
+      .failure(.invalidArgument), .failure(.badAddress),
+    ])
+  func resultRoundTrip(_ result: SyscallResult) {
+    let decoded = SyscallResult(status: result.status, value: result.value)
+    #expect(decoded == result)
+    switch decoded.result {
+    case .success(let value):
+      #expect(result.status == 0)
+      #expect(value == result.value)
+    case .failure(let error):
+      #expect(error.rawValue == result.status)
+      #expect(decoded.value == 0)
+    }
+  }
+
+  @Test("error codes are non-zero, unique and named")
+  func errorCodes() {
+    var names = Set<String>()
+    for error in ExoError.all {
+      #expect(error.rawValue != 0)
+      #expect(SyscallResult.failure(error).error == error)
+      let name = "\(error.name)"
+      #expect(name != "unknown")
+      #expect(names.insert(name).inserted, "duplicate name \(name)")
+    }
+    #expect(Set(ExoError.all.map(\.rawValue)).count == ExoError.all.count)
+    #expect("\(ExoError(rawValue: 999).name)" == "unknown")
+  }
+
+  @Test("debug-exit values give distinct, odd, non-zero QEMU statuses that decode back")
+  func debugExit() {
+    var statuses = Set<Int32>()
+    for value in DebugExit.allCases {
+      let status = value.qemuStatus
+      #expect(status != 0, "0 is what a triple fault gives")
+      #expect(status & 1 == 1)
+      #expect(statuses.insert(status).inserted)
+      #expect(DebugExit(qemuStatus: status) == value)
+    }
+    #expect(DebugExit(qemuStatus: 0) == nil)
+    #expect(DebugExit(qemuStatus: 1) == nil)
+  }
+
+  @Test("rights: subsets, and undefined bits are invalid")
+  func rights() {
+    #expect(Rights.all.isValid)
+    #expect(Rights([.read, .write]).isSubset(of: .all))
+    #expect(!Rights(rawValue: 1 << 40).isValid)
+    #expect(!Rights(rawValue: Rights.all.rawValue | 1 << 4).isValid)
+    #expect(Rights.read.rawValue & Rights.write.rawValue == 0)
+  }
+
+  @Test("typed addresses convert between pages and addresses")
+  func addresses() {
+    let page = PageNumber(rawValue: 0x1234)
+    #expect(page.address.rawValue == 0x1234 * pageSize)
+    #expect(page.address.page == page)
+    #expect(PhysicalAddress(rawValue: 0x1234 * pageSize + 17).page == page)
+    #expect(VirtualAddress(rawValue: UserLayout.start).isUser)
+    #expect(!VirtualAddress(rawValue: UserLayout.start - 1).isUser)
+    #expect(!VirtualAddress(rawValue: UserLayout.end).isUser)
+    #expect(!VirtualAddress(rawValue: 0x10_0000).isUser, "the kernel image is not user space")
+    #expect(VirtualAddress(rawValue: 0x8000_0000_1234).pageBase.rawValue == 0x8000_0000_1000)
+    #expect(UserLayout.stackTop > UserLayout.imageBase && UserLayout.stackTop <= UserLayout.end)
+  }
+}
