@@ -6,6 +6,8 @@ public struct BuildReport: Sendable {
   public var kernel: URL
   /// The same kernel whose boot self-test faults on purpose.
   public var faultTestKernel: URL
+  /// The kernel that checks its invariants after every call.
+  public var debugKernel: URL
   /// Each user program's own ELF image.
   public var programs: [String: URL]
   /// How many steps ran (0: everything was up to date).
@@ -54,7 +56,7 @@ public struct KernelBuild {
     let out = project.buildFolder
     let o = { (name: String) in out.appendingPathComponent(name).path }
     try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-    for folder in ["abi-kernel", "abi-user", "kernel", "user", "programs"] {
+    for folder in ["abi-kernel", "abi-user", "kernel", "kernel-debug", "user", "programs"] {
       try? FileManager.default.createDirectory(
         at: out.appendingPathComponent(folder), withIntermediateDirectories: true)
     }
@@ -120,6 +122,9 @@ public struct KernelBuild {
       clang(
         "selftest_fault.S", flags: KernelBuild.clangKernel,
         source: project.path("kernel/test/selftest_fault.S"), object: "kernel/selftest_fault.o"),
+      clang(
+        "storage.c", flags: KernelBuild.clangKernel + ["-I", project.path("kernel/include")],
+        source: project.path("kernel/arch/storage.c"), object: "kernel/storage.o"),
       clang("libc.c (kernel)", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/libc.c"), object: "kernel/libc.o"),
       clang("crt0.S", flags: KernelBuild.clangUser, source: project.path("kernel/user/crt0.S"), object: "user/crt0.o"),
       clang("libc.c (user)", flags: KernelBuild.clangUser, source: project.path("kernel/user/libc.c"), object: "user/libc.o"),
@@ -129,6 +134,10 @@ public struct KernelBuild {
       swiftModule(
         "Kernel", module: "Kernel", flags: KernelBuild.noSIMD, sources: kernelSources,
         headers: kernelHeaders, folder: "kernel", emitModule: false,
+        imports: [o("abi-kernel"), project.path("kernel/include")]),
+      swiftModule(
+        "Kernel (invariants)", module: "Kernel", flags: KernelBuild.noSIMD + ["-D", "INVARIANTS"],
+        sources: kernelSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
         imports: [o("abi-kernel"), project.path("kernel/include")]),
       swiftModule(
         "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
@@ -157,12 +166,16 @@ public struct KernelBuild {
     var tableStep = clang("programs.S", flags: KernelBuild.clangKernel, source: table, object: "kernel/programs.o")
     tableStep.inputs += programs.map { o("programs/\($0).elf") }
     stages.append([tableStep])
-    let kernelObjects = ["kernel/boot.o", "kernel/entry.o", "kernel/Kernel.o", "abi-kernel/ExoABI.o", "kernel/libc.o", "kernel/programs.o"]
+    let support = ["kernel/boot.o", "kernel/entry.o", "abi-kernel/ExoABI.o", "kernel/libc.o", "kernel/storage.o", "kernel/programs.o"]
+    let kernelObjects = ["kernel/Kernel.o"] + support
     stages.append([
       link("link kernel", script: "kernel/kernel.ld", objects: kernelObjects + ["kernel/selftest_none.o"], image: "kernel.elf"),
       link(
         "link fault-test kernel", script: "kernel/kernel.ld",
         objects: kernelObjects + ["kernel/selftest_fault.o"], image: "kernel-faulttest.elf"),
+      link(
+        "link debug kernel", script: "kernel/kernel.ld",
+        objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"], image: "kernel-debug.elf"),
     ])
 
     var ran = 0
@@ -184,6 +197,7 @@ public struct KernelBuild {
     }
     return BuildReport(
       kernel: project.kernelImage, faultTestKernel: project.faultTestImage,
+      debugKernel: out.appendingPathComponent("kernel-debug.elf"),
       programs: Dictionary(uniqueKeysWithValues: programs.map { ($0, URL(fileURLWithPath: o("programs/\($0).elf"))) }),
       stepsRun: ran, stepsTotal: total)
   }

@@ -27,7 +27,14 @@ func kmain(_ startInfo: UInt64) -> Never {
   Log("exo: timer running").end()
 
   var allocator = PageAllocator(bootInfo: boot)
-  Log("exo: ").decimal(allocator.totalPages).text(" free pages").end()
+  Log("exo: ").decimal(allocator.totalPages).text(" pages of RAM for the kernel and users").end()
+
+  // The pages users allocate by name, and the exported tables.
+  let userPages = allocator.run(Info.pageCount)
+  let infoArea = allocator.run(UInt64(Info.layout.size) / pageSize)
+  Info.initialize(base: infoArea, firstPage: userPages / pageSize)
+  Log("exo: user pages ").decimal(userPages / pageSize).text("..<")
+    .decimal(userPages / pageSize + Info.pageCount).end()
 
   var name: (UnsafePointer<UInt8>, Int)
   if let option = boot.option("program") {
@@ -36,11 +43,52 @@ func kmain(_ startInfo: UInt64) -> Never {
     let fallback: StaticString = "hello"
     name = (fallback.utf8Start, fallback.utf8CodeUnitCount)
   }
-  guard let image = Programs.find(name.0, length: name.1) else {
+  guard let image = findProgram(name.0, length: name.1) else {
     Log("exo: no user program named '").bytes(name.0, count: name.1).text("'; have:").end()
-    Programs.listNames()
+    listPrograms()
     exitMachine(.userFailure)
   }
-  Log("exo: starting user program '").bytes(name.0, count: name.1).text("'").end()
-  Programs.start(image, allocator: &allocator)
+  if let failure = ProgramImage.load(image.start, size: image.size, allocator: &allocator) {
+    Log("exo: cannot load the user program: ").text(failure).end()
+    exitMachine(.userFailure)
+  }
+  AddressSpaces.prepare(&allocator)
+  Scheduler.fpuTemplate = allocator.run(1)
+  arch_fpu_reset()
+  arch_fxsave(arch_pointer(Scheduler.fpuTemplate))
+  #if INVARIANTS
+    Invariants.prepare(&allocator)
+    Log("exo: checking invariants after every call").end()
+  #endif
+
+  AddressSpaces.build(0)
+  Scheduler.reset(0, rip: ProgramImage.entry, rsp: UserLayout.stackTop)
+  Scheduler.resetFPU(0)
+  Log("exo: starting user program '").bytes(name.0, count: name.1).text("' as environment 0")
+    .end()
+  exo_return_to(Scheduler.resume())
+}
+
+/// The image whose name equals `name[0..<length]`.
+private func findProgram(_ name: UnsafePointer<UInt8>, length: Int) -> user_image? {
+  for i in 0..<arch_user_image_count() {
+    let image = arch_user_image(i).pointee
+    var k = 0
+    while k < length && image.name[k] != 0 && UInt8(bitPattern: image.name[k]) == name[k] {
+      k += 1
+    }
+    if k == length && image.name[k] == 0 { return image }
+  }
+  return nil
+}
+
+private func listPrograms() {
+  for i in 0..<arch_user_image_count() {
+    let name = UnsafeRawPointer(arch_user_image(i).pointee.name)
+      .assumingMemoryBound(to: UInt8.self)
+    var length = 0
+    while name[length] != 0 { length += 1 }
+    Log(" ").bytes(name, count: length)
+  }
+  Log("").end()
 }

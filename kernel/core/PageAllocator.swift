@@ -47,4 +47,19 @@ struct PageAllocator {
     PhysicalMemory.zeroPage(page)
     return PhysicalAddress(rawValue: page)
   }
+
+  /// `count` zeroed pages that are physically contiguous; panics if memory is
+  /// exhausted or not contiguous (boot-time configuration only).
+  mutating func run(_ count: UInt64) -> UInt64 {
+    guard count > 0 else { return 0 }
+    guard let first = allocate() else { panic("out of memory at boot") }
+    var previous = first.rawValue
+    for _ in 1..<count {
+      guard let next = allocate(), next.rawValue == previous + pageSize else {
+        panic("boot memory is not contiguous")
+      }
+      previous = next.rawValue
+    }
+    return first.rawValue
+  }
 }

@@ -1,36 +1,111 @@
 import Arch
 import ExoABI
 
-/// The system-call path: entry.S → `syscall` (dispatch on `Syscall`) →
-/// `sys_*` (decode: validate every argument, may fail with a named error) →
-/// the operation (cannot fail on user input).
+/// The system-call path: entry.S → `syscall` (save registers, dispatch on
+/// `Syscall`) → `sys_*` (decode: the checks of docs/ABI.md in order, each a
+/// guard returning a named error, then the state change, which cannot fail)
+/// → `Scheduler.resume`.
 @_cdecl("exo_syscall")
-func syscall(_ frame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointer<trap_frame> {
-  let result: SyscallResult
-  if let call = Syscall(rawValue: frame.pointee.rax) {
-    result = dispatch(call, frame.pointee)
+func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointer<trap_frame> {
+  let caller = Info.current
+  Scheduler.enter(stackFrame)
+  let f = Scheduler.frame(caller).pointee
+  let result: SyscallResult?
+  if let call = Syscall(rawValue: f.rax) {
+    result = dispatch(call, caller, f)
   } else {
     result = .failure(.noSuchCall)
   }
-  frame.pointee.rax = result.status
-  frame.pointee.rdx = result.value
-  return frame
+  if let result {
+    Scheduler.frame(caller).pointee.rax = result.status
+    Scheduler.frame(caller).pointee.rdx = result.value
+  }
+  #if INVARIANTS
+    Invariants.check()
+  #endif
+  return Scheduler.resume()
 }
 
-private func dispatch(_ call: Syscall, _ f: trap_frame) -> SyscallResult {
+/// Runs one call for `caller` with argument registers `f`. `nil` means the
+/// caller gets no result now (it exited, or waits for a reply).
+private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: trap_frame) -> SyscallResult? {
+  let (a0, a1, a2, a3, a4, a5) = (f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
   switch call {
-  case .consoleWrite:
-    return sys_consoleWrite(VirtualAddress(rawValue: f.rdi), length: f.rsi)
+  case .consoleWrite: return sys_consoleWrite(caller, address: a0, length: a1)
   case .exit:
-    Programs.exitCurrent(status: f.rdi)
-  case .ticks:
-    return .success(Timer.ticks)
+    sys_exit(caller, status: a0)
+    return nil
+  case .ticks: return .success(Info[header: .ticks])
+  case .environmentCreate: return sys_environmentCreate(caller, a0, slot: a1)
+  case .environmentSetEntries:
+    return sys_environmentSetEntries(
+      caller, a0, a1, handler: a2, handlerStack: a3, upcall: a4, callEntry: a5)
+  case .environmentStart: return sys_environmentStart(caller, a0, a1, rip: a2, rsp: a3)
+  case .environmentStop: return sys_environmentStop(caller, a0, a1)
+  case .environmentDestroy: return sys_environmentDestroy(caller, a0, a1)
+  case .environmentReclaim: return sys_environmentReclaim(caller, a0)
+  case .pageAllocate: return sys_pageAllocate(caller, page: a0, count: a1, slot: a2)
+  case .pageMap: return sys_pageMap(caller, a0, a1, memory: a2, page: a3, slot: a4, rights: a5)
+  case .pageUnmap: return sys_pageUnmap(caller, a0, a1, slot: a2)
+  case .pageProtect: return sys_pageProtect(caller, a0, a1, slot: a2, rights: a3)
+  case .capabilityDerive:
+    return sys_capabilityDerive(caller, a0, child: a1, rights: a2, base: a3, count: a4)
+  case .capabilityGrant: return sys_capabilityGrant(caller, a0, to: a1)
+  case .capabilityDelete: return sys_capabilityDelete(caller, a0)
+  case .capabilityRevoke: return sys_capabilityRevoke(caller, a0)
+  case .sliceAllocate: return sys_sliceAllocate(caller, position: a0, a1, a2)
+  case .sliceFree: return sys_sliceFree(caller, position: a0)
+  case .yield: return sys_yield(caller)
+  case .yieldTo: return sys_yieldTo(caller, a0)
+  case .call: return sys_call(caller, a0, message: (a1, a2, a3, a4), asynchronous: false)
+  case .send: return sys_call(caller, a0, message: (a1, a2, a3, a4), asynchronous: true)
+  case .reply: return sys_reply(caller, message: (a0, a1, a2, a3))
   }
 }
 
-private func sys_consoleWrite(_ address: VirtualAddress, length: UInt64) -> SyscallResult {
+// MARK: Shared checks (docs/ABI.md "Shared checks")
+
+/// authority(T, c): may `caller` act on environment `target` presenting
+/// environment capability `c`.
+func checkAuthority(_ caller: UInt64, _ target: UInt64, _ c: UInt64) -> ExoError? {
+  guard target < Info.environmentCount else { return .outOfRange }
+  if target == caller { return nil }
+  guard c < Info.capabilityCount else { return .outOfRange }
+  guard Info.kind(c) == .environment, Info[capability: c, .owner] == caller,
+    Info[capability: c, .base] == target
+  else { return .invalidCapability }
+  guard Rights(rawValue: Info[capability: c, .rights]).contains(.control) else {
+    return .insufficientRights
+  }
+  return nil
+}
+
+/// live(T): runnable, stopped or waiting.
+func isLive(_ e: UInt64) -> Bool {
+  let s = Info.state(e)
+  return s == .runnable || s == .stopped || s == .waiting
+}
+
+/// Rights a binding may use: defined bits only, within read/write/execute,
+/// always including read.
+func isValidBindingRights(_ raw: UInt64) -> Bool {
+  let rights = Rights(rawValue: raw)
+  return rights.isValid && rights.isSubset(of: [.read, .write, .execute]) && rights.contains(.read)
+}
+
+func isUserAddress(_ a: UInt64) -> Bool { a >= UserLayout.start && a < UserLayout.end }
+
+// MARK: Console
+
+private func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64) -> SyscallResult {
   guard length <= ConsoleLimits.maximumWrite else { return .failure(.invalidArgument) }
-  switch UserBuffer.claim(address, length: length, in: Programs.currentSpace) {
+  // The info area is readable too, but not console input (docs/ABI.md).
+  let infoEnd = UserLayout.infoBase + UInt64(Info.layout.size)
+  let (end, wraps) = address.addingReportingOverflow(length)
+  guard wraps || end <= UserLayout.infoBase || address >= infoEnd else {
+    return .failure(.badAddress)
+  }
+  switch UserBuffer.claim(address, length: length, in: caller) {
   case .failure(let error):
     return .failure(error)
   case .success(let buffer):

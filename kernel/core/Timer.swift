@@ -33,8 +33,8 @@ enum Timer {
     arch_mmio_write32(base + Register.initialCount, period)
   }
 
-  /// Called on every timer interrupt.
-  static func tick() {
+  /// Counts a timer interrupt and signals end of interrupt to the APIC.
+  static func acknowledge() {
     ticks &+= 1
     arch_mmio_write32(base + Register.eoi, 0)
   }

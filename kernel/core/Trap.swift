@@ -2,7 +2,7 @@ import Arch
 import ExoABI
 
 /// Names of the CPU exceptions, for reports.
-private func exceptionName(_ vector: UInt64) -> StaticString {
+func exceptionName(_ vector: UInt64) -> StaticString {
   switch vector {
   case 0: "#DE divide error"
   case 1: "#DB debug"
@@ -31,26 +31,84 @@ private func exceptionName(_ vector: UInt64) -> StaticString {
 /// Every CPU exception and interrupt arrives here from entry.S; returns the
 /// frame to resume.
 @_cdecl("exo_trap")
-func trap(_ frame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointer<trap_frame> {
-  let vector = frame.pointee.vector
+func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointer<trap_frame> {
+  let vector = stackFrame.pointee.vector
+  let fromUser = stackFrame.pointee.cs & 3 == 3
   if vector == Timer.vector {
-    Timer.tick()
-    return frame
+    Timer.acknowledge()
+    guard fromUser else { return stackFrame }
+    Scheduler.enter(stackFrame)
+    tick()
+    return Scheduler.resume()
   }
-  if vector == Timer.spuriousVector { return frame }
   if vector >= 32 {
-    // An unexpected device interrupt: nothing is wired to it.
-    return frame
+    // Spurious or unexpected device interrupts: nothing is wired to them.
+    return stackFrame
   }
-  if frame.pointee.cs & 3 == 3 {
-    // A fault in user mode is the program's, not the kernel's: report it
-    // and end the program.
-    Log("exo: user program fault: ").text(exceptionName(vector))
-      .text(" rip=").hex(frame.pointee.rip).text(" error=").hex(frame.pointee.error)
-      .text(" cr2=").hex(arch_read_cr2()).end()
-    Programs.exitCurrent(status: 128 + vector)
+  guard fromUser else { panic(frame: stackFrame.pointee) }
+  // A fault in ring 3 belongs to the current environment, never the kernel.
+  Scheduler.enter(stackFrame)
+  deliverException(Info.current, vector: vector, address: arch_read_cr2())
+  #if INVARIANTS
+    Invariants.check()
+  #endif
+  return Scheduler.resume()
+}
+
+/// docs/ABI.md "exception": write an `ExceptionFrame` on the handler stack
+/// and enter the handler, or stop the environment and report the fault.
+func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
+  let f = Scheduler.frame(e)
+  let interrupted = f.pointee
+  let cr2 = vector == 14 ? address : 0
+  let handler = Info[environment: e, .handler]
+  if handler != 0 && Info[environment: e, .handlerStack] != 0 {
+    let size = ExceptionFrame.size
+    var frame = (handlerStackStart(e, interruptedRsp: interrupted.rsp) &- size) & ~15
+    if frame >> 12 != (frame + size - 1) >> 12 { frame = (frame & ~(pageSize - 1)) + pageSize - size }
+    if let slot = UserLayout.windowSlot(of: VirtualAddress(rawValue: frame), slots: Int(Info.windowSlots)),
+      Info[binding: e, slot: UInt64(slot), .page] != none,
+      Rights(rawValue: Info[binding: e, slot: UInt64(slot), .rights]).contains(.write)
+    {
+      let physical = Info[binding: e, slot: UInt64(slot), .page] * pageSize + (frame & (pageSize - 1))
+      func put(_ field: ExceptionFrame, _ value: UInt64) {
+        PhysicalMemory.store64(physical + ExceptionFrame.offset(field), value)
+      }
+      put(.vector, vector)
+      put(.error, interrupted.error)
+      put(.address, cr2)
+      put(.rip, interrupted.rip)
+      put(.rsp, interrupted.rsp)
+      put(.rflags, interrupted.rflags)
+      put(.rax, interrupted.rax)
+      put(.rbx, interrupted.rbx)
+      put(.rcx, interrupted.rcx)
+      put(.rdx, interrupted.rdx)
+      put(.rsi, interrupted.rsi)
+      put(.rdi, interrupted.rdi)
+      put(.rbp, interrupted.rbp)
+      put(.r8, interrupted.r8)
+      put(.r9, interrupted.r9)
+      put(.r10, interrupted.r10)
+      put(.r11, interrupted.r11)
+      put(.r12, interrupted.r12)
+      put(.r13, interrupted.r13)
+      put(.r14, interrupted.r14)
+      put(.r15, interrupted.r15)
+      Scheduler.reset(e, rip: handler, rsp: frame)
+      f.pointee.rdi = frame
+      return
+    }
   }
-  panic(frame: frame.pointee)
+  Log("exo: environment ").decimal(e).text(" stopped: ").text(exceptionName(vector))
+    .text(" rip=").hex(interrupted.rip).text(" error=").hex(interrupted.error)
+    .text(" cr2=").hex(cr2).end()
+  if e == 0 {
+    Log("exo: environment 0 cannot handle its fault; ending").end()
+    exitMachine(.userFailure)
+  }
+  Info[environment: e, .state] = EnvironmentState.stopped.rawValue
+  Scheduler.advance()
 }
 
 /// Reports a kernel fault and ends the machine with the kernel-panic status.

@@ -1,8 +1,9 @@
 import ExoABI
 import UserArch
 
-/// Typed wrappers over the kernel's system calls for user programs. Each
-/// takes ExoABI types and returns the decoded `SyscallResult`.
+/// Typed wrappers over the kernel's system calls for user programs, one per
+/// `Syscall`, named after it. Each takes ExoABI types and returns the decoded
+/// `SyscallResult`; see docs/ABI.md for checks and effects.
 public enum Kernel {
   /// Makes system call `call` with raw argument words.
   @inline(__always)
@@ -24,7 +25,8 @@ public enum Kernel {
     return SyscallResult(status: r.status, value: r.value)
   }
 
-  /// Writes bytes to the kernel console.
+  // MARK: Console and time
+
   public static func consoleWrite(_ address: VirtualAddress, length: UInt64) -> SyscallResult {
     call(.consoleWrite, address.rawValue, length)
   }
@@ -36,6 +38,120 @@ public enum Kernel {
     while true {}
   }
 
-  /// Timer ticks since boot.
+  /// Slice ends since boot.
   public static func ticks() -> UInt64 { call(.ticks).value }
+
+  // MARK: Environments
+
+  public static func environmentCreate(_ environment: EnvironmentID, capability: CapabilitySlot)
+    -> SyscallResult
+  {
+    call(.environmentCreate, UInt64(environment.rawValue), UInt64(capability.rawValue))
+  }
+
+  public static func environmentSetEntries(
+    _ target: EnvironmentID, via capability: CapabilitySlot = .none, handler: UInt64,
+    handlerStack: UInt64, upcall: UInt64, callEntry: UInt64
+  ) -> SyscallResult {
+    call(
+      .environmentSetEntries, UInt64(target.rawValue), UInt64(capability.rawValue), handler,
+      handlerStack, upcall, callEntry)
+  }
+
+  public static func environmentStart(
+    _ target: EnvironmentID, via capability: CapabilitySlot = .none, rip: UInt64, rsp: UInt64
+  ) -> SyscallResult {
+    call(.environmentStart, UInt64(target.rawValue), UInt64(capability.rawValue), rip, rsp)
+  }
+
+  public static func environmentStop(_ target: EnvironmentID, via capability: CapabilitySlot = .none)
+    -> SyscallResult
+  {
+    call(.environmentStop, UInt64(target.rawValue), UInt64(capability.rawValue))
+  }
+
+  public static func environmentDestroy(
+    _ target: EnvironmentID, via capability: CapabilitySlot = .none
+  ) -> SyscallResult {
+    call(.environmentDestroy, UInt64(target.rawValue), UInt64(capability.rawValue))
+  }
+
+  public static func environmentReclaim(_ target: EnvironmentID) -> SyscallResult {
+    call(.environmentReclaim, UInt64(target.rawValue))
+  }
+
+  // MARK: Memory
+
+  public static func pageAllocate(_ page: PageNumber, count: UInt64 = 1, capability: CapabilitySlot)
+    -> SyscallResult
+  {
+    call(.pageAllocate, page.rawValue, count, UInt64(capability.rawValue))
+  }
+
+  public static func pageMap(
+    _ target: EnvironmentID, via capability: CapabilitySlot = .none, memory: CapabilitySlot,
+    page: PageNumber, slot: UInt64, rights: Rights
+  ) -> SyscallResult {
+    call(
+      .pageMap, UInt64(target.rawValue), UInt64(capability.rawValue), UInt64(memory.rawValue),
+      page.rawValue, slot, rights.rawValue)
+  }
+
+  public static func pageUnmap(
+    _ target: EnvironmentID, via capability: CapabilitySlot = .none, slot: UInt64
+  ) -> SyscallResult {
+    call(.pageUnmap, UInt64(target.rawValue), UInt64(capability.rawValue), slot)
+  }
+
+  public static func pageProtect(
+    _ target: EnvironmentID, via capability: CapabilitySlot = .none, slot: UInt64, rights: Rights
+  ) -> SyscallResult {
+    call(.pageProtect, UInt64(target.rawValue), UInt64(capability.rawValue), slot, rights.rawValue)
+  }
+
+  // MARK: Capabilities
+
+  public static func capabilityDerive(
+    _ capability: CapabilitySlot, child: CapabilitySlot, rights: Rights, base: UInt64,
+    count: UInt64
+  ) -> SyscallResult {
+    call(
+      .capabilityDerive, UInt64(capability.rawValue), UInt64(child.rawValue), rights.rawValue,
+      base, count)
+  }
+
+  public static func capabilityGrant(_ capability: CapabilitySlot, to target: EnvironmentID)
+    -> SyscallResult
+  {
+    call(.capabilityGrant, UInt64(capability.rawValue), UInt64(target.rawValue))
+  }
+
+  public static func capabilityDelete(_ capability: CapabilitySlot) -> SyscallResult {
+    call(.capabilityDelete, UInt64(capability.rawValue))
+  }
+
+  public static func capabilityRevoke(_ capability: CapabilitySlot) -> SyscallResult {
+    call(.capabilityRevoke, UInt64(capability.rawValue))
+  }
+
+  // MARK: Slices
+
+  public static func sliceAllocate(
+    _ position: UInt64, for target: EnvironmentID, via capability: CapabilitySlot = .none
+  ) -> SyscallResult {
+    call(.sliceAllocate, position, UInt64(target.rawValue), UInt64(capability.rawValue))
+  }
+
+  public static func sliceFree(_ position: UInt64) -> SyscallResult { call(.sliceFree, position) }
+
+  public static func yield() -> SyscallResult { call(.yield) }
+
+  public static func yieldTo(_ target: EnvironmentID) -> SyscallResult {
+    call(.yieldTo, UInt64(target.rawValue))
+  }
+}
+
+extension CapabilitySlot {
+  /// No capability: for calls that act on the caller itself.
+  public static let none = CapabilitySlot(rawValue: .max)
 }

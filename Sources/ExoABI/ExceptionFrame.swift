@@ -1,0 +1,21 @@
+/// The frame the kernel writes on an environment's handler stack when it
+/// delivers an exception or a protected control transfer. Every field is a
+/// `UInt64`; `ExceptionFrame.offset(_:)` gives its byte offset. The handler
+/// resumes the interrupted code itself by restoring these registers.
+public enum ExceptionFrame: UInt64, CaseIterable, Sendable {
+  /// The CPU exception vector (14 for a page fault).
+  case vector = 0
+  /// The CPU's error code (0 when the exception has none).
+  case error
+  /// The faulting address (CR2) for a page fault, else 0.
+  case address
+  case rip, rsp, rflags
+  case rax, rbx, rcx, rdx, rsi, rdi, rbp
+  case r8, r9, r10, r11, r12, r13, r14, r15
+
+  /// The size of the frame in bytes (a multiple of 16).
+  public static let size: UInt64 = 176
+
+  /// Byte offset of `field` from the start of the frame.
+  public static func offset(_ field: ExceptionFrame) -> UInt64 { field.rawValue * 8 }
+}

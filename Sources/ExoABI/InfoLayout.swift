@@ -1,0 +1,154 @@
+/// The kernel's tables as every environment sees them: mapped read-only at
+/// ``UserLayout/infoBase`` in every address space, and the kernel's own
+/// storage for its state. Every field is a little-endian `UInt64` word.
+///
+///     offset                      table
+///     0                           header (InfoHeader)
+///     environmentsOffset          environments × EnvironmentField.wordCount words
+///     slicesOffset                slices × 1 word: owner environment or `none`
+///     pagesOffset                 pages × PageField.wordCount words
+///     capabilitiesOffset          capabilities × CapabilityField.wordCount words
+///     bindingsOffset              environments × windowSlots × BindingField.wordCount words
+///
+/// Each table starts on a page boundary.
+public struct InfoLayout: Hashable, Sendable {
+  public let bounds: Bounds
+
+  public init(bounds: Bounds) { self.bounds = bounds }
+
+  static func pageAligned(_ bytes: Int) -> Int { (bytes + 4095) & ~4095 }
+
+  public var environmentsOffset: Int { 4096 }
+  public var slicesOffset: Int {
+    environmentsOffset
+      + InfoLayout.pageAligned(bounds.environments * EnvironmentField.wordCount * 8)
+  }
+  public var pagesOffset: Int { slicesOffset + InfoLayout.pageAligned(bounds.slices * 8) }
+  public var capabilitiesOffset: Int {
+    pagesOffset + InfoLayout.pageAligned(bounds.pages * PageField.wordCount * 8)
+  }
+  public var bindingsOffset: Int {
+    capabilitiesOffset
+      + InfoLayout.pageAligned(bounds.capabilities * CapabilityField.wordCount * 8)
+  }
+  /// The size of the whole area, a multiple of the page size.
+  public var size: Int {
+    bindingsOffset
+      + InfoLayout.pageAligned(
+        bounds.environments * bounds.windowSlots * BindingField.wordCount * 8)
+  }
+
+  /// Byte offset of a header field.
+  public func offset(_ field: InfoHeader) -> Int { Int(field.rawValue) * 8 }
+  /// Byte offset of a field of environment `index`.
+  public func offset(environment index: Int, _ field: EnvironmentField) -> Int {
+    environmentsOffset + (index * EnvironmentField.wordCount + Int(field.rawValue)) * 8
+  }
+  /// Byte offset of the owner of slice `position`.
+  public func offset(slice position: Int) -> Int { slicesOffset + position * 8 }
+  /// Byte offset of a field of page `index` (page number − firstPage).
+  public func offset(page index: Int, _ field: PageField) -> Int {
+    pagesOffset + (index * PageField.wordCount + Int(field.rawValue)) * 8
+  }
+  /// Byte offset of a field of capability slot `index`.
+  public func offset(capability index: Int, _ field: CapabilityField) -> Int {
+    capabilitiesOffset + (index * CapabilityField.wordCount + Int(field.rawValue)) * 8
+  }
+  /// Byte offset of a field of window slot `slot` of environment `index`.
+  public func offset(binding index: Int, slot: Int, _ field: BindingField) -> Int {
+    bindingsOffset
+      + ((index * bounds.windowSlots + slot) * BindingField.wordCount + Int(field.rawValue)) * 8
+  }
+}
+
+/// The header's words.
+public enum InfoHeader: UInt64, CaseIterable, Sendable {
+  /// ``InfoHeader/magicValue``.
+  case magic = 0
+  /// ``InfoHeader/currentVersion``.
+  case version
+  case environments, pages, capabilities, windowSlots, slices, maximumDepth, maximumRun
+  /// The physical page number of page index 0.
+  case firstPage
+  /// The environment running now.
+  case current
+  /// The slice position whose turn it is.
+  case currentSlice
+  /// Slice ends since boot.
+  case ticks
+
+  /// "EXOINFO1" in ASCII, little-endian.
+  public static let magicValue: UInt64 = 0x3146_4E49_4F58_4F45
+  public static let currentVersion: UInt64 = 1
+}
+
+/// An environment record's words.
+public enum EnvironmentField: UInt64, CaseIterable, Sendable {
+  /// An ``EnvironmentState`` raw value.
+  case state = 0
+  /// The creator, or `none` for the first environment.
+  case parent
+  /// Where exceptions are delivered (0: none registered).
+  case handler
+  /// The top of the exception stack, in the window.
+  case handlerStack
+  /// Where revocation and repossession upcalls are delivered (0: none).
+  case upcall
+  /// Where protected control transfers enter (0: none).
+  case callEntry
+  /// The environment waiting for this one's reply, ``asynchronousCaller``,
+  /// or `none`.
+  case caller
+  /// The status it exited with (valid once dying).
+  case exitStatus
+
+  public static let wordCount = 8
+}
+
+/// A page record's words.
+public enum PageField: UInt64, CaseIterable, Sendable {
+  /// The owning environment, or `none` if free.
+  case owner = 0
+  /// How many bindings (in all windows) map the page.
+  case mappings
+  /// The root capability that covers the page, or `none` if free.
+  case root
+
+  public static let wordCount = 3
+}
+
+/// A capability record's words.
+public enum CapabilityField: UInt64, CaseIterable, Sendable {
+  /// A ``CapabilityKind`` raw value.
+  case kind = 0
+  /// The holder.
+  case owner
+  /// The capability it was derived from, or `none` for a root.
+  case parent
+  /// 0 for a root, parent's depth + 1 otherwise.
+  case depth
+  /// A ``Rights`` raw value.
+  case rights
+  /// The first page number (memory) or the environment (environment).
+  case base
+  /// How many pages (memory) or 1 (environment).
+  case count
+  /// Live capabilities derived from this one.
+  case children
+  /// Bindings backed by this capability.
+  case bindings
+
+  public static let wordCount = 9
+}
+
+/// A binding (window slot) record's words.
+public enum BindingField: UInt64, CaseIterable, Sendable {
+  /// The page number mapped, or `none` if the slot is empty.
+  case page = 0
+  /// The capability that backs the binding.
+  case capability
+  /// The ``Rights`` the mapping uses (read, write, execute).
+  case rights
+
+  public static let wordCount = 3
+}

@@ -1,0 +1,74 @@
+import Arch
+import ExoABI
+
+/// Which environment runs: the slice vector walk of docs/ABI.md ("advance"),
+/// and the switch of registers, FPU/SSE state and address space.
+///
+/// While an environment is not running its registers are in
+/// `arch_env_frame(e)`; the entry paths copy the frame from the kernel stack
+/// there first, and `resume` returns the frame of `Info.current`.
+enum Scheduler {
+  /// The environment whose FPU/SSE state is live in the CPU, or `none`.
+  nonisolated(unsafe) static var fpuOwner: UInt64 = none
+  /// A clean FPU/SSE state, copied into a slot when it is created.
+  nonisolated(unsafe) static var fpuTemplate: UInt64 = 0
+
+  static func frame(_ e: UInt64) -> UnsafeMutablePointer<trap_frame> { arch_env_frame(e) }
+
+  /// Saves the registers of the current environment from the kernel stack.
+  static func enter(_ stackFrame: UnsafeMutablePointer<trap_frame>) {
+    frame(Info.current).pointee = stackFrame.pointee
+  }
+
+  /// docs/ABI.md "advance": the next slice position after `currentSlice`
+  /// whose owner is runnable; `current = none` if there is none.
+  static func advance() {
+    let start = Info[header: .currentSlice]
+    for step in 1...Info.sliceCount {
+      let p = (start + step) % Info.sliceCount
+      let owner = Info[slice: p]
+      if owner != none && Info.state(owner) == .runnable {
+        Info[header: .currentSlice] = p
+        Info.current = owner
+        return
+      }
+    }
+    Info.current = none
+  }
+
+  /// Fresh registers for environment `e` to start at `rip` with stack `rsp`.
+  static func reset(_ e: UInt64, rip: UInt64, rsp: UInt64) {
+    var f = trap_frame()
+    f.rip = rip
+    f.rsp = rsp
+    f.cs = UInt64(Selector.userCode)
+    f.ss = UInt64(Selector.userData)
+    f.rflags = 0x202
+    frame(e).pointee = f
+  }
+
+  /// Gives slot `e` a clean FPU/SSE state.
+  static func resetFPU(_ e: UInt64) {
+    let destination = UInt64(UInt(bitPattern: arch_env_fx(e)))
+    PhysicalMemory.copy(
+      to: destination, from: UnsafePointer(PhysicalMemory.bytes(fpuTemplate)), count: 512)
+    if fpuOwner == e { fpuOwner = none }
+  }
+
+  /// The frame to return to: the current environment's, with its address
+  /// space and FPU/SSE state in place. Ends the machine if nothing can run.
+  static func resume() -> UnsafeMutablePointer<trap_frame> {
+    let next = Info.current
+    if next == none {
+      Log("exo: no runnable environment; halting").end()
+      exitMachine(.userFailure)
+    }
+    if fpuOwner != next {
+      if fpuOwner != none { arch_fxsave(arch_env_fx(fpuOwner)) }
+      arch_fxrstor(arch_env_fx(next))
+      fpuOwner = next
+    }
+    AddressSpaces.activate(next)
+    return frame(next)
+  }
+}
