@@ -37,3 +37,10 @@ public enum UserLayout {
     return slot < UInt64(slots) ? Int(slot) : nil
   }
 }
+
+/// The segment selectors user code runs with (GDT order: kernel code 0x08,
+/// kernel data 0x10, user data 0x18, user code 0x20, RPL 3).
+public enum UserSelectors {
+  public static let code: UInt64 = 0x20 | 3
+  public static let data: UInt64 = 0x18 | 3
+}

@@ -8,7 +8,8 @@ public struct Z3ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringCon
 
   init(_ code: Z3_error_code) { self.rawValue = code.rawValue }
 
-  /// `Z3_SORT_ERROR`: an operand has the wrong sort.
+  /// `Z3_SORT_ERROR`: an operand has the wrong sort. (Z3 4.8.12 reports sort errors
+  /// in term construction as `exception` instead; this layer checks sorts itself.)
   public static let sortError = Z3ErrorCode(Z3_SORT_ERROR)
   /// `Z3_IOB`: index out of bounds.
   public static let indexOutOfBounds = Z3ErrorCode(Z3_IOB)

@@ -38,7 +38,8 @@ struct BootTests {
   func incrementalBuild() throws {
     let first = try Images.report()
     #expect(FileManager.default.fileExists(atPath: first.kernel.path))
-    #expect(first.programs.keys.sorted() == ["crash", "hello", "hostile"])
+    #expect(Set(["crash", "hello", "hostile", "selftest"]).isSubset(of: first.programs.keys))
+    #expect(FileManager.default.fileExists(atPath: first.debugKernel.path))
     let second = try KernelBuild(project: Images.project, toolchain: Toolchain.locate()).run()
     #expect(second.stepsRun == 0)
     #expect(second.stepsTotal == first.stepsTotal)
@@ -52,7 +53,7 @@ struct BootTests {
     #expect(result.console.contains("exo: timer running"))
     #expect(result.console.contains("hello from ring 3"))
     #expect(result.console.contains("hello: timer ticks advance while user code runs"))
-    #expect(result.console.contains("exo: user program exited with status 0"))
+    #expect(result.console.contains("exo: environment 0 exited with status 0"))
     #expect(!result.console.contains("KERNEL PANIC"))
   }
 
@@ -68,10 +69,29 @@ struct BootTests {
   func userFaultIsContained() throws {
     let result = try Images.boot(program: "crash")
     #expect(result.outcome == .userFailure, "console:\n\(result.console)")
-    #expect(result.console.contains("exo: user program fault: #PF page fault"))
+    #expect(result.console.contains("exo: environment 0 stopped: #PF page fault"))
     #expect(result.console.contains("cr2=0x0000000000100000"))
     #expect(!result.console.contains("kernel memory is visible to user space"))
     #expect(!result.console.contains("KERNEL PANIC"))
+  }
+
+  @Test(
+    "the in-QEMU selftest passes every case on the normal and the invariant-checking kernel",
+    arguments: [false, true])
+  func selftest(debugKernel: Bool) throws {
+    let report = try Images.report()
+    let result = try Images.boot(
+      program: "selftest", kernel: debugKernel ? report.debugKernel : report.kernel)
+    #expect(result.outcome == .success, "console:\n\(result.console)")
+    #expect(!result.console.contains("KERNEL PANIC"), "console:\n\(result.console)")
+    let summary = result.console.split(separator: "\n").last { $0.hasSuffix(" failed") }
+    let numbers = summary.map { $0.split(separator: " ").compactMap { Int($0) } } ?? []
+    #expect(numbers.count == 2, "no 'N passed, M failed' line:\n\(result.console)")
+    if numbers.count == 2 {
+      #expect(numbers[0] >= 80, "only \(numbers[0]) cases")
+      #expect(numbers[1] == 0, "console:\n\(result.console)")
+    }
+    if debugKernel { #expect(result.console.contains("checking invariants after every call")) }
   }
 
   @Test("an unknown program name is a user failure with the list of programs")

@@ -1,11 +1,12 @@
 import Arch
+import ExoABI
 
 /// Segment selectors of the GDT in boot.S.
 enum Selector {
   static let kernelCode: UInt16 = 0x08
   static let kernelData: UInt16 = 0x10
-  static let userData: UInt16 = 0x18 | 3
-  static let userCode: UInt16 = 0x20 | 3
+  static let userData = UInt16(UserSelectors.data)
+  static let userCode = UInt16(UserSelectors.code)
   static let tss: UInt16 = 0x28
 }
 

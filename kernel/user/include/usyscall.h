@@ -45,4 +45,10 @@ static inline struct exo_call_result exo_call(uint64_t number, uint64_t cap, uin
   return r;
 }
 
+// Entry points in upcall.S, registered with environmentSetEntries.
+extern void exo_exception_entry(void);
+extern void exo_call_entry(void);
+static inline uint64_t exo_exception_entry_address(void) { return (uint64_t)&exo_exception_entry; }
+static inline uint64_t exo_call_entry_address(void) { return (uint64_t)&exo_call_entry; }
+
 #endif
