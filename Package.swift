@@ -10,6 +10,7 @@ let package = Package(
   platforms: [.macOS(.v13)],
   products: [
     .executable(name: "exo", targets: ["exo"]),
+    .executable(name: "exoverify", targets: ["exoverify"]),
     .library(name: "ExoABI", targets: ["ExoABI"]),
     .library(name: "SMT", targets: ["SMT"]),
   ],
@@ -23,14 +24,25 @@ let package = Package(
       providers: [.apt(["libz3-dev"])]),
     .target(name: "SMT", dependencies: ["CZ3"]),
     .target(name: "ExoHarness", dependencies: ["ExoABI"]),
+    .target(name: "ExoSpec", dependencies: ["ExoABI", "SMT"], path: "specs", exclude: ["samples"]),
     .executableTarget(
       name: "exo",
       dependencies: [
-        "ExoHarness", "ExoABI",
+        "ExoHarness", "ExoABI", "ExoSpec",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .target(name: "ExoProofs", dependencies: ["ExoABI", "ExoSpec"], path: "proofs", exclude: ["corpus"]),
+    .target(name: "ExoVerify", dependencies: ["ExoABI", "ExoSpec", "ExoProofs", "SMT"]),
+    .executableTarget(
+      name: "exoverify",
+      dependencies: [
+        "ExoVerify", "ExoSpec", "ExoProofs", "ExoABI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .testTarget(name: "ExoABITests", dependencies: ["ExoABI"]),
+    .testTarget(name: "VerifyTests", dependencies: ["ExoVerify", "ExoProofs", "ExoSpec", "ExoABI"]),
     .testTarget(name: "SMTTests", dependencies: ["SMT"]),
     .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI"]),
+    .testTarget(name: "SpecTests", dependencies: ["ExoSpec", "ExoABI", "SMT"]),
   ]
 )

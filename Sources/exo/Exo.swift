@@ -7,7 +7,7 @@ struct Exo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "exo",
     abstract: "Build, boot and test the Swift exokernel.",
-    subcommands: [Build.self, Boot.self])
+    subcommands: [Build.self, Boot.self, Replay.self, SpecBench.self])
 }
 
 /// Prints a line to standard error.
@@ -23,7 +23,7 @@ func buildImages(quiet: Bool = false) throws -> BuildReport {
       if !quiet { note(line) }
     }
     return try build.run()
-  } catch let error as HarnessError {
+  } catch {
     note("error: \(error)")
     throw ExitCode(BootSetupExit.buildFailed)
   }

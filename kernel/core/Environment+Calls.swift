@@ -27,6 +27,7 @@ func makeDying(_ e: UInt64, status: UInt64) {
     Scheduler.frame(waiter).pointee.rax = ExoError.wrongState.rawValue
     Scheduler.frame(waiter).pointee.rdx = 0
   }
+  Info[environment: e, .caller] = none
 }
 
 func sys_environmentCreate(_ caller: UInt64, _ e: UInt64, slot: UInt64) -> SyscallResult {

@@ -1,0 +1,136 @@
+import ExoABI
+import ExoSpec
+
+/// A deliberate bug in the spec, for showing that the obligations catch
+/// bugs: each runs the real transition and then breaks its effect the way a
+/// plausible kernel bug would. A verifier that proves a mutant correct has a
+/// hole; `exoverify --mutants` requires every mutant to be caught with a
+/// counterexample.
+public enum Mutant: String, CaseIterable, Sendable {
+  /// pageMap forgets to count the new mapping of the page.
+  case mapForgetsPageCount
+  /// pageMap forgets to count the binding on its capability.
+  case mapForgetsCapabilityCount
+  /// pageMap installs a writable binding even when only read was asked for
+  /// (a rights check dropped).
+  case mapGrantsWrite
+  /// pageUnmap leaves the page's mapping count as it was.
+  case unmapLeavesPageCount
+  /// pageProtect adds execute whatever the capability allows.
+  case protectAddsExecute
+  /// capabilityDerive forgets to count the child on its parent.
+  case deriveForgetsChild
+  /// capabilityDerive gives the child the parent's rights, not the asked ones.
+  case deriveKeepsParentRights
+  /// capabilityRevoke forgets to invalidate the child it removes.
+  case revokeKeepsChild
+  /// capabilityDelete of a root leaves its pages owned.
+  case deleteLeavesPagesOwned
+  /// capabilityGrant moves the capability but not its pages' ownership.
+  case grantLeavesPageOwner
+  /// pageAllocate records no root for the pages.
+  case allocateForgetsRoot
+  /// environmentReclaim frees the slot at once, whatever it still owns.
+  case reclaimFreesEarly
+  /// exit does not pick another environment to run.
+  case exitKeepsRunning
+  /// A failed sliceFree still frees the slice.
+  case failedSliceFreeFrees
+  /// reply forgets to wake the waiting caller.
+  case replyForgetsCaller
+
+  /// The transition the mutant changes.
+  public var transition: Transition {
+    switch self {
+    case .mapForgetsPageCount, .mapForgetsCapabilityCount, .mapGrantsWrite: .call(.pageMap)
+    case .unmapLeavesPageCount: .call(.pageUnmap)
+    case .protectAddsExecute: .call(.pageProtect)
+    case .deriveForgetsChild, .deriveKeepsParentRights: .call(.capabilityDerive)
+    case .revokeKeepsChild: .call(.capabilityRevoke)
+    case .deleteLeavesPagesOwned: .call(.capabilityDelete)
+    case .grantLeavesPageOwner: .call(.capabilityGrant)
+    case .allocateForgetsRoot: .call(.pageAllocate)
+    case .reclaimFreesEarly: .call(.environmentReclaim)
+    case .exitKeepsRunning: .call(.exit)
+    case .failedSliceFreeFrees: .call(.sliceFree)
+    case .replyForgetsCaller: .call(.reply)
+    }
+  }
+
+  /// Runs `transition` with the mutation applied (only the mutant's own
+  /// transition is changed).
+  public func apply<D: SpecDomain>(
+    _ transition: Transition, to state: inout SpecState<D>, _ arguments: [D.W]
+  ) -> Outcome<D> {
+    let pre = state
+    let outcome = state.apply(transition, arguments)
+    guard transition == self.transition else { return outcome }
+    let d = state.domain
+    let ok = d.eq(outcome.status, d.word(0))
+    let none = d.word(ExoABI.none)
+    func keep(_ table: WritableKeyPath<SpecState<D>, [D.W]>, when c: D.B) {
+      for i in state[keyPath: table].indices {
+        state[keyPath: table][i] = d.ite(c, pre[keyPath: table][i], state[keyPath: table][i])
+      }
+    }
+    /// The binding index of (target, slot) arguments.
+    func bindingIndex(_ target: D.W, _ slot: D.W) -> D.W {
+      d.add(d.mul(target, UInt64(state.bounds.windowSlots)), slot)
+    }
+    switch self {
+    case .mapForgetsPageCount: keep(\.pages.mappings, when: ok)
+    case .mapForgetsCapabilityCount: keep(\.capabilities.bindings, when: ok)
+    case .mapGrantsWrite:
+      let b = bindingIndex(arguments[0], arguments[4])
+      let rights = d.read(state.bindings.rights, b, default: d.word(0))
+      d.when(ok) {
+        d.write(&state.bindings.rights, b, d.add(d.bitAnd(rights, d.word(~Rights.write.rawValue)), d.word(Rights.write.rawValue)))
+      }
+    case .unmapLeavesPageCount: keep(\.pages.mappings, when: ok)
+    case .protectAddsExecute:
+      let b = bindingIndex(arguments[0], arguments[2])
+      let rights = d.read(state.bindings.rights, b, default: d.word(0))
+      d.when(ok) {
+        d.write(&state.bindings.rights, b, d.add(d.bitAnd(rights, d.word(~Rights.execute.rawValue)), d.word(Rights.execute.rawValue)))
+      }
+    case .deriveForgetsChild: keep(\.capabilities.children, when: ok)
+    case .deriveKeepsParentRights:
+      let parentRights = d.read(pre.capabilities.rights, arguments[0], default: d.word(0))
+      d.when(ok) { d.write(&state.capabilities.rights, arguments[1], parentRights) }
+    case .revokeKeepsChild:
+      // The removed capability's record comes back; its parent's count stays down.
+      let removed = d.and(ok, d.eq(outcome.value, d.word(1)))
+      for path in [\SpecState<D>.capabilities.kind, \.capabilities.owner, \.capabilities.parent,
+        \.capabilities.depth, \.capabilities.rights, \.capabilities.base, \.capabilities.count]
+      {
+        keep(path, when: removed)
+      }
+    case .deleteLeavesPagesOwned:
+      keep(\.pages.owner, when: ok)
+      keep(\.pages.root, when: ok)
+    case .grantLeavesPageOwner: keep(\.pages.owner, when: ok)
+    case .allocateForgetsRoot: keep(\.pages.root, when: ok)
+    case .reclaimFreesEarly:
+      d.when(ok) { d.write(&state.environments.state, arguments[0], d.word(EnvironmentState.free.rawValue)) }
+    case .exitKeepsRunning:
+      state.current = pre.current
+      state.currentSlice = pre.currentSlice
+    case .failedSliceFreeFrees:
+      let p = arguments[0]
+      d.when(d.and(d.not(ok), d.ult(p, d.word(UInt64(state.bounds.slices))))) {
+        d.write(&state.slices, p, none)
+      }
+    case .replyForgetsCaller:
+      keep(\.environments.state, when: ok)
+      state.current = d.ite(ok, pre.current, state.current)
+    }
+    return outcome
+  }
+
+  /// The mutated transition on concrete values (for counterexamples).
+  public func applyConcrete(
+    _ transition: Transition, to state: inout ConcreteState, _ arguments: [UInt64]
+  ) -> SyscallResult {
+    apply(transition, to: &state, arguments).result
+  }
+}

@@ -1,0 +1,144 @@
+import ExoABI
+import ExoProofs
+import ExoSpec
+import Foundation
+import SMT
+
+/// Proves obligations about the spec at fixed bounds with Z3. Each check
+/// builds its own context, so checks run in parallel on separate threads.
+public struct Verifier: Sendable {
+  /// The bounds the theorems are stated for.
+  public var bounds: Bounds
+  /// The physical page number of page index 0 in the spec.
+  public var firstPage: UInt64
+  /// Per-obligation solver timeout.
+  public var timeoutMilliseconds: UInt32
+  /// A spec change applied to every transition (mutation testing), or nil.
+  public var mutant: Mutant?
+
+  /// The default proof bounds: small enough to prove quickly, large enough
+  /// that every table has several entries, derivation goes two levels deep
+  /// and runs span more than one page.
+  public static let proofBounds = Bounds(
+    environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 2,
+    maximumRun: 2)
+
+  public init(
+    bounds: Bounds = Verifier.proofBounds, firstPage: UInt64 = 0x100,
+    timeoutMilliseconds: UInt32 = 60_000, mutant: Mutant? = nil
+  ) {
+    self.bounds = bounds
+    self.firstPage = firstPage
+    self.timeoutMilliseconds = timeoutMilliseconds
+    self.mutant = mutant
+  }
+
+  /// The query of an obligation: the solver with `assumptions ∧ ¬goal`
+  /// asserted, ready to check, and what is needed to read a model back.
+  struct Query {
+    var solver: Solver
+    var pre: SymbolicState
+    var arguments: [BitVec]
+    var transition: Transition?
+  }
+
+  func query(_ obligation: Obligation, context: Context) throws -> Query {
+    let domain = SymbolicDomain(context: context)
+    let solver = try Solver(context: context, logic: "QF_BV")
+    try solver.setTimeout(milliseconds: timeoutMilliseconds)
+    switch obligation {
+    case .initial(let invariant):
+      let initial = SymbolicState(initial: domain, bounds: bounds, firstPage: firstPage)
+      solver.assert(!invariant.holds(in: initial))
+      return Query(solver: solver, pre: initial, arguments: [], transition: nil)
+    case .preserves(let transition, let invariant):
+      let pre = SymbolicState(symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
+      let arguments = transition.parameters.map { domain.variable("arg.\($0)") }
+      var post = pre
+      _ = apply(transition, to: &post, arguments)
+      solver.assert(Invariant.all(in: pre))
+      solver.assert(!invariant.holds(in: post))
+      return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
+    case .errorUnchanged(let transition):
+      let pre = SymbolicState(symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
+      let arguments = transition.parameters.map { domain.variable("arg.\($0)") }
+      var post = pre
+      let outcome = apply(transition, to: &post, arguments)
+      var unchanged = domain.bool(true)
+      for (a, b) in zip(pre.words, post.words) { unchanged = unchanged && a.eq(b) }
+      solver.assert(outcome.status.ne(domain.word(0)))
+      solver.assert(!unchanged)
+      return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
+    }
+  }
+
+  func apply(_ transition: Transition, to state: inout SymbolicState, _ arguments: [BitVec])
+    -> Outcome<SymbolicDomain>
+  {
+    if let mutant { return mutant.apply(transition, to: &state, arguments) }
+    return state.apply(transition, arguments)
+  }
+
+  /// The obligation as standalone SMT-LIB2 text (declarations, assertions,
+  /// `(check-sat)`); `unsat` means proved.
+  public func smtlib2(_ obligation: Obligation) throws -> String {
+    let context = try Context(randomSeed: 0)
+    let q = try query(obligation, context: context)
+    return q.solver.smtlib2() + "(check-sat)\n"
+  }
+
+  /// Checks one obligation; `cache` (if any) answers unchanged proofs.
+  public func check(_ obligation: Obligation, cache: ProofCache? = nil) -> ObligationReport {
+    let start = DispatchTime.now()
+    func seconds() -> Double {
+      Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+    do {
+      let context = try Context(randomSeed: 0)
+      let q = try query(obligation, context: context)
+      let key = cache.map { _ in ProofCache.key(q.solver.smtlib2()) }
+      if let cache, let key, cache.contains(key) {
+        return ObligationReport(
+          obligation: obligation, verdict: .proved, seconds: seconds(), cached: true)
+      }
+      switch try q.solver.check() {
+      case .unsat:
+        if let cache, let key { cache.insert(key) }
+        return ObligationReport(
+          obligation: obligation, verdict: .proved, seconds: seconds(), cached: false)
+      case .sat(let model):
+        let example = try counterexample(q, model: model)
+        return ObligationReport(
+          obligation: obligation, verdict: .failed, seconds: seconds(), counterexample: example,
+          cached: false)
+      case .unknown(let reason):
+        let verdict: ProofVerdict = reason.contains("timeout") || reason.contains("canceled") ? .timeout : .unknown
+        return ObligationReport(
+          obligation: obligation, verdict: verdict, seconds: seconds(), detail: reason,
+          cached: false)
+      }
+    } catch {
+      return ObligationReport(
+        obligation: obligation, verdict: .unknown, seconds: seconds(), detail: "\(error)",
+        cached: false)
+    }
+  }
+
+  /// Reads the pre-state and arguments out of `model` and runs the concrete
+  /// spec (with the same mutant, if any) on them.
+  func counterexample(_ q: Query, model: Model) throws -> Counterexample {
+    let pre = try q.pre.evaluate(in: model)
+    let arguments = try q.arguments.map { try model.eval($0) }
+    var post = pre
+    var result: SyscallResult?
+    if let transition = q.transition {
+      if let mutant {
+        result = mutant.applyConcrete(transition, to: &post, arguments)
+      } else {
+        result = post.step(transition, arguments)
+      }
+    }
+    return Counterexample(
+      transition: q.transition, arguments: arguments, pre: pre, post: post, result: result)
+  }
+}

@@ -1,0 +1,106 @@
+import ExoABI
+import ExoSpec
+
+/// The invariants of the kernel's abstract state, written once over the
+/// spec's state and generic over its domain: with concrete values they are
+/// run by tests on every state a replay reaches; with SMT terms exoverify
+/// proves that every transition preserves them.
+///
+/// Quantifiers over table indices are unrolled over the (fixed) bounds, so
+/// every formula is quantifier-free.
+public enum Invariant: String, CaseIterable, Sendable, Codable {
+  // The state is well formed.
+  /// Each environment's state is one of `EnvironmentState`, its parent is an
+  /// environment or `none`, and a free slot is the canonical free record.
+  case environmentRecords
+  /// An empty capability is the canonical empty record; a non-empty one has
+  /// a defined kind.
+  case capabilityRecords
+  /// An empty window slot is the canonical empty binding.
+  case bindingRecords
+  /// `currentSlice` names a slice position.
+  case currentSliceInRange
+
+  // The capability hierarchy.
+  /// Every capability's holder is an environment that is not free.
+  case capabilityOwnerExists
+  /// A root has depth 0; a derived capability's parent is a non-empty
+  /// capability of the same kind one level up (derivation is acyclic and
+  /// every ancestor of a valid capability is valid); depth is bounded.
+  case derivationAcyclic
+  /// A capability's rights are defined for its kind and a subset of its
+  /// parent's.
+  case rightsShrink
+  /// A memory capability's range lies in the managed pages and within its
+  /// parent's (a root's spans at most `maximumRun` pages); an environment
+  /// capability names a non-free environment.
+  case rangeShrinks
+  /// `children(c)` is exactly the number of capabilities whose parent is c.
+  case childrenCountExact
+
+  // Secure bindings.
+  /// Every binding is backed by a memory capability held by the mapping
+  /// environment that covers the page and grants every right the binding
+  /// uses (which always include read and never exceed read, write, execute).
+  case bindingBacked
+  /// `bindings(c)` is exactly the number of bindings backed by c.
+  case bindingsCountExact
+  /// `mappings(p)` is exactly the number of bindings that map p.
+  case mappingsCountExact
+  /// A free page has no root and no binding; an owned page's owner is a
+  /// non-free environment and its root is a root memory capability of that
+  /// owner covering it.
+  case pageOwnership
+  /// Every page of a root memory capability names that root.
+  case rootCoversPages
+  /// A free environment slot maps nothing and holds no slice.
+  case freeEnvironmentOwnsNothing
+
+  // Scheduling and control transfer.
+  /// Every slice owner is an environment that is not free.
+  case sliceOwnerExists
+  /// The current environment is runnable (or the kernel is idle).
+  case currentRunnable
+  /// A pending synchronous call's caller is another environment, waiting,
+  /// its callee is live, and every waiting environment has exactly one
+  /// callee.
+  case pendingCallsLive
+
+  /// The invariant's name, e.g. `bindingBacked`.
+  public var name: String { rawValue }
+
+  /// Whether the invariant holds in `s`.
+  public func holds<D: SpecDomain>(in s: SpecState<D>) -> D.B {
+    let v = View(s)
+    switch self {
+    case .environmentRecords: return v.environmentRecords()
+    case .capabilityRecords: return v.capabilityRecords()
+    case .bindingRecords: return v.bindingRecords()
+    case .currentSliceInRange: return v.d.ult(s.currentSlice, v.w(s.bounds.slices))
+    case .capabilityOwnerExists: return v.capabilityOwnerExists()
+    case .derivationAcyclic: return v.derivationAcyclic()
+    case .rightsShrink: return v.rightsShrink()
+    case .rangeShrinks: return v.rangeShrinks()
+    case .childrenCountExact: return v.childrenCountExact()
+    case .bindingBacked: return v.bindingBacked()
+    case .bindingsCountExact: return v.bindingsCountExact()
+    case .mappingsCountExact: return v.mappingsCountExact()
+    case .pageOwnership: return v.pageOwnership()
+    case .rootCoversPages: return v.rootCoversPages()
+    case .freeEnvironmentOwnsNothing: return v.freeEnvironmentOwnsNothing()
+    case .sliceOwnerExists: return v.sliceOwnerExists()
+    case .currentRunnable: return v.currentRunnable()
+    case .pendingCallsLive: return v.pendingCallsLive()
+    }
+  }
+
+  /// The conjunction of `invariants` in `s`.
+  public static func all<D: SpecDomain>(_ invariants: [Invariant] = allCases, in s: SpecState<D>)
+    -> D.B
+  {
+    let d = s.domain
+    var result = d.bool(true)
+    for invariant in invariants { result = d.and(result, invariant.holds(in: s)) }
+    return result
+  }
+}

@@ -1,0 +1,60 @@
+/// The spec on plain Swift values: the fast oracle. There is no path
+/// condition: `branch` runs only the side that is taken, so every write is
+/// unconditional and costs O(1).
+public struct ConcreteDomain: SpecDomain, Sendable {
+  public typealias B = Bool
+  public typealias W = UInt64
+
+  public init() {}
+
+  @inline(__always) public func bool(_ value: Bool) -> Bool { value }
+  @inline(__always) public func word(_ value: UInt64) -> UInt64 { value }
+  @inline(__always) public func not(_ a: Bool) -> Bool { !a }
+  @inline(__always) public func and(_ a: Bool, _ b: Bool) -> Bool { a && b }
+  @inline(__always) public func or(_ a: Bool, _ b: Bool) -> Bool { a || b }
+  @inline(__always) public func eq(_ a: UInt64, _ b: UInt64) -> Bool { a == b }
+  @inline(__always) public func ult(_ a: UInt64, _ b: UInt64) -> Bool { a < b }
+  @inline(__always) public func add(_ a: UInt64, _ b: UInt64) -> UInt64 { a &+ b }
+  @inline(__always) public func sub(_ a: UInt64, _ b: UInt64) -> UInt64 { a &- b }
+  @inline(__always) public func mul(_ a: UInt64, _ k: UInt64) -> UInt64 { a &* k }
+  @inline(__always) public func bitAnd(_ a: UInt64, _ b: UInt64) -> UInt64 { a & b }
+  @inline(__always) public func shiftRight(_ a: UInt64, _ k: UInt64) -> UInt64 { a >> k }
+  @inline(__always) public func remainder(_ a: UInt64, _ n: UInt64) -> UInt64 { a % n }
+  @inline(__always) public func ite(_ c: Bool, _ a: UInt64, _ b: UInt64) -> UInt64 { c ? a : b }
+  @inline(__always) public func ite(_ c: Bool, _ a: Bool, _ b: Bool) -> Bool { c ? a : b }
+
+  @inline(__always)
+  public func branch(_ c: Bool, then: () -> Void, else otherwise: () -> Void) {
+    if c { then() } else { otherwise() }
+  }
+
+  @inline(__always) public func assign(_ variable: inout UInt64, _ value: UInt64) {
+    variable = value
+  }
+
+  @inline(__always)
+  public func read(_ table: [UInt64], _ index: UInt64, default fallback: UInt64) -> UInt64 {
+    index < UInt64(table.count) ? table[Int(index)] : fallback
+  }
+
+  @inline(__always)
+  public func write(_ table: inout [UInt64], _ index: UInt64, _ value: UInt64) {
+    if index < UInt64(table.count) { table[Int(index)] = value }
+  }
+
+  @inline(__always)
+  public func first(_ count: Int, where predicate: (Int) -> Bool) -> (found: Bool, index: UInt64) {
+    for j in 0..<count where predicate(j) { return (true, UInt64(j)) }
+    return (false, .max)
+  }
+
+  @inline(__always)
+  public func check(
+    _ ok: inout Bool, _ error: inout UInt64, _ condition: () -> Bool, _ code: UInt64
+  ) {
+    if ok && !condition() {
+      ok = false
+      error = code
+    }
+  }
+}

@@ -1,0 +1,90 @@
+import ExoABI
+
+/// A replay file (docs/replay-format.md): an initial state and a sequence of
+/// calls and events with their expected results. Written by people, by
+/// exoverify's counterexample writer and by the differential tester; run by
+/// the spec (`exo replay FILE --on spec`) and later by the kernel.
+public struct ReplayFile: Equatable, Sendable {
+  /// The value of the `format` field.
+  public static let formatName = "exo-replay"
+  /// The format version this code reads and writes.
+  public static let currentVersion = 1
+
+  /// The table sizes.
+  public var bounds: Bounds
+  /// The physical page number of page index 0.
+  public var firstPage: UInt64
+  /// Where the run starts.
+  public var initial: ReplayInitialState
+  /// The calls and events, in order.
+  public var steps: [ReplayStep]
+  /// The state expected after the last step, if the file states one.
+  public var final: ConcreteState?
+
+  public init(
+    bounds: Bounds, firstPage: UInt64, initial: ReplayInitialState = .initial,
+    steps: [ReplayStep] = [], final: ConcreteState? = nil
+  ) {
+    self.bounds = bounds
+    self.firstPage = firstPage
+    self.initial = initial
+    self.steps = steps
+    self.final = final
+  }
+
+  /// The state the run starts from.
+  public var initialState: ConcreteState {
+    switch initial {
+    case .initial: ConcreteState(bounds: bounds, firstPage: firstPage)
+    case .state(let state): state
+    }
+  }
+}
+
+/// Where a replay starts.
+public enum ReplayInitialState: Equatable, Sendable {
+  /// The ABI's initial state for the file's bounds (`"initial"`).
+  case initial
+  /// An explicit state.
+  case state(ConcreteState)
+}
+
+/// One call or event of a replay, with its arguments in ABI order.
+public struct ReplayStep: Equatable, Sendable {
+  public var transition: Transition
+  public var arguments: [UInt64]
+  /// The expected result; nil when the file does not check it.
+  public var expect: ReplayExpectation?
+  /// A remark for people; ignored when running.
+  public var note: String?
+
+  public init(
+    _ transition: Transition, _ arguments: [UInt64] = [], expect: ReplayExpectation? = nil,
+    note: String? = nil
+  ) {
+    self.transition = transition
+    self.arguments = arguments
+    self.expect = expect
+    self.note = note
+  }
+}
+
+/// An expected result: success with a value, or an error.
+public enum ReplayExpectation: Equatable, Sendable, CustomStringConvertible {
+  case value(UInt64)
+  case error(ExoError)
+
+  /// The expectation `result` meets exactly.
+  public init(_ result: SyscallResult) {
+    if let error = result.error { self = .error(error) } else { self = .value(result.value) }
+  }
+
+  public func matches(_ result: SyscallResult) -> Bool { self == ReplayExpectation(result) }
+
+  public var description: String {
+    switch self {
+    case .value(let value): "ok \(WordFormat.text(value))"
+    case .error(let error): "\(error.name)"
+    }
+  }
+}

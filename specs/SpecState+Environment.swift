@@ -1,0 +1,192 @@
+import ExoABI
+
+/// Environment calls (docs/ABI.md, "Calls"): create, set entries, start,
+/// stop, destroy, reclaim.
+extension SpecState {
+  /// `environmentCreate(e, slot)`.
+  public mutating func environmentCreate(environment e: W, slot: W) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    v.require(d.ult(e, word(bounds.environments)), else: .outOfRange)
+    v.require(d.ult(slot, word(bounds.capabilities)), else: .outOfRange)
+    v.require(d.eq(stateOf(e), word(EnvironmentState.free)), else: .slotInUse)
+    v.require(d.eq(kindOf(slot), word(CapabilityKind.empty)), else: .slotInUse)
+    return finish(v) { s in
+      let me = s.current
+      d.write(&s.environments.state, e, s.word(EnvironmentState.stopped))
+      d.write(&s.environments.parent, e, me)
+      d.write(&s.environments.handler, e, s.zero)
+      d.write(&s.environments.handlerStack, e, s.zero)
+      d.write(&s.environments.upcall, e, s.zero)
+      d.write(&s.environments.callEntry, e, s.zero)
+      d.write(&s.environments.caller, e, s.none)
+      d.write(&s.environments.exitStatus, e, s.zero)
+      s.setCapability(
+        slot, kind: .environment, owner: me, parent: s.none, depth: s.zero,
+        rights: s.word(Rights.environment), base: e, count: s.word(1))
+      return s.zero
+    }
+  }
+
+  /// `environmentSetEntries(T, c, handler, handlerStack, upcall, callEntry)`.
+  public mutating func environmentSetEntries(
+    target t: W, envCap c: W, handler: W, handlerStack: W, upcall: W, callEntry: W
+  ) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    authority(&v, t, c)
+    v.require(isLive(t), else: .wrongState)
+    v.require(
+      d.and(
+        d.or(d.eq(handler, zero), isUserAddress(handler)),
+        d.or(d.eq(upcall, zero), isUserAddress(upcall)),
+        d.or(d.eq(callEntry, zero), isUserAddress(callEntry))),
+      else: .badAddress)
+    let windowEnd = UserLayout.windowBase + UInt64(bounds.windowSlots) * pageSize
+    let stackOK = d.and(
+      d.eq(d.bitAnd(handlerStack, word(15)), zero),
+      d.ult(word(UserLayout.windowBase), handlerStack), d.ule(handlerStack, word(windowEnd)))
+    v.require(d.or(d.eq(handlerStack, zero), stackOK), else: .badAddress)
+    return finish(v) { s in
+      d.write(&s.environments.handler, t, handler)
+      d.write(&s.environments.handlerStack, t, handlerStack)
+      d.write(&s.environments.upcall, t, upcall)
+      d.write(&s.environments.callEntry, t, callEntry)
+      return s.zero
+    }
+  }
+
+  /// `environmentStart(T, c, rip, rsp)`.
+  public mutating func environmentStart(target t: W, envCap c: W, rip: W, rsp: W) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    authority(&v, t, c)
+    v.require(d.eq(stateOf(t), word(EnvironmentState.stopped)), else: .wrongState)
+    v.require(
+      d.and(
+        isUserAddress(rip),
+        d.and(d.uge(rsp, word(UserLayout.start)), d.ule(rsp, word(UserLayout.end)))),
+      else: .badAddress)
+    return finish(v) { s in
+      d.write(&s.environments.state, t, s.word(EnvironmentState.runnable))
+      return s.zero
+    }
+  }
+
+  /// `environmentStop(T, c)`.
+  public mutating func environmentStop(target t: W, envCap c: W) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    authority(&v, t, c)
+    v.require(d.eq(stateOf(t), word(EnvironmentState.runnable)), else: .wrongState)
+    return finish(v) { s in
+      let isSelf = d.eq(t, s.current)
+      d.write(&s.environments.state, t, s.word(EnvironmentState.stopped))
+      d.when(isSelf) { s.advance() }
+      return s.zero
+    }
+  }
+
+  /// `environmentDestroy(T, c)`.
+  public mutating func environmentDestroy(target t: W, envCap c: W) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    authority(&v, t, c)
+    v.require(isLive(t), else: .wrongState)
+    return finish(v) { s in
+      let isSelf = d.eq(t, s.current)
+      d.write(&s.environments.state, t, s.word(EnvironmentState.dying))
+      d.write(&s.environments.exitStatus, t, s.none)
+      s.endCall(t)
+      d.when(isSelf) { s.advance() }
+      return s.zero
+    }
+  }
+
+  /// `environmentReclaim(T)`: one bounded step of tearing down a dying
+  /// environment. Value 1 when a step was taken, 0 when the slot became free.
+  public mutating func environmentReclaim(target t: W) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    v.require(d.ult(t, word(bounds.environments)), else: .outOfRange)
+    v.require(d.eq(stateOf(t), word(EnvironmentState.dying)), else: .wrongState)
+    let parent = parentOf(environment: t)
+    let parentLive = d.and(d.ult(parent, word(bounds.environments)), isLive(parent))
+    v.require(d.or(d.eq(current, parent), d.not(parentLive)), else: .notPermitted)
+    return finish(v) { s in
+      var value = s.word(1)
+      let slots = UInt64(s.bounds.windowSlots)
+      let row = d.mul(t, slots)
+      // 1. The lowest bound window slot.
+      let bound = d.first(s.bounds.windowSlots) { j in
+        d.ne(s.pageOf(binding: d.add(row, s.word(j))), s.none)
+      }
+      d.branch(
+        bound.found,
+        then: { s.removeBinding(d.add(row, bound.index)) },
+        else: {
+          // 2. The lowest capability of the reclaim domain without children.
+          let leaf = d.first(s.bounds.capabilities) { j in
+            let k = s.word(j)
+            return d.and(s.isInReclaimDomain(k, of: t), d.eq(s.capabilities.children[j], s.zero))
+          }
+          d.branch(
+            leaf.found,
+            then: { s.reclaimStep(leaf.index) },
+            else: {
+              // 3. The lowest slice position owned by T.
+              let slice = d.first(s.bounds.slices) { j in d.eq(s.slices[j], t) }
+              d.branch(
+                slice.found,
+                then: { d.write(&s.slices, slice.index, s.none) },
+                else: {
+                  // 4. The slot becomes a free record.
+                  d.write(&s.environments.state, t, s.word(EnvironmentState.free))
+                  d.write(&s.environments.parent, t, s.none)
+                  d.write(&s.environments.handler, t, s.zero)
+                  d.write(&s.environments.handlerStack, t, s.zero)
+                  d.write(&s.environments.upcall, t, s.zero)
+                  d.write(&s.environments.callEntry, t, s.zero)
+                  d.write(&s.environments.caller, t, s.none)
+                  d.write(&s.environments.exitStatus, t, s.zero)
+                  d.assign(&value, s.zero)
+                })
+            })
+        })
+      return value
+    }
+  }
+
+  /// The step of reclaim and revoke on capability `k` (which has no
+  /// children): break the first binding it backs if it backs any, else
+  /// delete it.
+  mutating func reclaimStep(_ k: W) {
+    let d = domain
+    d.branch(
+      d.ne(bindingsOf(k), zero),
+      then: {
+        // ABI.md: if bindings(k) > 0 but no window slot is backed by k (a
+        // state no call sequence produces), nothing changes.
+        let first = firstBinding(backedBy: k)
+        d.when(first.found) { removeBinding(first.index) }
+      },
+      else: { deleteCapability(k) })
+  }
+
+  /// Fills capability slot `k` with a fresh record (no children, no
+  /// bindings).
+  mutating func setCapability(
+    _ k: W, kind: CapabilityKind, owner: W, parent: W, depth: W, rights: W, base: W, count: W
+  ) {
+    let d = domain
+    d.write(&capabilities.kind, k, word(kind))
+    d.write(&capabilities.owner, k, owner)
+    d.write(&capabilities.parent, k, parent)
+    d.write(&capabilities.depth, k, depth)
+    d.write(&capabilities.rights, k, rights)
+    d.write(&capabilities.base, k, base)
+    d.write(&capabilities.count, k, count)
+    d.write(&capabilities.children, k, zero)
+    d.write(&capabilities.bindings, k, zero)
+  }
+}

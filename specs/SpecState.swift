@@ -1,0 +1,206 @@
+import ExoABI
+
+/// The environment table, one array per field (`EnvironmentField`), each of
+/// `Bounds.environments` words.
+public struct EnvironmentTable<W> {
+  public var state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus: [W]
+}
+
+/// The page table, one array per field (`PageField`), each of `Bounds.pages`
+/// words; index `i` is page number `firstPage + i`.
+public struct PageTable<W> {
+  public var owner, mappings, root: [W]
+}
+
+/// The capability table, one array per field (`CapabilityField`), each of
+/// `Bounds.capabilities` words.
+public struct CapabilityTable<W> {
+  public var kind, owner, parent, depth, rights, base, count, children, bindings: [W]
+}
+
+/// Every environment's window, one array per field (`BindingField`), each of
+/// `environments × windowSlots` words, environment-major: window slot `s` of
+/// environment `e` is at `e * windowSlots + s`.
+public struct BindingTable<W> {
+  public var page, capability, rights: [W]
+}
+
+/// The abstract state of the kernel (docs/ABI.md, "State"): bounded tables
+/// whose sizes are `bounds`, holding values of the domain `D`. The kernel's
+/// `InfoLayout` export is exactly this state (`SpecState+Info.swift`).
+///
+/// `bounds` and `firstPage` are constants of the spec, never symbolic.
+public struct SpecState<D: SpecDomain> {
+  public typealias B = D.B
+  public typealias W = D.W
+
+  /// The domain every value of the state belongs to.
+  public let domain: D
+  /// The sizes of the tables.
+  public let bounds: Bounds
+  /// The physical page number of page index 0.
+  public let firstPage: UInt64
+
+  /// The running environment, or `none` (idle).
+  public var current: W
+  /// The slice position whose turn it is.
+  public var currentSlice: W
+  /// Slice ends since boot (the header's `ticks`; the name `ticks()` is the
+  /// system call's).
+  public var tickCount: W
+  public var environments: EnvironmentTable<W>
+  /// The owner of each slice position, or `none`.
+  public var slices: [W]
+  public var pages: PageTable<W>
+  public var capabilities: CapabilityTable<W>
+  public var bindings: BindingTable<W>
+
+  /// A state whose every word is `make(name)`, with names as in
+  /// ``wordNames(bounds:)``, in the order of ``words``.
+  public init(domain: D, bounds: Bounds, firstPage: UInt64, make: (String) -> W) {
+    var words: [W] = []
+    for name in Self.wordNames(bounds: bounds) { words.append(make(name)) }
+    self.init(domain: domain, bounds: bounds, firstPage: firstPage, words: words)
+  }
+
+  /// The state laid out by ``words`` (precondition: the count matches).
+  public init(domain: D, bounds: Bounds, firstPage: UInt64, words: [W]) {
+    precondition(words.count == Self.wordCount(bounds: bounds), "wrong number of state words")
+    self.domain = domain
+    self.bounds = bounds
+    self.firstPage = firstPage
+    var cursor = 0
+    func take() -> W {
+      defer { cursor += 1 }
+      return words[cursor]
+    }
+    current = take()
+    currentSlice = take()
+    tickCount = take()
+    let e = bounds.environments
+    var env = [[W]](repeating: [], count: EnvironmentField.wordCount)
+    for _ in 0..<e { for f in 0..<EnvironmentField.wordCount { env[f].append(take()) } }
+    environments = EnvironmentTable(
+      state: env[0], parent: env[1], handler: env[2], handlerStack: env[3], upcall: env[4],
+      callEntry: env[5], caller: env[6], exitStatus: env[7])
+    slices = (0..<bounds.slices).map { _ in take() }
+    var page = [[W]](repeating: [], count: PageField.wordCount)
+    for _ in 0..<bounds.pages { for f in 0..<PageField.wordCount { page[f].append(take()) } }
+    pages = PageTable(owner: page[0], mappings: page[1], root: page[2])
+    var cap = [[W]](repeating: [], count: CapabilityField.wordCount)
+    for _ in 0..<bounds.capabilities {
+      for f in 0..<CapabilityField.wordCount { cap[f].append(take()) }
+    }
+    capabilities = CapabilityTable(
+      kind: cap[0], owner: cap[1], parent: cap[2], depth: cap[3], rights: cap[4], base: cap[5],
+      count: cap[6], children: cap[7], bindings: cap[8])
+    var binding = [[W]](repeating: [], count: BindingField.wordCount)
+    for _ in 0..<(e * bounds.windowSlots) {
+      for f in 0..<BindingField.wordCount { binding[f].append(take()) }
+    }
+    bindings = BindingTable(page: binding[0], capability: binding[1], rights: binding[2])
+  }
+
+  /// Every word of the state, record-major in the order of the exported
+  /// layout: `current`, `currentSlice`, `ticks`, then each environment's
+  /// fields, the slices, each page's, each capability's, each binding's.
+  public var words: [W] {
+    var out: [W] = [current, currentSlice, tickCount]
+    out.reserveCapacity(Self.wordCount(bounds: bounds))
+    for i in 0..<bounds.environments {
+      let t = environments
+      out += [
+        t.state[i], t.parent[i], t.handler[i], t.handlerStack[i], t.upcall[i], t.callEntry[i],
+        t.caller[i], t.exitStatus[i],
+      ]
+    }
+    out += slices
+    for i in 0..<bounds.pages { out += [pages.owner[i], pages.mappings[i], pages.root[i]] }
+    for i in 0..<bounds.capabilities {
+      let t = capabilities
+      out += [
+        t.kind[i], t.owner[i], t.parent[i], t.depth[i], t.rights[i], t.base[i], t.count[i],
+        t.children[i], t.bindings[i],
+      ]
+    }
+    for i in 0..<bindings.page.count {
+      out += [bindings.page[i], bindings.capability[i], bindings.rights[i]]
+    }
+    return out
+  }
+
+  /// How many words ``words`` has.
+  public static func wordCount(bounds: Bounds) -> Int {
+    let environments: Int = bounds.environments * EnvironmentField.wordCount
+    let pages: Int = bounds.pages * PageField.wordCount
+    let capabilities: Int = bounds.capabilities * CapabilityField.wordCount
+    let bindings: Int = bounds.environments * bounds.windowSlots * BindingField.wordCount
+    return 3 + environments + bounds.slices + pages + capabilities + bindings
+  }
+
+  /// The name of each word of ``words``, e.g. `capabilities[3].children`,
+  /// `bindings[1][7].page`.
+  public static func wordNames(bounds: Bounds) -> [String] {
+    var names = ["current", "currentSlice", "ticks"]
+    for i in 0..<bounds.environments {
+      for f in EnvironmentField.allCases { names.append("environments[\(i)].\(f)") }
+    }
+    for i in 0..<bounds.slices { names.append("slices[\(i)]") }
+    for i in 0..<bounds.pages { for f in PageField.allCases { names.append("pages[\(i)].\(f)") } }
+    for i in 0..<bounds.capabilities {
+      for f in CapabilityField.allCases { names.append("capabilities[\(i)].\(f)") }
+    }
+    for e in 0..<bounds.environments {
+      for s in 0..<bounds.windowSlots {
+        for f in BindingField.allCases { names.append("bindings[\(e)][\(s)].\(f)") }
+      }
+    }
+    return names
+  }
+}
+
+extension SpecState {
+  /// The ABI's initial state (docs/ABI.md, "Initial state"): environment 0
+  /// runnable and current, owning slice 0; everything else free or empty.
+  public init(initial domain: D, bounds: Bounds, firstPage: UInt64) {
+    let none = ExoABI.none
+    var words: [UInt64] = [0, 0, 0]
+    for i in 0..<bounds.environments {
+      let state = i == 0 ? EnvironmentState.runnable : .free
+      words += [state.rawValue, none, 0, 0, 0, 0, none, 0]
+    }
+    for i in 0..<bounds.slices { words.append(i == 0 ? 0 : none) }
+    for _ in 0..<bounds.pages { words += [none, 0, none] }
+    for _ in 0..<bounds.capabilities { words += [0, none, none, 0, 0, 0, 0, 0, 0] }
+    for _ in 0..<(bounds.environments * bounds.windowSlots) { words += [none, none, 0] }
+    self.init(domain: domain, bounds: bounds, firstPage: firstPage, words: words.map(domain.word))
+  }
+}
+
+extension EnvironmentTable: Sendable where W: Sendable {}
+extension PageTable: Sendable where W: Sendable {}
+extension CapabilityTable: Sendable where W: Sendable {}
+extension BindingTable: Sendable where W: Sendable {}
+extension SpecState: Sendable where D: Sendable, D.W: Sendable {}
+
+/// The spec on concrete values: the oracle the replay runner, the
+/// differential tester and the libOS tests run.
+public typealias ConcreteState = SpecState<ConcreteDomain>
+
+extension SpecState: Equatable where D == ConcreteDomain {
+  public static func == (a: Self, b: Self) -> Bool {
+    a.bounds == b.bounds && a.firstPage == b.firstPage && a.words == b.words
+  }
+}
+
+extension SpecState where D == ConcreteDomain {
+  /// The ABI's initial state with concrete values.
+  public init(bounds: Bounds, firstPage: UInt64) {
+    self.init(initial: ConcreteDomain(), bounds: bounds, firstPage: firstPage)
+  }
+
+  /// The state laid out by `words` (see ``words``).
+  public init(bounds: Bounds, firstPage: UInt64, words: [UInt64]) {
+    self.init(domain: ConcreteDomain(), bounds: bounds, firstPage: firstPage, words: words)
+  }
+}

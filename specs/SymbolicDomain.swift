@@ -1,0 +1,175 @@
+import SMT
+
+/// The spec on Z3 terms: running a transition builds its formula. Booleans
+/// are `BoolTerm`s, words 64-bit `BitVec`s. `branch` runs both sides, each
+/// under the path condition extended by its side of the condition; writes
+/// and ``assign(_:_:)`` are `ite`s on the path condition. Constant conditions
+/// and constant indices are folded, so loops over fixed positions stay
+/// small.
+///
+/// A reference type: the path condition is shared by everything built with
+/// the domain, and changes only inside `branch`.
+public final class SymbolicDomain: SpecDomain {
+  public typealias B = BoolTerm
+  public typealias W = BitVec
+
+  /// The context every term is built in.
+  public let context: Context
+  /// Where the code being run is reached: the conjunction of the branch
+  /// conditions around it.
+  public private(set) var pathCondition: BoolTerm
+  private let trueTerm: BoolTerm
+  private let falseTerm: BoolTerm
+  private var literals: [UInt64: BitVec] = [:]
+
+  public init(context: Context) {
+    self.context = context
+    trueTerm = context.bool(true)
+    falseTerm = context.bool(false)
+    pathCondition = trueTerm
+  }
+
+  /// A fresh 64-bit constant named `name`.
+  public func variable(_ name: String) -> BitVec { context.bitVec(name, width: 64) }
+
+  public func bool(_ value: Bool) -> BoolTerm { value ? trueTerm : falseTerm }
+
+  public func word(_ value: UInt64) -> BitVec {
+    if let cached = literals[value] { return cached }
+    let made = context.bitVec(value, width: 64)
+    literals[value] = made
+    return made
+  }
+
+  public func not(_ a: BoolTerm) -> BoolTerm {
+    if let value = a.boolValue { return bool(!value) }
+    return !a
+  }
+
+  public func and(_ a: BoolTerm, _ b: BoolTerm) -> BoolTerm {
+    switch (a.boolValue, b.boolValue) {
+    case (false?, _), (_, false?): falseTerm
+    case (true?, _): b
+    case (_, true?): a
+    default: a && b
+    }
+  }
+
+  public func or(_ a: BoolTerm, _ b: BoolTerm) -> BoolTerm {
+    switch (a.boolValue, b.boolValue) {
+    case (true?, _), (_, true?): trueTerm
+    case (false?, _): b
+    case (_, false?): a
+    default: a || b
+    }
+  }
+
+  public func eq(_ a: BitVec, _ b: BitVec) -> BoolTerm {
+    if let x = a.uint64Value, let y = b.uint64Value { return bool(x == y) }
+    return a.eq(b)
+  }
+
+  public func ult(_ a: BitVec, _ b: BitVec) -> BoolTerm {
+    if let x = a.uint64Value, let y = b.uint64Value { return bool(x < y) }
+    return a.ult(b)
+  }
+
+  public func add(_ a: BitVec, _ b: BitVec) -> BitVec {
+    if let x = a.uint64Value, let y = b.uint64Value { return word(x &+ y) }
+    return a + b
+  }
+
+  public func sub(_ a: BitVec, _ b: BitVec) -> BitVec {
+    if let x = a.uint64Value, let y = b.uint64Value { return word(x &- y) }
+    return a - b
+  }
+
+  public func mul(_ a: BitVec, _ k: UInt64) -> BitVec {
+    if let x = a.uint64Value { return word(x &* k) }
+    return a * word(k)
+  }
+
+  public func bitAnd(_ a: BitVec, _ b: BitVec) -> BitVec {
+    if let x = a.uint64Value, let y = b.uint64Value { return word(x & y) }
+    return a & b
+  }
+
+  public func shiftRight(_ a: BitVec, _ k: UInt64) -> BitVec {
+    if let x = a.uint64Value { return word(k >= 64 ? 0 : x >> k) }
+    return a.lshr(word(k))
+  }
+
+  public func remainder(_ a: BitVec, _ n: UInt64) -> BitVec {
+    if let x = a.uint64Value { return word(x % n) }
+    return a.urem(word(n))
+  }
+
+  public func ite(_ c: BoolTerm, _ a: BitVec, _ b: BitVec) -> BitVec {
+    if let value = c.boolValue { return value ? a : b }
+    if a.ast.isIdentical(to: b.ast) { return a }
+    return SMT.ite(c, a, b)
+  }
+
+  public func ite(_ c: BoolTerm, _ a: BoolTerm, _ b: BoolTerm) -> BoolTerm {
+    if let value = c.boolValue { return value ? a : b }
+    if a.ast.isIdentical(to: b.ast) { return a }
+    return SMT.ite(c, a, b)
+  }
+
+  public func branch(_ c: BoolTerm, then: () -> Void, else otherwise: () -> Void) {
+    let saved = pathCondition
+    defer { pathCondition = saved }
+    let taken = and(saved, c)
+    if taken.boolValue != false {
+      pathCondition = taken
+      then()
+    }
+    let skipped = and(saved, not(c))
+    if skipped.boolValue != false {
+      pathCondition = skipped
+      otherwise()
+    }
+  }
+
+  public func assign(_ variable: inout BitVec, _ value: BitVec) {
+    variable = ite(pathCondition, value, variable)
+  }
+
+  public func read(_ table: [BitVec], _ index: BitVec, default fallback: BitVec) -> BitVec {
+    if let i = index.uint64Value {
+      return i < UInt64(table.count) ? table[Int(i)] : fallback
+    }
+    var result = fallback
+    for j in table.indices.reversed() {
+      result = ite(eq(index, word(UInt64(j))), table[j], result)
+    }
+    return result
+  }
+
+  public func write(_ table: inout [BitVec], _ index: BitVec, _ value: BitVec) {
+    if let i = index.uint64Value {
+      if i < UInt64(table.count) { table[Int(i)] = ite(pathCondition, value, table[Int(i)]) }
+      return
+    }
+    for j in table.indices {
+      table[j] = ite(and(pathCondition, eq(index, word(UInt64(j)))), value, table[j])
+    }
+  }
+
+  public func first(_ count: Int, where predicate: (Int) -> BoolTerm) -> (
+    found: BoolTerm, index: BitVec
+  ) {
+    let hits = (0..<count).map(predicate)
+    var index = word(.max)
+    for j in (0..<count).reversed() { index = ite(hits[j], word(UInt64(j)), index) }
+    return (hits.reduce(falseTerm) { or($0, $1) }, index)
+  }
+
+  public func check(
+    _ ok: inout BoolTerm, _ error: inout BitVec, _ condition: () -> BoolTerm, _ code: UInt64
+  ) {
+    let holds = condition()
+    error = ite(and(ok, not(holds)), word(code), error)
+    ok = and(ok, holds)
+  }
+}
