@@ -138,27 +138,45 @@ struct ExoVerifyCommand: ParsableCommand {
 
   func runMutants(_ base: Verifier) throws {
     say("exoverify: checking \(Mutant.allCases.count) mutants (each must be caught)")
-    var missed: [Mutant] = []
-    for m in Mutant.allCases {
-      var verifier = base
-      verifier.mutant = m
-      let obligations = Obligation.all(transitions: [m.transition])
-      let start = Date()
-      let reports = runObligations(obligations, verifier: verifier, jobs: jobs, cache: nil) { _ in }
-      let caught = reports.filter { $0.verdict == .failed && $0.counterexample != nil }
-      let seconds = String(format: "%.1f", Date().timeIntervalSince(start))
-      if let first = caught.first, let example = first.counterexample {
-        let path = (try? writeReplay(first.obligation, example, folder: counterexamples, mutant: m)) ?? "-"
-        say(
-          "  caught  \(m.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) by "
-            + "\(caught.map(\.obligation.invariantName).joined(separator: ", ")) [\(seconds) s] replay: \(path)")
+    let results = Caught(count: Mutant.allCases.count)
+    let start = Date()
+    DispatchQueue.concurrentPerform(iterations: Mutant.allCases.count) { i in
+      let m = Mutant.allCases[i]
+      let begin = Date()
+      let report = base.catchMutant(m)
+      let seconds = String(format: "%.1f", Date().timeIntervalSince(begin))
+      let name = m.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)
+      if let report, let example = report.counterexample {
+        let path =
+          (try? writeReplay(report.obligation, example, folder: counterexamples, mutant: m)) ?? nil
+        say("  caught  \(name) by \(report.obligation) [\(seconds) s] replay: \(path ?? "-")")
+        results.set(i, true)
       } else {
-        missed.append(m)
-        say("  MISSED  \(m.rawValue) [\(seconds) s]")
+        say("  MISSED  \(name) [\(seconds) s]")
       }
     }
-    say("exoverify: \(Mutant.allCases.count - missed.count) of \(Mutant.allCases.count) mutants caught")
-    if !missed.isEmpty { throw ExitCode(1) }
+    let caught = results.count
+    say(
+      "exoverify: \(caught) of \(Mutant.allCases.count) mutants caught in "
+        + String(format: "%.1f", Date().timeIntervalSince(start)) + " s")
+    if caught != Mutant.allCases.count { throw ExitCode(1) }
+  }
+}
+
+/// Which mutants were caught, filled from worker threads.
+final class Caught: @unchecked Sendable {
+  private let lock = NSLock()
+  private var flags: [Bool]
+  init(count: Int) { flags = Array(repeating: false, count: count) }
+  func set(_ i: Int, _ value: Bool) {
+    lock.lock()
+    flags[i] = value
+    lock.unlock()
+  }
+  var count: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return flags.filter { $0 }.count
   }
 }
 

@@ -100,8 +100,6 @@ func isUserAddress(_ a: UInt64) -> Bool { a >= UserLayout.start && a < UserLayou
 private func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64) -> SyscallResult {
   guard length <= ConsoleLimits.maximumWrite else { return .failure(.invalidArgument) }
   if length == 0 { return .success(0) }  // no byte is read
-  // A zero-length write touches no byte, so no byte is unreadable (docs/ABI.md).
-  if length == 0 { return .success(0) }
   // The info area is readable too, but not console input (docs/ABI.md).
   let infoEnd = UserLayout.infoBase + UInt64(Info.layout.size)
   let (end, wraps) = address.addingReportingOverflow(length)

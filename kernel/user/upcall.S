@@ -4,13 +4,21 @@
 #include "abi_layout.h"
 
   .text
-// Exception: rsp = rdi = the ExceptionFrame the kernel wrote. Runs the
-// Swift handler, then resumes the interrupted code from the (possibly
-// edited) frame with a ring-3 iretq, which restores rip, rflags and rsp
-// together.
+// Exception: rsp = rdi = the ExceptionFrame the kernel wrote. Saves the
+// x87/SSE state, runs the Swift handler, restores that state, then resumes
+// the interrupted code from the (possibly edited) frame with a ring-3 iretq,
+// which restores rip, rflags and rsp together.
   .globl exo_exception_entry
 exo_exception_entry:
+  // The interrupted code's x87/SSE registers are not in the frame: keep
+  // them below it while the (Swift) handler runs. The frame is 16-byte
+  // aligned and 512 is a multiple of 16, so the call stays aligned.
+  mov %rsp, %rbx
+  sub $512, %rsp
+  fxsave (%rsp)
   call exo_exception_dispatch
+  fxrstor (%rsp)
+  mov %rbx, %rsp
   mov %rsp, %rax
   sub $40, %rsp
   movq $EXO_USER_DATA_SELECTOR, 32(%rsp)

@@ -1,0 +1,124 @@
+import ExoABI
+import ExoProofs
+import ExoSpec
+import ExoVerify
+import Foundation
+import Testing
+
+@Suite("exoverify")
+struct VerifyTests {
+  let verifier = Verifier(timeoutMilliseconds: 120_000)
+
+  @Test("the initial state satisfies every invariant", arguments: Invariant.allCases)
+  func initialState(_ invariant: Invariant) {
+    let report = verifier.check(.initial(invariant))
+    #expect(report.verdict == .proved, "\(report.detail ?? "")")
+  }
+
+  @Test(
+    "transitions preserve invariants (a sample; the exoverify run in CI checks all)",
+    arguments: [
+      Obligation.preserves(.call(.pageMap), .bindingBacked),
+      .preserves(.call(.capabilityDerive), .childrenCountExact),
+      .preserves(.call(.pageUnmap), .mappingsCountExact),
+      .preserves(.call(.exit), .pendingCallsLive),
+      .errorUnchanged(.call(.capabilityGrant)),
+    ])
+  func preservation(_ obligation: Obligation) {
+    let report = verifier.check(obligation)
+    #expect(report.verdict == .proved, "\(obligation): \(report.detail ?? "")")
+  }
+
+  @Test("every invariant holds concretely on every state of the sample replay")
+  func invariantsHoldOnSample() throws {
+    let file = try ReplayFile.load(path: samplePath)
+    var state = file.initialState
+    for invariant in Invariant.allCases { #expect(invariant.holds(in: state), "\(invariant)") }
+    for step in file.steps {
+      _ = state.step(step.transition, step.arguments)
+      for invariant in Invariant.allCases {
+        #expect(invariant.holds(in: state), "\(invariant) after \(step.transition)")
+      }
+    }
+  }
+
+  @Test("each invariant is violated by some corrupted state (no invariant is vacuous)")
+  func invariantsCanFail() throws {
+    let file = try ReplayFile.load(path: samplePath)
+    var state = file.initialState
+    for step in file.steps { _ = state.step(step.transition, step.arguments) }
+    let good = state
+    var caught = Set<Invariant>()
+    // Corrupt each word of the final state in turn in a few ways.
+    for i in good.words.indices {
+      for delta: UInt64 in [1, .max, 0x55] {
+        var words = good.words
+        words[i] = words[i] &+ delta
+        let bad = ConcreteState(bounds: good.bounds, firstPage: good.firstPage, words: words)
+        for invariant in Invariant.allCases where !invariant.holds(in: bad) { caught.insert(invariant) }
+      }
+    }
+    let uncaught = Set(Invariant.allCases).subtracting(caught)
+    #expect(uncaught.isEmpty, "never violated: \(uncaught.map(\.name))")
+  }
+
+  @Test("a mutant is caught with a counterexample whose replay passes on the correct spec and fails on the mutant",
+        arguments: [Mutant.mapForgetsPageCount, .revokeKeepsChild, .exitKeepsRunning])
+  func mutantCaught(_ mutant: Mutant) throws {
+    let fast = Verifier(bounds: verifier.bounds, timeoutMilliseconds: 120_000)
+    let report = try #require(fast.catchMutant(mutant), "\(mutant) escaped")
+    let example = try #require(report.counterexample)
+    let transition = try #require(example.transition)
+    // The correct spec on the counterexample's pre-state.
+    var correct = example.pre
+    let correctResult = correct.step(transition, example.arguments)
+    // The mutated spec on the same pre-state.
+    var mutated = example.pre
+    let mutatedResult = mutant.applyConcrete(transition, to: &mutated, example.arguments)
+    #expect(correct != mutated || correctResult != mutatedResult)
+    // The replay file built like exoverify's writer passes on the correct spec.
+    let file = ReplayFile(
+      bounds: example.pre.bounds, firstPage: example.pre.firstPage, initial: .state(example.pre),
+      steps: [ReplayStep(transition, example.arguments, expect: ReplayExpectation(correctResult))],
+      final: correct)
+    let decoded = try ReplayFile.decode(json: file.encodedJSON())
+    #expect(decoded.runOnSpec().passed)
+  }
+
+  @Test("a solver answer of unknown is a failure, never a pass")
+  func unknownIsFailure() {
+    // A 1 ms budget cannot prove this obligation.
+    let hurried = Verifier(timeoutMilliseconds: 1)
+    let report = hurried.check(.preserves(.call(.environmentReclaim), .pageOwnership))
+    #expect(report.verdict != .proved)
+    #expect(report.verdict == .timeout || report.verdict == .unknown)
+  }
+
+  @Test("the cache answers an unchanged obligation and misses a changed one")
+  func cache() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "exoverify-cache-test-\(UInt64.random(in: 0...UInt64.max))")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let cache = ProofCache(folder: folder)
+    let obligation = Obligation.preserves(.call(.pageUnmap), .bindingsCountExact)
+    let first = verifier.check(obligation, cache: cache)
+    #expect(first.verdict == .proved && !first.cached)
+    let second = verifier.check(obligation, cache: cache)
+    #expect(second.verdict == .proved && second.cached)
+    // Different bounds change the formula: no cache hit.
+    var other = verifier
+    other.bounds.windowSlots += 1
+    let third = other.check(obligation, cache: cache)
+    #expect(third.verdict == .proved && !third.cached)
+  }
+}
+
+let samplePath: String = {
+  var url = URL(fileURLWithPath: #filePath)
+  while url.path != "/" {
+    url.deleteLastPathComponent()
+    let candidate = url.appendingPathComponent("specs/samples/basic.json").path
+    if FileManager.default.fileExists(atPath: candidate) { return candidate }
+  }
+  return "specs/samples/basic.json"
+}()
