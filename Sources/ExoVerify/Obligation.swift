@@ -29,6 +29,14 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The transition, or nil for an initial-state obligation.
+  public var transitionOrNil: Transition? {
+    switch self {
+    case .initial: nil
+    case .preserves(let t, _), .errorUnchanged(let t): t
+    }
+  }
+
   public var description: String { "\(transitionName) ⇒ \(invariantName)" }
 
   /// Every obligation, in a fixed order: initial ones, then per transition

@@ -6,13 +6,31 @@ public func runObligations(
   _ obligations: [Obligation], verifier: Verifier, jobs: Int, cache: ProofCache?,
   progress: @escaping @Sendable (ObligationReport) -> Void
 ) -> [ObligationReport] {
-  let results = Results(count: obligations.count)
-  let workers = max(1, min(jobs, obligations.count))
+  // One group per transition (and one for the initial state): each group
+  // shares a solver; groups run in parallel, the slowest first.
+  var groups: [[Int]] = []
+  var index: [String: Int] = [:]
+  for (i, o) in obligations.enumerated() {
+    let key = o.transitionOrNil?.name ?? "initial"
+    if let g = index[key] {
+      groups[g].append(i)
+    } else {
+      index[key] = groups.count
+      groups.append([i])
+    }
+  }
+  groups.sort { $0.count > $1.count }
+  let work = groups
+  let results = Results(count: obligations.count, groups: groups.count)
+  let workers = max(1, min(jobs, groups.count))
   DispatchQueue.concurrentPerform(iterations: workers) { _ in
-    while let i = results.next() {
-      let report = verifier.check(obligations[i], cache: cache)
-      results.store(report, at: i)
-      progress(report)
+    while let g = results.next() {
+      let members = work[g]
+      let reports = verifier.check(group: members.map { obligations[$0] }, cache: cache)
+      for (i, report) in zip(members, reports) {
+        results.store(report, at: i)
+        progress(report)
+      }
     }
   }
   return results.all
@@ -22,14 +40,18 @@ public func runObligations(
 private final class Results: @unchecked Sendable {
   private let lock = NSLock()
   private var slots: [ObligationReport?]
+  private let groups: Int
   private var cursor = 0
 
-  init(count: Int) { slots = Array(repeating: nil, count: count) }
+  init(count: Int, groups: Int) {
+    slots = Array(repeating: nil, count: count)
+    self.groups = groups
+  }
 
   func next() -> Int? {
     lock.lock()
     defer { lock.unlock() }
-    guard cursor < slots.count else { return nil }
+    guard cursor < groups else { return nil }
     cursor += 1
     return cursor - 1
   }

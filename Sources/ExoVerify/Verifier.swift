@@ -89,39 +89,125 @@ public struct Verifier: Sendable {
 
   /// Checks one obligation; `cache` (if any) answers unchanged proofs.
   public func check(_ obligation: Obligation, cache: ProofCache? = nil) -> ObligationReport {
+    check(group: [obligation], cache: cache)[0]
+  }
+
+  /// Checks obligations that share one transition (or are all `initial`) in
+  /// one solver: the transition's formula and the assumed invariants are
+  /// built and asserted once, and each obligation's negated goal is checked
+  /// under its own push/pop — still one independent check and one verdict
+  /// per obligation.
+  public func check(group: [Obligation], cache: ProofCache? = nil) -> [ObligationReport] {
     let start = DispatchTime.now()
-    func seconds() -> Double {
-      Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    func since(_ t: DispatchTime) -> Double {
+      Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9
     }
+    var reports: [ObligationReport] = []
     do {
       let context = try Context(randomSeed: 0)
-      let q = try query(obligation, context: context)
-      let key = cache.map { _ in ProofCache.key(q.solver.smtlib2()) }
-      if let cache, let key, cache.contains(key) {
-        return ObligationReport(
-          obligation: obligation, verdict: .proved, seconds: seconds(), cached: true)
+      let domain = SymbolicDomain(context: context)
+      let solver = try Solver(context: context, logic: "QF_BV")
+      try solver.setTimeout(milliseconds: timeoutMilliseconds)
+      let transition: Transition? =
+        if case .initial = group[0] { nil } else { group[0].transitionOrNil }
+      let pre: SymbolicState
+      var post: SymbolicState
+      var arguments: [BitVec] = []
+      var status = domain.word(0)
+      var assumed: [Invariant: BoolTerm] = [:]
+      if let transition {
+        pre = SymbolicState(symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
+        arguments = transition.parameters.map { domain.variable("arg.\($0)") }
+        post = pre
+        status = apply(transition, to: &post, arguments).status
+        for invariant in Invariant.allCases {
+          let holds = invariant.holds(in: pre)
+          assumed[invariant] = holds
+          solver.assert(holds)
+        }
+      } else {
+        pre = SymbolicState(initial: domain, bounds: bounds, firstPage: firstPage)
+        post = pre
       }
-      switch try q.solver.check() {
-      case .unsat:
-        if let cache, let key { cache.insert(key) }
-        return ObligationReport(
-          obligation: obligation, verdict: .proved, seconds: seconds(), cached: false)
-      case .sat(let model):
-        let example = try counterexample(q, model: model)
-        return ObligationReport(
-          obligation: obligation, verdict: .failed, seconds: seconds(), counterexample: example,
-          cached: false)
-      case .unknown(let reason):
-        let verdict: ProofVerdict = reason.contains("timeout") || reason.contains("canceled") ? .timeout : .unknown
-        return ObligationReport(
-          obligation: obligation, verdict: verdict, seconds: seconds(), detail: reason,
-          cached: false)
+      // The cache key: the format, the bounds, and the content hashes of
+      // the assumptions and of the negated goal.
+      let base = cache.map { _ in
+        var text = "exoverify-v1 \(bounds) \(firstPage) \(mutant?.rawValue ?? "-")"
+        for invariant in Invariant.allCases {
+          text += " " + (assumed[invariant]?.ast.contentHash ?? "-")
+        }
+        return text
+      }
+      let setup = since(start)
+      for obligation in group {
+        let began = DispatchTime.now()
+        let goal: BoolTerm
+        switch obligation {
+        case .initial(let invariant), .preserves(_, let invariant):
+          goal = invariant.holds(in: post)
+        case .errorUnchanged:
+          var unchanged = domain.bool(true)
+          for (a, b) in zip(pre.words, post.words) { unchanged = unchanged && a.eq(b) }
+          goal = !status.ne(domain.word(0)) || unchanged
+        }
+        let key = base.map { ProofCache.key($0 + " " + (!goal).ast.contentHash) }
+        // The shared setup is charged to the first obligation of the group.
+        let overhead = obligation == group[0] ? setup : 0
+        if let cache, let key, cache.contains(key) {
+          reports.append(
+            ObligationReport(
+              obligation: obligation, verdict: .proved, seconds: overhead + since(began),
+              cached: true))
+          continue
+        }
+        // A goal that is literally one of the assumptions (the transition
+        // left everything it mentions unchanged) is proved without a check.
+        if case .preserves(_, let invariant) = obligation, let before = assumed[invariant],
+          before.ast.isIdentical(to: goal.ast)
+        {
+          if let cache, let key { cache.insert(key) }
+          reports.append(
+            ObligationReport(
+              obligation: obligation, verdict: .proved, seconds: overhead + since(began),
+              detail: nil, cached: false))
+          continue
+        }
+        solver.push()
+        solver.assert(!goal)
+        let answer = try solver.check()
+        switch answer {
+        case .unsat:
+          if let cache, let key { cache.insert(key) }
+          reports.append(
+            ObligationReport(
+              obligation: obligation, verdict: .proved, seconds: overhead + since(began),
+              cached: false))
+        case .sat(let model):
+          let q = Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
+          let example = try counterexample(q, model: model)
+          reports.append(
+            ObligationReport(
+              obligation: obligation, verdict: .failed, seconds: overhead + since(began),
+              counterexample: example, cached: false))
+        case .unknown(let reason):
+          let verdict: ProofVerdict =
+            reason.contains("timeout") || reason.contains("canceled") ? .timeout : .unknown
+          reports.append(
+            ObligationReport(
+              obligation: obligation, verdict: verdict, seconds: overhead + since(began),
+              detail: reason, cached: false))
+        }
+        try solver.pop(1)
       }
     } catch {
-      return ObligationReport(
-        obligation: obligation, verdict: .unknown, seconds: seconds(), detail: "\(error)",
-        cached: false)
+      for obligation in group.dropFirst(reports.count) {
+        reports.append(
+          ObligationReport(
+            obligation: obligation, verdict: .unknown, seconds: since(start), detail: "\(error)",
+            cached: false))
+      }
     }
+    return reports
   }
 
   /// Reads the pre-state and arguments out of `model` and runs the concrete

@@ -29,33 +29,44 @@ struct VerifyTests {
     #expect(report.verdict == .proved, "\(obligation): \(report.detail ?? "")")
   }
 
-  @Test("every invariant holds concretely on every state of the sample replay")
+  @Test("every invariant holds on the final state of the sample replay (kernel bounds)")
   func invariantsHoldOnSample() throws {
     let file = try ReplayFile.load(path: samplePath)
     var state = file.initialState
+    for step in file.steps { _ = state.step(step.transition, step.arguments) }
     for invariant in Invariant.allCases { #expect(invariant.holds(in: state), "\(invariant)") }
-    for step in file.steps {
-      _ = state.step(step.transition, step.arguments)
-      for invariant in Invariant.allCases {
-        #expect(invariant.holds(in: state), "\(invariant) after \(step.transition)")
+  }
+
+  @Test("every invariant holds on every state of random runs at the proof bounds")
+  func invariantsHoldOnRandomRuns() {
+    for seed in 1...20 {
+      var walk = RandomWalk(seed: UInt64(seed))
+      for _ in 0..<150 {
+        let (transition, arguments, state) = walk.step()
+        for invariant in Invariant.allCases where !invariant.holds(in: state) {
+          Issue.record("\(invariant) broken after \(transition)\(arguments) (seed \(seed))")
+          return
+        }
       }
     }
   }
 
-  @Test("each invariant is violated by some corrupted state (no invariant is vacuous)")
-  func invariantsCanFail() throws {
-    let file = try ReplayFile.load(path: samplePath)
-    var state = file.initialState
-    for step in file.steps { _ = state.step(step.transition, step.arguments) }
-    let good = state
+  @Test("each invariant is violated by some corrupted reachable state (none is vacuous)")
+  func invariantsCanFail() {
     var caught = Set<Invariant>()
-    // Corrupt each word of the final state in turn in a few ways.
-    for i in good.words.indices {
-      for delta: UInt64 in [1, .max, 0x55] {
-        var words = good.words
-        words[i] = words[i] &+ delta
-        let bad = ConcreteState(bounds: good.bounds, firstPage: good.firstPage, words: words)
-        for invariant in Invariant.allCases where !invariant.holds(in: bad) { caught.insert(invariant) }
+    for seed in 1...10 {
+      var walk = RandomWalk(seed: UInt64(seed))
+      for _ in 0..<100 { _ = walk.step() }
+      let good = walk.state
+      for i in good.words.indices {
+        for delta: UInt64 in [1, .max, 0x55] {
+          var words = good.words
+          words[i] = words[i] &+ delta
+          let bad = ConcreteState(bounds: good.bounds, firstPage: good.firstPage, words: words)
+          for invariant in Invariant.allCases where !caught.contains(invariant) {
+            if !invariant.holds(in: bad) { caught.insert(invariant) }
+          }
+        }
       }
     }
     let uncaught = Set(Invariant.allCases).subtracting(caught)
@@ -122,3 +133,48 @@ let samplePath: String = {
   }
   return "specs/samples/basic.json"
 }()
+
+/// Random calls and events at the proof bounds, with arguments drawn mostly
+/// from the valid ranges so that runs build deep states.
+struct RandomWalk {
+  var state: ConcreteState
+  var rng: UInt64
+
+  init(seed: UInt64) {
+    state = ConcreteState(bounds: Verifier.proofBounds, firstPage: 0x100)
+    rng = seed &* 0x9E37_79B9_7F4A_7C15
+  }
+
+  mutating func next(_ bound: UInt64) -> UInt64 {
+    rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+    return (rng >> 33) % bound
+  }
+
+  mutating func argument(_ name: String) -> UInt64 {
+    let b = state.bounds
+    if next(20) == 0 { return [ExoABI.none, 0, 1, 0x8000_0000_0000][Int(next(4))] }
+    switch name {
+    case "target", "environment": return next(UInt64(b.environments))
+    case "envCap", "capability", "memoryCap", "slot", "child":
+      return name == "slot" && next(2) == 0
+        ? next(UInt64(b.windowSlots)) : next(UInt64(b.capabilities))
+    case "page", "base": return state.firstPage + next(UInt64(b.pages))
+    case "count": return 1 + next(UInt64(b.maximumRun))
+    case "rights": return [1, 3, 5, 7, 9, 15, 48, 63][Int(next(8))]
+    case "position": return next(UInt64(b.slices))
+    case "handlerStack": return UserLayout.windowBase + 16 * next(512)
+    case "frameSlot": return next(UInt64(b.windowSlots))
+    default: return next(4)
+    }
+  }
+
+  mutating func step() -> (Transition, [UInt64], ConcreteState) {
+    let all = Transition.all
+    let transition = all[Int(next(UInt64(all.count)))]
+    let arguments = transition.parameters.map { argument($0) }
+    _ = state.step(transition, arguments)
+    // Keep runs alive: an idle state only accepts ticks.
+    if state.current == ExoABI.none { _ = state.step(.event(.tick), []) }
+    return (transition, arguments, state)
+  }
+}
