@@ -20,8 +20,9 @@ public enum Mutant: String, CaseIterable, Sendable {
   case protectAddsExecute
   /// capabilityDerive forgets to count the child on its parent.
   case deriveForgetsChild
-  /// capabilityDerive gives the child the parent's rights, not the asked ones.
-  case deriveKeepsParentRights
+  /// capabilityDerive makes the child's range one page longer than asked
+  /// (a range check dropped).
+  case deriveWidensRange
   /// capabilityRevoke forgets to invalidate the child it removes.
   case revokeKeepsChild
   /// capabilityDelete of a root leaves its pages owned.
@@ -45,7 +46,7 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .mapForgetsPageCount, .mapForgetsCapabilityCount, .mapGrantsWrite: .call(.pageMap)
     case .unmapLeavesPageCount: .call(.pageUnmap)
     case .protectAddsExecute: .call(.pageProtect)
-    case .deriveForgetsChild, .deriveKeepsParentRights: .call(.capabilityDerive)
+    case .deriveForgetsChild, .deriveWidensRange: .call(.capabilityDerive)
     case .revokeKeepsChild: .call(.capabilityRevoke)
     case .deleteLeavesPagesOwned: .call(.capabilityDelete)
     case .grantLeavesPageOwner: .call(.capabilityGrant)
@@ -94,9 +95,9 @@ public enum Mutant: String, CaseIterable, Sendable {
         d.write(&state.bindings.rights, b, d.add(d.bitAnd(rights, d.word(~Rights.execute.rawValue)), d.word(Rights.execute.rawValue)))
       }
     case .deriveForgetsChild: keep(\.capabilities.children, when: ok)
-    case .deriveKeepsParentRights:
-      let parentRights = d.read(pre.capabilities.rights, arguments[0], default: d.word(0))
-      d.when(ok) { d.write(&state.capabilities.rights, arguments[1], parentRights) }
+    case .deriveWidensRange:
+      let count = d.read(state.capabilities.count, arguments[1], default: d.word(0))
+      d.when(ok) { d.write(&state.capabilities.count, arguments[1], d.add(count, d.word(1))) }
     case .revokeKeepsChild:
       // The removed capability's record comes back; its parent's count stays down.
       let removed = d.and(ok, d.eq(outcome.value, d.word(1)))

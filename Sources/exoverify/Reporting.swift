@@ -32,13 +32,58 @@ func describe(_ obligation: Obligation, _ example: Counterexample) -> String {
     lines.append("    \(names[i].padding(toLength: 34, withPad: " ", startingAt: 0)) \(word(before[i])) → \(word(after[i]))")
   }
   if changed == 0 { lines.append("  state that changed: nothing") }
-  // The pre-state's non-default records the invariant talks about.
-  lines.append("  pre-state (non-empty records):")
-  let initial = ConcreteState(bounds: example.pre.bounds, firstPage: example.pre.firstPage).words
-  for i in names.indices where before[i] != initial[i] && !names[i].hasPrefix("ticks") {
-    lines.append("    \(names[i].padding(toLength: 34, withPad: " ", startingAt: 0)) \(word(before[i]))")
+  // The records the call names, before the call (the whole pre-state is in
+  // the replay file).
+  if let t = example.transition {
+    let prefixes = namedRecords(t, example.arguments, example.pre)
+    if !prefixes.isEmpty {
+      lines.append("  records the call names, before:")
+      for i in names.indices where prefixes.contains(where: { names[i].hasPrefix($0) }) {
+        lines.append("    \(names[i].padding(toLength: 34, withPad: " ", startingAt: 0)) \(word(before[i]))")
+      }
+    }
   }
   return lines.joined(separator: "\n")
+}
+
+/// Word-name prefixes of the records a call's arguments name: the target
+/// environment, capabilities, pages, window slots and slice positions.
+func namedRecords(_ t: Transition, _ arguments: [UInt64], _ state: ConcreteState) -> [String] {
+  let b = state.bounds
+  var prefixes: [String] = []
+  var target: UInt64? = state.current < UInt64(b.environments) ? state.current : nil
+  for (name, value) in zip(t.parameters, arguments) {
+    switch name {
+    case "target", "environment":
+      if value < UInt64(b.environments) {
+        target = value
+        prefixes.append("environments[\(value)].")
+      }
+    case "envCap", "capability", "memoryCap", "child":
+      if value < UInt64(b.capabilities) { prefixes.append("capabilities[\(value)].") }
+    case "page", "base":
+      if value >= state.firstPage, value - state.firstPage < UInt64(b.pages) {
+        prefixes.append("pages[\(value - state.firstPage)].")
+      }
+    case "position":
+      if value < UInt64(b.slices) { prefixes.append("slices[\(value)]") }
+    default: break
+    }
+  }
+  if t.parameters.contains("slot"), let target, let i = t.parameters.firstIndex(of: "slot"),
+    arguments[i] < UInt64(b.windowSlots), t != .call(.environmentCreate), t != .call(.pageAllocate)
+  {
+    prefixes.append("bindings[\(target)][\(arguments[i])].")
+  }
+  if t.parameters.contains("slot"), t == .call(.environmentCreate) || t == .call(.pageAllocate),
+    let i = t.parameters.firstIndex(of: "slot"), arguments[i] < UInt64(b.capabilities)
+  {
+    prefixes.append("capabilities[\(arguments[i])].")
+  }
+  if let target, !prefixes.contains("environments[\(target)].") {
+    prefixes.append("environments[\(target)].")
+  }
+  return prefixes
 }
 
 func word(_ value: UInt64) -> String {

@@ -73,8 +73,9 @@ struct VerifyTests {
     #expect(uncaught.isEmpty, "never violated: \(uncaught.map(\.name))")
   }
 
-  @Test("a mutant is caught with a counterexample whose replay passes on the correct spec and fails on the mutant",
-        arguments: [Mutant.mapForgetsPageCount, .revokeKeepsChild, .exitKeepsRunning])
+  @Test(
+    "every mutant is caught with a counterexample whose replay passes on the correct spec and not on the mutant",
+    arguments: Mutant.allCases)
   func mutantCaught(_ mutant: Mutant) throws {
     let fast = Verifier(bounds: verifier.bounds, timeoutMilliseconds: 120_000)
     let report = try #require(fast.catchMutant(mutant), "\(mutant) escaped")
@@ -94,6 +95,36 @@ struct VerifyTests {
       final: correct)
     let decoded = try ReplayFile.decode(json: file.encodedJSON())
     #expect(decoded.runOnSpec().passed)
+    // On the mutant, the expected result or final state is not met.
+    #expect(mutated != correct || mutatedResult != correctResult)
+  }
+
+  @Test("obligations written as SMT-LIB2 get the same answers from the z3 command", .enabled(if: z3Path != nil))
+  func smtlib2ThroughZ3() throws {
+    let cases: [(Verifier, Obligation, String)] = [
+      (verifier, .initial(.pageOwnership), "unsat"),
+      (verifier, .preserves(.call(.pageUnmap), .mappingsCountExact), "unsat"),
+      (verifier, .errorUnchanged(.call(.sliceFree)), "unsat"),
+      (Verifier(mutant: .failedSliceFreeFrees), .errorUnchanged(.call(.sliceFree)), "sat"),
+    ]
+    for (v, obligation, expected) in cases {
+      let text = try v.smtlib2(obligation)
+      let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "exoverify-\(UInt64.random(in: 0...UInt64.max)).smt2")
+      try text.write(to: file, atomically: true, encoding: .utf8)
+      defer { try? FileManager.default.removeItem(at: file) }
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: z3Path ?? "")
+      process.arguments = ["-smt2", file.path]
+      let pipe = Pipe()
+      process.standardOutput = pipe
+      try process.run()
+      let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      process.waitUntilExit()
+      #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "\(obligation)")
+      let ours = v.check(obligation)
+      #expect((ours.verdict == .proved) == (expected == "unsat"), "\(obligation)")
+    }
   }
 
   @Test("a solver answer of unknown is a failure, never a pass")
@@ -177,4 +208,8 @@ struct RandomWalk {
     if state.current == ExoABI.none { _ = state.step(.event(.tick), []) }
     return (transition, arguments, state)
   }
+}
+
+let z3Path: String? = ["/usr/bin/z3", "/usr/local/bin/z3"].first {
+  FileManager.default.isExecutableFile(atPath: $0)
 }
