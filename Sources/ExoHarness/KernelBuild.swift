@@ -9,6 +9,9 @@ public struct BuildReport: Sendable {
   public var faultTestKernel: URL
   /// The kernel that checks its invariants after every call.
   public var debugKernel: URL
+  /// The invariant-checking kernel with a planted bug (an uncounted
+  /// mapping), which the check must catch.
+  public var plantedBugKernel: URL
   /// Each user program's own ELF image.
   public var programs: [String: URL]
   /// How many steps ran (0: everything was up to date).
@@ -57,7 +60,7 @@ public struct KernelBuild {
     let out = project.buildFolder
     let o = { (name: String) in out.appendingPathComponent(name).path }
     try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-    for folder in ["abi-kernel", "abi-user", "kernel", "kernel-debug", "user", "programs"] {
+    for folder in ["abi-kernel", "abi-user", "kernel", "kernel-debug", "kernel-planted", "user", "programs"] {
       try? FileManager.default.createDirectory(
         at: out.appendingPathComponent(folder), withIntermediateDirectories: true)
     }
@@ -149,6 +152,11 @@ public struct KernelBuild {
         sources: kernelSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
         imports: [o("abi-kernel"), project.path("kernel/include")]),
       swiftModule(
+        "Kernel (planted bug)", module: "Kernel",
+        flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_BUG"], sources: kernelSources,
+        headers: kernelHeaders, folder: "kernel-planted", emitModule: false,
+        imports: [o("abi-kernel"), project.path("kernel/include")]),
+      swiftModule(
         "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
         folder: "user", emitModule: true,
         imports: [o("abi-user"), project.path("kernel/user/include")]),
@@ -188,6 +196,10 @@ public struct KernelBuild {
       link(
         "link debug kernel", script: "kernel/kernel.ld",
         objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"], image: "kernel-debug.elf"),
+      link(
+        "link planted-bug kernel", script: "kernel/kernel.ld",
+        objects: ["kernel-planted/Kernel.o"] + support + ["kernel/selftest_none.o"],
+        image: "kernel-planted.elf"),
     ])
 
     var ran = 0
@@ -210,6 +222,7 @@ public struct KernelBuild {
     return BuildReport(
       kernel: project.kernelImage, faultTestKernel: project.faultTestImage,
       debugKernel: out.appendingPathComponent("kernel-debug.elf"),
+      plantedBugKernel: out.appendingPathComponent("kernel-planted.elf"),
       programs: Dictionary(uniqueKeysWithValues: programs.map { ($0, URL(fileURLWithPath: o("programs/\($0).elf"))) }),
       stepsRun: ran, stepsTotal: total)
   }

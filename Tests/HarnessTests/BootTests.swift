@@ -94,6 +94,13 @@ struct BootTests {
     if debugKernel { #expect(result.console.contains("checking invariants after every call")) }
   }
 
+  @Test("the invariant check catches a planted kernel bug and names the invariant")
+  func plantedBugCaught() throws {
+    let result = try Images.boot(program: "selftest", kernel: try Images.report().plantedBugKernel)
+    #expect(result.outcome == .kernelPanic, "console:\n\(result.console)")
+    #expect(result.console.contains("KERNEL PANIC: invariant mappingsCountExact"))
+  }
+
   @Test("an unknown program name is a user failure with the list of programs")
   func unknownProgram() throws {
     let result = try Images.boot(program: "no-such-program")
