@@ -67,7 +67,8 @@ struct ABITests {
     #expect(Rights.all.isValid)
     #expect(Rights([.read, .write]).isSubset(of: .all))
     #expect(!Rights(rawValue: 1 << 40).isValid)
-    #expect(!Rights(rawValue: Rights.all.rawValue | 1 << 4).isValid)
+    #expect(!Rights(rawValue: Rights.all.rawValue | 1 << 6).isValid)
+    #expect(Rights.memory.isDisjoint(with: [.control, .call]))
     #expect(Rights.read.rawValue & Rights.write.rawValue == 0)
   }
 
