@@ -88,7 +88,9 @@ struct View<D: SpecDomain> {
         implies(
           free,
           d.and(
-            d.and(d.eq(t.parent[e], none), d.eq(t.caller[e], none), d.eq(t.exitStatus[e], w(0))),
+            d.and(
+              d.and(d.eq(t.parent[e], none), d.eq(t.caller[e], none)),
+              d.eq(t.exitStatus[e], w(0)), d.eq(t.capabilities[e], w(0))),
             d.and(
               d.and(d.eq(t.handler[e], w(0)), d.eq(t.handlerStack[e], w(0))),
               d.and(d.eq(t.upcall[e], w(0)), d.eq(t.callEntry[e], w(0)))))))
@@ -189,6 +191,15 @@ struct View<D: SpecDomain> {
     let t = s.capabilities
     return all(C) { c in
       d.eq(t.children[c], count(C) { k in d.and(d.not(isEmpty(k)), d.eq(t.parent[k], w(c))) })
+    }
+  }
+
+  func capabilityCountExact() -> B {
+    let t = s.capabilities
+    return all(E) { e in
+      d.eq(
+        s.environments.capabilities[e],
+        count(C) { c in d.and(d.not(isEmpty(c)), d.eq(t.owner[c], w(e))) })
     }
   }
 

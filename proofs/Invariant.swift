@@ -37,6 +37,8 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
   case rangeShrinks
   /// `children(c)` is exactly the number of capabilities whose parent is c.
   case childrenCountExact
+  /// Each environment's `capabilities` is exactly the number it holds.
+  case capabilityCountExact
 
   // Secure bindings.
   /// Every binding is backed by a memory capability held by the mapping
@@ -82,6 +84,7 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     case .rightsShrink: return v.rightsShrink()
     case .rangeShrinks: return v.rangeShrinks()
     case .childrenCountExact: return v.childrenCountExact()
+    case .capabilityCountExact: return v.capabilityCountExact()
     case .bindingBacked: return v.bindingBacked()
     case .bindingsCountExact: return v.bindingsCountExact()
     case .mappingsCountExact: return v.mappingsCountExact()

@@ -54,6 +54,7 @@ extension SpecState {
       d.write(&s.capabilities.children, child, s.zero)
       d.write(&s.capabilities.bindings, child, s.zero)
       d.write(&s.capabilities.children, c, d.add(s.childrenOf(c), s.word(1)))
+      s.countCapability(of: s.current, by: 1)
       return s.zero
     }
   }
@@ -71,6 +72,8 @@ extension SpecState {
       let isRootMemory = d.and(
         d.eq(s.kindOf(c), s.word(CapabilityKind.memory)), d.eq(s.parentOf(capability: c), s.none))
       d.write(&s.capabilities.owner, c, t)
+      s.countCapability(of: s.current, by: .max)
+      s.countCapability(of: t, by: 1)
       s.freeRun(base: s.baseOf(c), count: s.countOf(c), when: isRootMemory) { state, index in
         d.write(&state.pages.owner, index, t)
       }

@@ -21,6 +21,7 @@ extension SpecState {
       d.write(&s.environments.callEntry, e, s.zero)
       d.write(&s.environments.caller, e, s.none)
       d.write(&s.environments.exitStatus, e, s.zero)
+      d.write(&s.environments.capabilities, e, s.zero)
       s.setCapability(
         slot, kind: .environment, owner: me, parent: s.none, depth: s.zero,
         rights: s.word(Rights.environment), base: e, count: s.word(1))
@@ -149,6 +150,7 @@ extension SpecState {
                   d.write(&s.environments.callEntry, t, s.zero)
                   d.write(&s.environments.caller, t, s.none)
                   d.write(&s.environments.exitStatus, t, s.zero)
+                  d.write(&s.environments.capabilities, t, s.zero)
                   d.assign(&value, s.zero)
                 })
             })
@@ -188,5 +190,14 @@ extension SpecState {
     d.write(&capabilities.count, k, count)
     d.write(&capabilities.children, k, zero)
     d.write(&capabilities.bindings, k, zero)
+    countCapability(of: owner, by: 1)
+  }
+
+  /// Adds `delta` (wrapping: `.max` is −1) to the capability count of
+  /// environment `e`.
+  mutating func countCapability(of e: W, by delta: UInt64) {
+    let d = domain
+    let held = d.read(environments.capabilities, e, default: zero)
+    d.write(&environments.capabilities, e, d.add(held, word(delta)))
   }
 }

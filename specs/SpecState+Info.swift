@@ -95,6 +95,7 @@ extension SpecState where D == ConcreteDomain {
       environments.callEntry[i] = get(layout.offset(environment: i, .callEntry))
       environments.caller[i] = get(layout.offset(environment: i, .caller))
       environments.exitStatus[i] = get(layout.offset(environment: i, .exitStatus))
+      environments.capabilities[i] = get(layout.offset(environment: i, .capabilities))
     }
     for i in 0..<bounds.slices { slices[i] = get(layout.offset(slice: i)) }
     for i in 0..<bounds.pages {
@@ -150,7 +151,7 @@ extension SpecState where D == ConcreteDomain {
     return [
       (.state, t.state), (.parent, t.parent), (.handler, t.handler),
       (.handlerStack, t.handlerStack), (.upcall, t.upcall), (.callEntry, t.callEntry),
-      (.caller, t.caller), (.exitStatus, t.exitStatus),
+      (.caller, t.caller), (.exitStatus, t.exitStatus), (.capabilities, t.capabilities),
     ]
   }
 

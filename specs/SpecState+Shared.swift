@@ -125,6 +125,7 @@ extension SpecState {
   mutating func deleteCapability(_ k: W) {
     let d = domain
     let parent = parentOf(capability: k)
+    countCapability(of: ownerOf(capability: k), by: .max)
     let isRootMemory = d.and(
       d.eq(kindOf(k), word(CapabilityKind.memory)), d.eq(parent, none))
     freeRun(base: baseOf(k), count: countOf(k), when: isRootMemory) { state, index in

@@ -3,7 +3,8 @@ import ExoABI
 /// The environment table, one array per field (`EnvironmentField`), each of
 /// `Bounds.environments` words.
 public struct EnvironmentTable<W> {
-  public var state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus: [W]
+  public var state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus,
+    capabilities: [W]
 }
 
 /// The page table, one array per field (`PageField`), each of `Bounds.pages`
@@ -82,7 +83,7 @@ public struct SpecState<D: SpecDomain> {
     for _ in 0..<e { for f in 0..<EnvironmentField.wordCount { env[f].append(take()) } }
     environments = EnvironmentTable(
       state: env[0], parent: env[1], handler: env[2], handlerStack: env[3], upcall: env[4],
-      callEntry: env[5], caller: env[6], exitStatus: env[7])
+      callEntry: env[5], caller: env[6], exitStatus: env[7], capabilities: env[8])
     slices = (0..<bounds.slices).map { _ in take() }
     var page = [[W]](repeating: [], count: PageField.wordCount)
     for _ in 0..<bounds.pages { for f in 0..<PageField.wordCount { page[f].append(take()) } }
@@ -111,7 +112,7 @@ public struct SpecState<D: SpecDomain> {
       let t = environments
       out += [
         t.state[i], t.parent[i], t.handler[i], t.handlerStack[i], t.upcall[i], t.callEntry[i],
-        t.caller[i], t.exitStatus[i],
+        t.caller[i], t.exitStatus[i], t.capabilities[i],
       ]
     }
     out += slices
@@ -167,7 +168,7 @@ extension SpecState {
     var words: [UInt64] = [0, 0, 0]
     for i in 0..<bounds.environments {
       let state = i == 0 ? EnvironmentState.runnable : .free
-      words += [state.rawValue, none, 0, 0, 0, 0, none, 0]
+      words += [state.rawValue, none, 0, 0, 0, 0, none, 0, 0]
     }
     for i in 0..<bounds.slices { words.append(i == 0 ? 0 : none) }
     for _ in 0..<bounds.pages { words += [none, 0, none] }

@@ -101,8 +101,10 @@ public enum EnvironmentField: UInt64, CaseIterable, Sendable {
   case caller
   /// The status it exited with (valid once dying).
   case exitStatus
+  /// How many capabilities it holds.
+  case capabilities
 
-  public static let wordCount = 8
+  public static let wordCount = 9
 }
 
 /// A page record's words.

@@ -216,6 +216,7 @@ struct Generator {
         return chance(60)
           ? ExoABI.none : chance(50) ? asynchronousCaller : UInt64(below(bounds.environments))
       case "exitStatus": return UInt64(below(3))
+      case "capabilities": return UInt64(below(4))
       default: return chance(30) ? 0 : address()
       }
     }

@@ -41,6 +41,7 @@ func sys_capabilityDerive(
   Info[capability: child, .children] = 0
   Info[capability: child, .bindings] = 0
   Info[capability: c, .children] += 1
+  Info[environment: caller, .capabilities] += 1
   return .success(0)
 }
 
@@ -55,6 +56,8 @@ func sys_capabilityGrant(_ caller: UInt64, _ c: UInt64, to target: UInt64) -> Sy
   guard Info[capability: c, .bindings] == 0 else { return .failure(.busy) }
 
   Info[capability: c, .owner] = target
+  Info[environment: caller, .capabilities] -= 1
+  Info[environment: target, .capabilities] += 1
   if Info.kind(c) == .memory && Info[capability: c, .parent] == none {
     let base = Info[capability: c, .base]
     for p in base..<(base + Info[capability: c, .count]) { Info[page: p, .owner] = target }

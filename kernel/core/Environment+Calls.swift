@@ -46,6 +46,7 @@ func sys_environmentCreate(_ caller: UInt64, _ e: UInt64, slot: UInt64) -> Sysca
   Info[capability: slot, .rights] = Rights([.grant, .control, .call]).rawValue
   Info[capability: slot, .base] = e
   Info[capability: slot, .count] = 1
+  Info[environment: caller, .capabilities] += 1
   AddressSpaces.build(e)
   Scheduler.reset(e, rip: ProgramImage.entry, rsp: UserLayout.stackTop)
   Scheduler.resetFPU(e)

@@ -116,6 +116,7 @@ enum Info {
     Info[environment: e, .callEntry] = 0
     Info[environment: e, .caller] = none
     Info[environment: e, .exitStatus] = 0
+    Info[environment: e, .capabilities] = 0
   }
 
   static func clearCapability(_ c: UInt64) {

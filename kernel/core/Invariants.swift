@@ -136,6 +136,15 @@ import ExoABI
         }
       }
 
+      // Capabilities held per environment.
+      for e in 0..<E {
+        var held: UInt64 = 0
+        for c in 0..<C where Info.kind(c) != .empty && Info[capability: c, .owner] == e { held += 1 }
+        guard Info[environment: e, .capabilities] == held else {
+          panic("invariant capabilityCountExact: an environment's capability count is wrong")
+        }
+      }
+
       // Environments, slices, calls.
       for p in 0..<Info.sliceCount {
         let owner = Info[slice: p]

@@ -31,6 +31,7 @@ func sys_pageAllocate(_ caller: UInt64, page: UInt64, count: UInt64, slot: UInt6
   Info[capability: slot, .count] = count
   Info[capability: slot, .children] = 0
   Info[capability: slot, .bindings] = 0
+  Info[environment: caller, .capabilities] += 1
   return .success(0)
 }
 
@@ -110,6 +111,7 @@ func removeBinding(_ e: UInt64, _ s: UInt64) {
 /// pages; a derived one counts down its parent's children.
 func deleteCapability(_ k: UInt64) {
   let parent = Info[capability: k, .parent]
+  Info[environment: Info[capability: k, .owner], .capabilities] -= 1
   if Info.kind(k) == .memory && parent == none {
     let base = Info[capability: k, .base]
     for p in base..<(base + Info[capability: k, .count]) {

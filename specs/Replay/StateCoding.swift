@@ -10,7 +10,8 @@ enum StateCoding {
     case current, currentSlice, ticks, environments, slices, pages, capabilities, bindings
   }
   enum EnvironmentKey: String, CodingKey {
-    case environment, state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus
+    case environment, state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus,
+      capabilities
   }
   enum SliceKey: String, CodingKey { case position, owner }
   enum PageKey: String, CodingKey { case page, owner, mappings, root }
@@ -62,6 +63,7 @@ enum StateCoding {
       state.environments.callEntry[i] = try word(r, .callEntry, 0)
       state.environments.caller[i] = try word(r, .caller, none)
       state.environments.exitStatus[i] = try word(r, .exitStatus, 0)
+      state.environments.capabilities[i] = try word(r, .capabilities, 0)
       list = records
     }
     list = try c.nestedUnkeyedContainerIfPresent(forKey: .slices)
@@ -152,6 +154,7 @@ enum StateCoding {
       try r.encode(ReplayWord(env.callEntry[i]), forKey: .callEntry)
       try r.encode(ReplayWord(env.caller[i]), forKey: .caller)
       try r.encode(ReplayWord(env.exitStatus[i]), forKey: .exitStatus)
+      try r.encode(ReplayWord(env.capabilities[i]), forKey: .capabilities)
     }
     list = c.nestedUnkeyedContainer(forKey: .slices)
     for i in 0..<bounds.slices where state.slices[i] != none {
