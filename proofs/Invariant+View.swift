@@ -332,4 +332,3 @@ struct View<D: SpecDomain> {
     return d.and(callersWait, waitersServed)
   }
 }
-

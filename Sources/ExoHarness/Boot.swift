@@ -98,7 +98,9 @@ public struct BootResult: Sendable {
 /// Runs the kernel under QEMU (TCG) and judges the outcome.
 public enum QEMU {
   /// Boots, streaming the console to `echo` as it arrives.
-  public static func boot(_ options: BootOptions, echo: @escaping @Sendable (String) -> Void = { _ in })
+  public static func boot(
+    _ options: BootOptions, echo: @escaping @Sendable (String) -> Void = { _ in }
+  )
     throws(HarnessError) -> BootResult
   {
     guard let qemu = ProcessRunner.which(options.qemu) else { throw .qemuMissing(options.qemu) }
@@ -154,7 +156,8 @@ public enum QEMU {
       console.append(text)
       echo(text)
     }
-    messages.append(String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    messages.append(
+      String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
 
     let outcome: BootOutcome
     if timedOut {

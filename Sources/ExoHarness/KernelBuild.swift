@@ -35,7 +35,8 @@ public struct KernelBuild {
   public var progress: @Sendable (String) -> Void
 
   public init(
-    project: Project, toolchain: Toolchain, progress: @escaping @Sendable (String) -> Void = { _ in }
+    project: Project, toolchain: Toolchain,
+    progress: @escaping @Sendable (String) -> Void = { _ in }
   ) {
     self.project = project
     self.toolchain = toolchain
@@ -60,7 +61,9 @@ public struct KernelBuild {
     let out = project.buildFolder
     let o = { (name: String) in out.appendingPathComponent(name).path }
     try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-    for folder in ["abi-kernel", "abi-user", "kernel", "kernel-debug", "kernel-planted", "user", "programs"] {
+    for folder in [
+      "abi-kernel", "abi-user", "kernel", "kernel-debug", "kernel-planted", "user", "programs",
+    ] {
       try? FileManager.default.createDirectory(
         at: out.appendingPathComponent(folder), withIntermediateDirectories: true)
     }
@@ -106,7 +109,9 @@ public struct KernelBuild {
     func link(_ name: String, script: String, objects: [String], image: String) -> BuildStep {
       BuildStep(
         name: name, tool: toolchain.lld,
-        arguments: ["-static", "-nostdlib", "--gc-sections", "-T", project.path(script), "-o", o(image)]
+        arguments: [
+          "-static", "-nostdlib", "--gc-sections", "-T", project.path(script), "-o", o(image),
+        ]
           + objects.map(o),
         inputs: [project.path(script)] + objects.map(o), outputs: [o(image)])
     }
@@ -121,8 +126,12 @@ public struct KernelBuild {
       swiftModule(
         "ExoABI (user)", module: "ExoABI", flags: [], sources: abiSources, headers: [],
         folder: "abi-user", emitModule: true, imports: []),
-      clang("boot.S", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/boot.S"), object: "kernel/boot.o"),
-      clang("entry.S", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/entry.S"), object: "kernel/entry.o"),
+      clang(
+        "boot.S", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/boot.S"),
+        object: "kernel/boot.o"),
+      clang(
+        "entry.S", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/entry.S"),
+        object: "kernel/entry.o"),
       clang(
         "selftest_none.S", flags: KernelBuild.clangKernel,
         source: project.path("kernel/arch/selftest_none.S"), object: "kernel/selftest_none.o"),
@@ -133,13 +142,19 @@ public struct KernelBuild {
         "storage.c", flags: KernelBuild.clangKernel + ["-I", project.path("kernel/include")],
         source: project.path("kernel/arch/storage.c"), object: "kernel/storage.o",
         headers: kernelHeaders),
-      clang("libc.c (kernel)", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/libc.c"), object: "kernel/libc.o"),
-      clang("crt0.S", flags: KernelBuild.clangUser, source: project.path("kernel/user/crt0.S"), object: "user/crt0.o"),
+      clang(
+        "libc.c (kernel)", flags: KernelBuild.clangKernel,
+        source: project.path("kernel/arch/libc.c"), object: "kernel/libc.o"),
+      clang(
+        "crt0.S", flags: KernelBuild.clangUser, source: project.path("kernel/user/crt0.S"),
+        object: "user/crt0.o"),
       clang(
         "upcall.S", flags: KernelBuild.clangUser + ["-I", o("user")],
         source: project.path("kernel/user/upcall.S"), object: "user/upcall.o",
         headers: [o("user/abi_layout.h")]),
-      clang("libc.c (user)", flags: KernelBuild.clangUser, source: project.path("kernel/user/libc.c"), object: "user/libc.o"),
+      clang(
+        "libc.c (user)", flags: KernelBuild.clangUser, source: project.path("kernel/user/libc.c"),
+        object: "user/libc.o"),
     ])
     // Stage 2: the kernel module and the user library.
     stages.append([
@@ -153,7 +168,8 @@ public struct KernelBuild {
         imports: [o("abi-kernel"), project.path("kernel/include")]),
       swiftModule(
         "Kernel (planted bug)", module: "Kernel",
-        flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_BUG"], sources: kernelSources,
+        flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_BUG"],
+        sources: kernelSources,
         headers: kernelHeaders, folder: "kernel-planted", emitModule: false,
         imports: [o("abi-kernel"), project.path("kernel/include")]),
       swiftModule(
@@ -175,7 +191,8 @@ public struct KernelBuild {
         link(
           "link \(name)", script: "kernel/user/user.ld",
           objects: [
-            "user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "user/upcall.o", "abi-user/ExoABI.o",
+            "user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "user/upcall.o",
+            "abi-user/ExoABI.o",
             "user/libc.o",
           ],
           image: "programs/\(name).elf")
@@ -183,19 +200,26 @@ public struct KernelBuild {
     // Stage 5: the table of programs, then the two kernel images.
     let table = o("kernel/programs.S")
     writeIfChanged(table, programTable(programs, folder: o("programs")))
-    var tableStep = clang("programs.S", flags: KernelBuild.clangKernel, source: table, object: "kernel/programs.o")
+    var tableStep = clang(
+      "programs.S", flags: KernelBuild.clangKernel, source: table, object: "kernel/programs.o")
     tableStep.inputs += programs.map { o("programs/\($0).elf") }
     stages.append([tableStep])
-    let support = ["kernel/boot.o", "kernel/entry.o", "abi-kernel/ExoABI.o", "kernel/libc.o", "kernel/storage.o", "kernel/programs.o"]
+    let support = [
+      "kernel/boot.o", "kernel/entry.o", "abi-kernel/ExoABI.o", "kernel/libc.o", "kernel/storage.o",
+      "kernel/programs.o",
+    ]
     let kernelObjects = ["kernel/Kernel.o"] + support
     stages.append([
-      link("link kernel", script: "kernel/kernel.ld", objects: kernelObjects + ["kernel/selftest_none.o"], image: "kernel.elf"),
+      link(
+        "link kernel", script: "kernel/kernel.ld",
+        objects: kernelObjects + ["kernel/selftest_none.o"], image: "kernel.elf"),
       link(
         "link fault-test kernel", script: "kernel/kernel.ld",
         objects: kernelObjects + ["kernel/selftest_fault.o"], image: "kernel-faulttest.elf"),
       link(
         "link debug kernel", script: "kernel/kernel.ld",
-        objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"], image: "kernel-debug.elf"),
+        objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"],
+        image: "kernel-debug.elf"),
       link(
         "link planted-bug kernel", script: "kernel/kernel.ld",
         objects: ["kernel-planted/Kernel.o"] + support + ["kernel/selftest_none.o"],
@@ -223,7 +247,8 @@ public struct KernelBuild {
       kernel: project.kernelImage, faultTestKernel: project.faultTestImage,
       debugKernel: out.appendingPathComponent("kernel-debug.elf"),
       plantedBugKernel: out.appendingPathComponent("kernel-planted.elf"),
-      programs: Dictionary(uniqueKeysWithValues: programs.map { ($0, URL(fileURLWithPath: o("programs/\($0).elf"))) }),
+      programs: Dictionary(
+        uniqueKeysWithValues: programs.map { ($0, URL(fileURLWithPath: o("programs/\($0).elf"))) }),
       stepsRun: ran, stepsTotal: total)
   }
 
@@ -233,10 +258,13 @@ public struct KernelBuild {
     var text = "// Generated by `exo build`: the user programs linked into the kernel.\n"
     text += "  .section .rodata\n"
     for (i, name) in programs.enumerated() {
-      text += "name_\(i): .asciz \"\(name)\"\n  .p2align 4\nimage_\(i): .incbin \"\(folder)/\(name).elf\"\nimage_end_\(i):\n"
+      text +=
+        "name_\(i): .asciz \"\(name)\"\n  .p2align 4\nimage_\(i): .incbin \"\(folder)/\(name).elf\"\nimage_end_\(i):\n"
     }
     text += "  .p2align 3\n  .globl exo_user_images\nexo_user_images:\n"
-    for i in programs.indices { text += "  .quad name_\(i), image_\(i), image_end_\(i) - image_\(i)\n" }
+    for i in programs.indices {
+      text += "  .quad name_\(i), image_\(i), image_end_\(i) - image_\(i)\n"
+    }
     text += "  .globl exo_user_image_count\nexo_user_image_count: .quad \(programs.count)\n"
     return text
   }
@@ -247,7 +275,8 @@ public struct KernelBuild {
   func abiLayoutHeader() -> String {
     var text = "// Generated by `exo build` from Sources/ExoABI. Do not edit.\n"
     for field in ExceptionFrame.allCases {
-      text += "#define EXO_FRAME_\(String(describing: field).uppercased()) \(ExceptionFrame.offset(field))\n"
+      text +=
+        "#define EXO_FRAME_\(String(describing: field).uppercased()) \(ExceptionFrame.offset(field))\n"
     }
     text += "#define EXO_FRAME_SIZE \(ExceptionFrame.size)\n"
     text += "#define EXO_USER_CODE_SELECTOR \(UserSelectors.code)\n"

@@ -85,14 +85,19 @@ public enum Mutant: String, CaseIterable, Sendable {
       let b = bindingIndex(arguments[0], arguments[4])
       let rights = d.read(state.bindings.rights, b, default: d.word(0))
       d.when(ok) {
-        d.write(&state.bindings.rights, b, d.add(d.bitAnd(rights, d.word(~Rights.write.rawValue)), d.word(Rights.write.rawValue)))
+        d.write(
+          &state.bindings.rights, b,
+          d.add(d.bitAnd(rights, d.word(~Rights.write.rawValue)), d.word(Rights.write.rawValue)))
       }
     case .unmapLeavesPageCount: keep(\.pages.mappings, when: ok)
     case .protectAddsExecute:
       let b = bindingIndex(arguments[0], arguments[2])
       let rights = d.read(state.bindings.rights, b, default: d.word(0))
       d.when(ok) {
-        d.write(&state.bindings.rights, b, d.add(d.bitAnd(rights, d.word(~Rights.execute.rawValue)), d.word(Rights.execute.rawValue)))
+        d.write(
+          &state.bindings.rights, b,
+          d.add(d.bitAnd(rights, d.word(~Rights.execute.rawValue)), d.word(Rights.execute.rawValue))
+        )
       }
     case .deriveForgetsChild: keep(\.capabilities.children, when: ok)
     case .deriveWidensRange:
@@ -101,9 +106,10 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .revokeKeepsChild:
       // The removed capability's record comes back; its parent's count stays down.
       let removed = d.and(ok, d.eq(outcome.value, d.word(1)))
-      for path in [\SpecState<D>.capabilities.kind, \.capabilities.owner, \.capabilities.parent,
-        \.capabilities.depth, \.capabilities.rights, \.capabilities.base, \.capabilities.count]
-      {
+      for path in [
+        \SpecState<D>.capabilities.kind, \.capabilities.owner, \.capabilities.parent,
+        \.capabilities.depth, \.capabilities.rights, \.capabilities.base, \.capabilities.count,
+      ] {
         keep(path, when: removed)
       }
     case .deleteLeavesPagesOwned:
@@ -112,7 +118,9 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .grantLeavesPageOwner: keep(\.pages.owner, when: ok)
     case .allocateForgetsRoot: keep(\.pages.root, when: ok)
     case .reclaimFreesEarly:
-      d.when(ok) { d.write(&state.environments.state, arguments[0], d.word(EnvironmentState.free.rawValue)) }
+      d.when(ok) {
+        d.write(&state.environments.state, arguments[0], d.word(EnvironmentState.free.rawValue))
+      }
     case .exitKeepsRunning:
       state.current = pre.current
       state.currentSlice = pre.currentSlice

@@ -52,7 +52,8 @@ public struct Verifier: Sendable {
       solver.assert(!invariant.holds(in: initial))
       return Query(solver: solver, pre: initial, arguments: [], transition: nil)
     case .preserves(let transition, let invariant):
-      let pre = SymbolicState(symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
+      let pre = SymbolicState(
+        symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
       let arguments = transition.parameters.map { domain.variable("arg.\($0)") }
       var post = pre
       _ = apply(transition, to: &post, arguments)
@@ -60,7 +61,8 @@ public struct Verifier: Sendable {
       solver.assert(!invariant.holds(in: post))
       return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
     case .errorUnchanged(let transition):
-      let pre = SymbolicState(symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
+      let pre = SymbolicState(
+        symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
       let arguments = transition.parameters.map { domain.variable("arg.\($0)") }
       var post = pre
       let outcome = apply(transition, to: &post, arguments)

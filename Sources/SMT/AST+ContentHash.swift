@@ -70,7 +70,8 @@ private struct ASTHasher {
       h.mix(UInt64(Z3_get_decl_kind(context, decl).rawValue))
       h.mix(string(Z3_get_symbol_string(context, Z3_get_decl_name(context, decl))))
       let parameters = Z3_get_decl_num_parameters(context, decl)
-      for i in 0..<parameters where Z3_get_decl_parameter_kind(context, decl, i) == Z3_PARAMETER_INT {
+      for i in 0..<parameters where Z3_get_decl_parameter_kind(context, decl, i) == Z3_PARAMETER_INT
+      {
         h.mix(UInt64(bitPattern: Int64(Z3_get_decl_int_parameter(context, decl, i))))
       }
       let count = Z3_get_app_num_args(context, app)

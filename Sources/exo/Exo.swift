@@ -95,7 +95,9 @@ struct Boot: ParsableCommand {
     } else {
       let report = try buildImages(quiet: true)
       guard report.programs[program] != nil else {
-        note("error: no user program '\(program)'; have: \(report.programs.keys.sorted().joined(separator: ", "))")
+        note(
+          "error: no user program '\(program)'; have: \(report.programs.keys.sorted().joined(separator: ", "))"
+        )
         throw ExitCode(BootOutcome.userFailure.exitCode)
       }
       image = report.kernel

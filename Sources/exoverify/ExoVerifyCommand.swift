@@ -79,7 +79,10 @@ struct ExoVerifyCommand: ParsableCommand {
 
   func run() throws {
     if listMutants {
-      for m in Mutant.allCases { print("\(m.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(m.transition.name)") }
+      for m in Mutant.allCases {
+        print(
+          "\(m.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(m.transition.name)")
+      }
       return
     }
     let verifier = Verifier(
@@ -90,9 +93,12 @@ struct ExoVerifyCommand: ParsableCommand {
       return
     }
     let obligations = select(Obligation.all(), only: only, shard: parsedShard)
-    guard !obligations.isEmpty else { throw ValidationError("no obligation matches --only '\(only ?? "")'") }
+    guard !obligations.isEmpty else {
+      throw ValidationError("no obligation matches --only '\(only ?? "")'")
+    }
     if let emitSmt2 { try emit(obligations, verifier: verifier, to: emitSmt2) }
-    let cache = noCache || mutant != nil ? nil : ProofCache(folder: URL(fileURLWithPath: cacheFolder))
+    let cache =
+      noCache || mutant != nil ? nil : ProofCache(folder: URL(fileURLWithPath: cacheFolder))
     let b = verifier.bounds
     say(
       "exoverify: \(obligations.count) obligations at bounds E=\(b.environments) P=\(b.pages) "
@@ -109,7 +115,9 @@ struct ExoVerifyCommand: ParsableCommand {
       if let example = report.counterexample {
         say("")
         say(describe(report.obligation, example))
-        if let path = try? writeReplay(report.obligation, example, folder: counterexamples, mutant: verifier.mutant) {
+        if let path = try? writeReplay(
+          report.obligation, example, folder: counterexamples, mutant: verifier.mutant)
+        {
           say("  replay: \(path)")
         }
       }
@@ -194,7 +202,8 @@ final class ProgressPrinter: @unchecked Sendable {
     let width = String(total).count
     let count = String(done).leftPadding(to: width)
     let name = report.obligation.description.padding(toLength: 52, withPad: " ", startingAt: 0)
-    var line = "[\(count)/\(total)] \(name) \(report.verdict.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(String(format: "%6.2f", report.seconds)) s"
+    var line =
+      "[\(count)/\(total)] \(name) \(report.verdict.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(String(format: "%6.2f", report.seconds)) s"
     if report.cached { line += " (cached)" }
     if let detail = report.detail { line += " — \(detail)" }
     FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -19,9 +19,11 @@ func describe(_ obligation: Obligation, _ example: Counterexample) -> String {
   let brokenBefore = Invariant.allCases.filter { !$0.holds(in: example.pre) }
   let brokenAfter = Invariant.allCases.filter { !$0.holds(in: example.post) }
   lines.append(
-    "  invariants broken before: \(brokenBefore.isEmpty ? "none" : brokenBefore.map(\.name).joined(separator: ", "))")
+    "  invariants broken before: \(brokenBefore.isEmpty ? "none" : brokenBefore.map(\.name).joined(separator: ", "))"
+  )
   lines.append(
-    "  invariants broken after:  \(brokenAfter.isEmpty ? "none" : brokenAfter.map(\.name).joined(separator: ", "))")
+    "  invariants broken after:  \(brokenAfter.isEmpty ? "none" : brokenAfter.map(\.name).joined(separator: ", "))"
+  )
   let names = ConcreteState.wordNames(bounds: example.pre.bounds)
   let before = example.pre.words
   let after = example.post.words
@@ -29,7 +31,9 @@ func describe(_ obligation: Obligation, _ example: Counterexample) -> String {
   for i in names.indices where before[i] != after[i] {
     if changed == 0 { lines.append("  state that changed:") }
     changed += 1
-    lines.append("    \(names[i].padding(toLength: 34, withPad: " ", startingAt: 0)) \(word(before[i])) → \(word(after[i]))")
+    lines.append(
+      "    \(names[i].padding(toLength: 34, withPad: " ", startingAt: 0)) \(word(before[i])) → \(word(after[i]))"
+    )
   }
   if changed == 0 { lines.append("  state that changed: nothing") }
   // The records the call names, before the call (the whole pre-state is in
@@ -39,7 +43,8 @@ func describe(_ obligation: Obligation, _ example: Counterexample) -> String {
     if !prefixes.isEmpty {
       lines.append("  records the call names, before:")
       for i in names.indices where prefixes.contains(where: { names[i].hasPrefix($0) }) {
-        lines.append("    \(names[i].padding(toLength: 34, withPad: " ", startingAt: 0)) \(word(before[i]))")
+        lines.append(
+          "    \(names[i].padding(toLength: 34, withPad: " ", startingAt: 0)) \(word(before[i]))")
       }
     }
   }
@@ -95,7 +100,9 @@ func word(_ value: UInt64) -> String {
 /// Writes the counterexample as a replay file that starts from its
 /// pre-state. The expected result and final state are the correct spec's,
 /// so the file passes on the correct spec and fails on a mutated one.
-func writeReplay(_ obligation: Obligation, _ example: Counterexample, folder: String, mutant: Mutant?)
+func writeReplay(
+  _ obligation: Obligation, _ example: Counterexample, folder: String, mutant: Mutant?
+)
   throws -> String?
 {
   guard let transition = example.transition else { return nil }
@@ -106,10 +113,14 @@ func writeReplay(_ obligation: Obligation, _ example: Counterexample, folder: St
     + (mutant.map { " (mutant \($0.rawValue))" } ?? "")
   let file = ReplayFile(
     bounds: example.pre.bounds, firstPage: example.pre.firstPage, initial: .state(example.pre),
-    steps: [ReplayStep(transition, example.arguments, expect: ReplayExpectation(result), note: note)],
+    steps: [
+      ReplayStep(transition, example.arguments, expect: ReplayExpectation(result), note: note)
+    ],
     final: correct)
   try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-  let name = (mutant.map { "\($0.rawValue)--" } ?? "") + "\(obligation.transitionName)--\(obligation.invariantName).json"
+  let name =
+    (mutant.map { "\($0.rawValue)--" } ?? "")
+    + "\(obligation.transitionName)--\(obligation.invariantName).json"
   let path = "\(folder)/\(name)"
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -146,13 +157,16 @@ func writeJUnit(_ reports: [ObligationReport], to path: String, seconds: Double)
   }
   let failures = reports.filter { $0.verdict != .proved }.count
   var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-  xml += "<testsuite name=\"exoverify\" tests=\"\(reports.count)\" failures=\"\(failures)\" time=\"\(seconds)\">\n"
+  xml +=
+    "<testsuite name=\"exoverify\" tests=\"\(reports.count)\" failures=\"\(failures)\" time=\"\(seconds)\">\n"
   for r in reports {
-    xml += "  <testcase classname=\"\(escape(r.obligation.transitionName))\" name=\"\(escape(r.obligation.invariantName))\" time=\"\(r.seconds)\""
+    xml +=
+      "  <testcase classname=\"\(escape(r.obligation.transitionName))\" name=\"\(escape(r.obligation.invariantName))\" time=\"\(r.seconds)\""
     if r.verdict == .proved {
       xml += "/>\n"
     } else {
-      xml += ">\n    <failure message=\"\(r.verdict.rawValue)\">\(escape(r.detail ?? r.verdict.rawValue))</failure>\n  </testcase>\n"
+      xml +=
+        ">\n    <failure message=\"\(r.verdict.rawValue)\">\(escape(r.detail ?? r.verdict.rawValue))</failure>\n  </testcase>\n"
     }
   }
   xml += "</testsuite>\n"

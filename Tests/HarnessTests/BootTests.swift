@@ -181,13 +181,20 @@ struct CommandLineTests {
     "exo boot reports each failure with a distinct status",
     arguments: [
       (["boot", "--program", "crash"], [:], BootOutcome.userFailure.exitCode, "failure"),
-      (["boot", "--kernel", ".build/exo/kernel-faulttest.elf"], [:], BootOutcome.kernelPanic.exitCode,
-       "kernel panic"),
-      (["boot", "--kernel", "/nonexistent/kernel.elf"], [:], BootSetupExit.imageMissing,
-       "kernel image not found"),
+      (
+        ["boot", "--kernel", ".build/exo/kernel-faulttest.elf"], [:],
+        BootOutcome.kernelPanic.exitCode,
+        "kernel panic"
+      ),
+      (
+        ["boot", "--kernel", "/nonexistent/kernel.elf"], [:], BootSetupExit.imageMissing,
+        "kernel image not found"
+      ),
       (["boot"], ["EXO_QEMU": "/nonexistent/qemu"], BootSetupExit.qemuMissing, "QEMU not found"),
     ] as [([String], [String: String], Int32, String)])
-  func bootFailures(arguments: [String], environment: [String: String], expected: Int32, text: String)
+  func bootFailures(
+    arguments: [String], environment: [String: String], expected: Int32, text: String
+  )
     throws
   {
     let (status, output) = try exo(arguments, environment: environment)

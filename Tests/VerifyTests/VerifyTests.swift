@@ -99,7 +99,9 @@ struct VerifyTests {
     #expect(mutated != correct || mutatedResult != correctResult)
   }
 
-  @Test("obligations written as SMT-LIB2 get the same answers from the z3 command", .enabled(if: z3Path != nil))
+  @Test(
+    "obligations written as SMT-LIB2 get the same answers from the z3 command",
+    .enabled(if: z3Path != nil))
   func smtlib2ThroughZ3() throws {
     let cases: [(Verifier, Obligation, String)] = [
       (verifier, .initial(.pageOwnership), "unsat"),

@@ -57,8 +57,12 @@ enum AddressSpaces {
     for e in 0..<Info.environmentCount {
       let tables = allocator.run(8)  // PML4, PDPT, 3 PDs, 3 PTs
       let (pml4, pdpt) = (tables, tables + pageSize)
-      let (pdImage, pdWindow, pdStack) = (tables + 2 * pageSize, tables + 3 * pageSize, tables + 4 * pageSize)
-      let (ptImage, ptWindow, ptStack) = (tables + 5 * pageSize, tables + 6 * pageSize, tables + 7 * pageSize)
+      let (pdImage, pdWindow, pdStack) = (
+        tables + 2 * pageSize, tables + 3 * pageSize, tables + 4 * pageSize
+      )
+      let (ptImage, ptWindow, ptStack) = (
+        tables + 5 * pageSize, tables + 6 * pageSize, tables + 7 * pageSize
+      )
       PhysicalMemory.store64(pml4, PhysicalMemory.load64(arch_kernel_pml4()))
       link(pml4, 1, to: pdpt)
       link(pdpt, index(UserLayout.imageBase, level: 2), to: pdImage)
@@ -73,7 +77,8 @@ enum AddressSpaces {
       PhysicalMemory.store64(base + Slot.imageTable.rawValue * 8, ptImage)
       PhysicalMemory.store64(base + Slot.windowTable.rawValue * 8, ptWindow)
       PhysicalMemory.store64(base + Slot.stackTable.rawValue * 8, ptStack)
-      PhysicalMemory.store64(base + Slot.data.rawValue * 8, allocator.run(ProgramImage.writablePages))
+      PhysicalMemory.store64(
+        base + Slot.data.rawValue * 8, allocator.run(ProgramImage.writablePages))
       PhysicalMemory.store64(base + Slot.stack.rawValue * 8, allocator.run(UserLayout.stackPages))
     }
   }
@@ -134,7 +139,8 @@ enum AddressSpaces {
       var flags: PageTableEntry = [.present, .user]
       if rights.contains(.write) { flags.insert(.writable) }
       if !rights.contains(.execute) { flags.insert(.noExecute) }
-      value = PageTableEntry(frame: PhysicalAddress(rawValue: page * pageSize), flags: flags).rawValue
+      value =
+        PageTableEntry(frame: PhysicalAddress(rawValue: page * pageSize), flags: flags).rawValue
     }
     PhysicalMemory.store64(word(e, .windowTable) + s * 8, value)
     if arch_read_cr3() == word(e, .root) {
@@ -148,7 +154,8 @@ enum AddressSpaces {
     guard va >= UserLayout.start, va < UserLayout.end else { return nil }
     var table = word(e, .root)
     for level in stride(from: UInt64(3), through: 0, by: -1) {
-      let entry = PageTableEntry(rawValue: PhysicalMemory.load64(table + index(va, level: level) * 8))
+      let entry = PageTableEntry(
+        rawValue: PhysicalMemory.load64(table + index(va, level: level) * 8))
       guard entry.contains([.present, .user]) else { return nil }
       if level == 0 { return entry }
       guard !entry.contains(.largePage) else { return nil }

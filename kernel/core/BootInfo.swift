@@ -37,8 +37,10 @@ struct BootInfo {
   /// Region `index`: its start, size in bytes and type.
   func region(_ index: Int) -> (start: UInt64, size: UInt64, type: UInt32) {
     let entry = PhysicalMemory.load64(address + 40) + UInt64(index) * 24
-    return (PhysicalMemory.load64(entry), PhysicalMemory.load64(entry + 8),
-            PhysicalMemory.load32(entry + 16))
+    return (
+      PhysicalMemory.load64(entry), PhysicalMemory.load64(entry + 8),
+      PhysicalMemory.load32(entry + 16)
+    )
   }
 
   /// The command line as a NUL-terminated string, or `nil` if there is none.

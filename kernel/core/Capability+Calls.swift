@@ -81,7 +81,8 @@ func sys_capabilityRevoke(_ caller: UInt64, _ c: UInt64) -> SyscallResult {
   guard isHeld(c, by: caller) else { return .failure(.invalidCapability) }
 
   for k in 0..<Info.capabilityCount
-  where Info.kind(k) != .empty && Info[capability: k, .children] == 0 && isStrictDescendant(k, of: c)
+  where Info.kind(k) != .empty && Info[capability: k, .children] == 0
+    && isStrictDescendant(k, of: c)
   {
     removeOneDependent(of: k)
     return .success(1)

@@ -123,7 +123,8 @@ func sys_environmentReclaim(_ caller: UInt64, _ target: UInt64) -> SyscallResult
   }
   // 2. The lowest leaf of the reclaim domain.
   for k in 0..<Info.capabilityCount
-  where Info.kind(k) != .empty && Info[capability: k, .children] == 0 && inReclaimDomain(k, of: target)
+  where Info.kind(k) != .empty && Info[capability: k, .children] == 0
+    && inReclaimDomain(k, of: target)
   {
     removeOneDependent(of: k)
     return .success(1)
@@ -157,7 +158,8 @@ func removeOneDependent(of k: UInt64) {
   if Info[capability: k, .bindings] > 0 {
     for e in 0..<Info.environmentCount {
       for s in 0..<Info.windowSlots
-      where Info[binding: e, slot: s, .page] != none && Info[binding: e, slot: s, .capability] == k {
+      where Info[binding: e, slot: s, .page] != none && Info[binding: e, slot: s, .capability] == k
+      {
         removeBinding(e, s)
         return
       }

@@ -75,7 +75,8 @@ import ExoABI
           if parent == none {
             for p in b..<(b + n) {
               guard Info[page: p, .root] == c, Info[page: p, .owner] == owner else {
-                panic("invariant rootOwnsPages: a root capability's pages name another root or owner")
+                panic(
+                  "invariant rootOwnsPages: a root capability's pages name another root or owner")
               }
             }
           }
@@ -91,7 +92,9 @@ import ExoABI
           guard Info.state(e) != .free else { panic("invariant freeEnvironmentMapsNothing") }
           let m = Info[binding: e, slot: s, .capability]
           guard m < C, Info.kind(m) == .memory, Info[capability: m, .owner] == e else {
-            panic("invariant bindingBacked: a binding's capability is not the mapper's memory capability")
+            panic(
+              "invariant bindingBacked: a binding's capability is not the mapper's memory capability"
+            )
           }
           let (b, n) = (Info[capability: m, .base], Info[capability: m, .count])
           guard page >= b, page < b + n else {
@@ -139,7 +142,9 @@ import ExoABI
       // Capabilities held per environment.
       for e in 0..<E {
         var held: UInt64 = 0
-        for c in 0..<C where Info.kind(c) != .empty && Info[capability: c, .owner] == e { held += 1 }
+        for c in 0..<C where Info.kind(c) != .empty && Info[capability: c, .owner] == e {
+          held += 1
+        }
         guard Info[environment: e, .capabilities] == held else {
           panic("invariant capabilityCountExact: an environment's capability count is wrong")
         }

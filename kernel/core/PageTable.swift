@@ -25,4 +25,3 @@ struct PageTableEntry: OptionSet {
 
   var frame: PhysicalAddress { PhysicalAddress(rawValue: rawValue & PageTableEntry.frameMask) }
 }
-

@@ -65,12 +65,16 @@ func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
   if handler != 0 && Info[environment: e, .handlerStack] != 0 {
     let size = ExceptionFrame.size
     var frame = (handlerStackStart(e, interruptedRsp: interrupted.rsp) &- size) & ~15
-    if frame >> 12 != (frame + size - 1) >> 12 { frame = (frame & ~(pageSize - 1)) + pageSize - size }
-    if let slot = UserLayout.windowSlot(of: VirtualAddress(rawValue: frame), slots: Int(Info.windowSlots)),
+    if frame >> 12 != (frame + size - 1) >> 12 {
+      frame = (frame & ~(pageSize - 1)) + pageSize - size
+    }
+    if let slot = UserLayout.windowSlot(
+      of: VirtualAddress(rawValue: frame), slots: Int(Info.windowSlots)),
       Info[binding: e, slot: UInt64(slot), .page] != none,
       Rights(rawValue: Info[binding: e, slot: UInt64(slot), .rights]).contains(.write)
     {
-      let physical = Info[binding: e, slot: UInt64(slot), .page] * pageSize + (frame & (pageSize - 1))
+      let physical =
+        Info[binding: e, slot: UInt64(slot), .page] * pageSize + (frame & (pageSize - 1))
       func put(_ field: ExceptionFrame, _ value: UInt64) {
         PhysicalMemory.store64(physical + ExceptionFrame.offset(field), value)
       }

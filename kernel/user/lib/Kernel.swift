@@ -64,7 +64,9 @@ public enum Kernel {
     call(.environmentStart, UInt64(target.rawValue), UInt64(capability.rawValue), rip, rsp)
   }
 
-  public static func environmentStop(_ target: EnvironmentID, via capability: CapabilitySlot = .none)
+  public static func environmentStop(
+    _ target: EnvironmentID, via capability: CapabilitySlot = .none
+  )
     -> SyscallResult
   {
     call(.environmentStop, UInt64(target.rawValue), UInt64(capability.rawValue))
