@@ -143,8 +143,11 @@ public struct KernelBuild {
         source: project.path("kernel/arch/storage.c"), object: "kernel/storage.o",
         headers: kernelHeaders),
       clang(
-        "libc.c (kernel)", flags: KernelBuild.clangKernel,
-        source: project.path("kernel/arch/libc.c"), object: "kernel/libc.o"),
+        "memory.c (kernel)", flags: KernelBuild.clangKernel,
+        source: project.path("kernel/common/memory.c"), object: "kernel/memory.o"),
+      clang(
+        "memory.c (user)", flags: KernelBuild.clangUser,
+        source: project.path("kernel/common/memory.c"), object: "user/memory.o"),
       clang(
         "crt0.S", flags: KernelBuild.clangUser, source: project.path("kernel/user/crt0.S"),
         object: "user/crt0.o"),
@@ -193,7 +196,7 @@ public struct KernelBuild {
           objects: [
             "user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "user/upcall.o",
             "abi-user/ExoABI.o",
-            "user/libc.o",
+            "user/libc.o", "user/memory.o",
           ],
           image: "programs/\(name).elf")
       })
@@ -205,7 +208,7 @@ public struct KernelBuild {
     tableStep.inputs += programs.map { o("programs/\($0).elf") }
     stages.append([tableStep])
     let support = [
-      "kernel/boot.o", "kernel/entry.o", "abi-kernel/ExoABI.o", "kernel/libc.o", "kernel/storage.o",
+      "kernel/boot.o", "kernel/entry.o", "abi-kernel/ExoABI.o", "kernel/memory.o", "kernel/storage.o",
       "kernel/programs.o",
     ]
     let kernelObjects = ["kernel/Kernel.o"] + support

@@ -1,5 +1,6 @@
-// The few C library symbols the compiler may emit calls to in the kernel.
-// Freestanding, no SSE.
+// The memory routines the compiler may emit calls to, for the kernel and for
+// user programs alike (exo build compiles this file once for each, with
+// their own flags). Freestanding; no SIMD.
 #include <stddef.h>
 #include <stdint.h>
 
