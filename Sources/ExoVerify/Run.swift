@@ -24,9 +24,13 @@ public func runObligations(
   let results = Results(count: obligations.count, groups: groups.count)
   let workers = max(1, min(jobs, groups.count))
   DispatchQueue.concurrentPerform(iterations: workers) { _ in
+    // One session per worker: the pre-state and its invariants are built
+    // and bit-blasted once, then shared by every transition it checks.
+    let session = try? ProofSession(verifier)
     while let g = results.next() {
       let members = work[g]
-      let reports = verifier.check(group: members.map { obligations[$0] }, cache: cache)
+      let reports = verifier.check(
+        group: members.map { obligations[$0] }, cache: cache, session: session)
       for (i, report) in zip(members, reports) {
         results.store(report, at: i)
         progress(report)

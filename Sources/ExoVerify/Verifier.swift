@@ -99,47 +99,33 @@ public struct Verifier: Sendable {
   /// built and asserted once, and each obligation's negated goal is checked
   /// under its own push/pop — still one independent check and one verdict
   /// per obligation.
-  public func check(group: [Obligation], cache: ProofCache? = nil) -> [ObligationReport] {
+  public func check(
+    group: [Obligation], cache: ProofCache? = nil, session existing: ProofSession? = nil
+  ) -> [ObligationReport] {
     let start = DispatchTime.now()
     func since(_ t: DispatchTime) -> Double {
       Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9
     }
     var reports: [ObligationReport] = []
     do {
-      let context = try Context(randomSeed: 0)
-      let domain = SymbolicDomain(context: context)
-      let solver = try Solver(context: context, logic: "QF_BV")
-      try solver.setTimeout(milliseconds: timeoutMilliseconds)
+      let session = try existing ?? ProofSession(self)
+      let domain = session.domain
+      let solver = session.solver
+      let pre = session.pre
+      let assumed = session.assumed
       let transition: Transition? =
         if case .initial = group[0] { nil } else { group[0].transitionOrNil }
-      let pre: SymbolicState
       var post: SymbolicState
       var arguments: [BitVec] = []
       var status = domain.word(0)
-      var assumed: [Invariant: BoolTerm] = [:]
       if let transition {
-        pre = SymbolicState(symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
         arguments = transition.parameters.map { domain.variable("arg.\($0)") }
         post = pre
         status = apply(transition, to: &post, arguments).status
-        for invariant in Invariant.allCases {
-          let holds = invariant.holds(in: pre)
-          assumed[invariant] = holds
-          solver.assert(holds)
-        }
       } else {
-        pre = SymbolicState(initial: domain, bounds: bounds, firstPage: firstPage)
-        post = pre
+        post = SymbolicState(initial: domain, bounds: bounds, firstPage: firstPage)
       }
-      // The cache key: the format, the bounds, and the content hashes of
-      // the assumptions and of the negated goal.
-      let base = cache.map { _ in
-        var text = "exoverify-v1 \(bounds) \(firstPage) \(mutant?.rawValue ?? "-")"
-        for invariant in Invariant.allCases {
-          text += " " + (assumed[invariant]?.ast.contentHash ?? "-")
-        }
-        return text
-      }
+      let base = cache.map { _ in session.cacheBase }
       let setup = since(start)
       for obligation in group {
         let began = DispatchTime.now()
@@ -228,5 +214,40 @@ public struct Verifier: Sendable {
     }
     return Counterexample(
       transition: q.transition, arguments: arguments, pre: pre, post: post, result: result)
+  }
+}
+
+/// What every obligation shares, built once per worker thread: the Z3
+/// context, the symbolic pre-state and the solver with every invariant of
+/// the pre-state asserted (and bit-blasted) once. Each transition's goals are
+/// then checked under push/pop. Not thread-safe: one per thread.
+public final class ProofSession {
+  let context: Context
+  let domain: SymbolicDomain
+  let solver: Solver
+  let pre: SymbolicState
+  let assumed: [Invariant: BoolTerm]
+  /// The format, the bounds, the mutant and the content hashes of the
+  /// assumptions: the part of every cache key the session fixes.
+  let cacheBase: String
+
+  public init(_ verifier: Verifier) throws {
+    context = try Context(randomSeed: 0)
+    domain = SymbolicDomain(context: context)
+    solver = try Solver(context: context, logic: "QF_BV")
+    try solver.setTimeout(milliseconds: verifier.timeoutMilliseconds)
+    pre = SymbolicState(
+      symbolic: domain, bounds: verifier.bounds, firstPage: verifier.firstPage, prefix: "pre.")
+    var assumed: [Invariant: BoolTerm] = [:]
+    var text =
+      "exoverify-v2 \(verifier.bounds) \(verifier.firstPage) \(verifier.mutant?.rawValue ?? "-")"
+    for invariant in Invariant.allCases {
+      let holds = invariant.holds(in: pre)
+      assumed[invariant] = holds
+      solver.assert(holds)
+      text += " " + holds.ast.contentHash
+    }
+    self.assumed = assumed
+    cacheBase = text
   }
 }
