@@ -13,15 +13,7 @@ extension SpecState {
     v.require(d.eq(kindOf(slot), word(CapabilityKind.empty)), else: .slotInUse)
     return finish(v) { s in
       let me = s.current
-      d.write(&s.environments.state, e, s.word(EnvironmentState.stopped))
-      d.write(&s.environments.parent, e, me)
-      d.write(&s.environments.handler, e, s.zero)
-      d.write(&s.environments.handlerStack, e, s.zero)
-      d.write(&s.environments.upcall, e, s.zero)
-      d.write(&s.environments.callEntry, e, s.zero)
-      d.write(&s.environments.caller, e, s.none)
-      d.write(&s.environments.exitStatus, e, s.zero)
-      d.write(&s.environments.capabilities, e, s.zero)
+      s.resetEnvironment(e, state: .stopped, parent: me)
       s.setCapability(
         slot, kind: .environment, owner: me, parent: s.none, depth: s.zero,
         rights: s.word(Rights.environment), base: e, count: s.word(1))
@@ -142,15 +134,7 @@ extension SpecState {
                 then: { d.write(&s.slices, slice.index, s.none) },
                 else: {
                   // 4. The slot becomes a free record.
-                  d.write(&s.environments.state, t, s.word(EnvironmentState.free))
-                  d.write(&s.environments.parent, t, s.none)
-                  d.write(&s.environments.handler, t, s.zero)
-                  d.write(&s.environments.handlerStack, t, s.zero)
-                  d.write(&s.environments.upcall, t, s.zero)
-                  d.write(&s.environments.callEntry, t, s.zero)
-                  d.write(&s.environments.caller, t, s.none)
-                  d.write(&s.environments.exitStatus, t, s.zero)
-                  d.write(&s.environments.capabilities, t, s.zero)
+                  s.resetEnvironment(t, state: .free, parent: s.none)
                   d.assign(&value, s.zero)
                 })
             })
@@ -191,6 +175,21 @@ extension SpecState {
     d.write(&capabilities.children, k, zero)
     d.write(&capabilities.bindings, k, zero)
     countCapability(of: owner, by: 1)
+  }
+
+  /// Writes a fresh record into environment slot `e`: `state`, `parent`, no
+  /// entries, no caller, exit status 0, no capabilities.
+  mutating func resetEnvironment(_ e: W, state: EnvironmentState, parent: W) {
+    let d = domain
+    d.write(&environments.state, e, word(state))
+    d.write(&environments.parent, e, parent)
+    d.write(&environments.handler, e, zero)
+    d.write(&environments.handlerStack, e, zero)
+    d.write(&environments.upcall, e, zero)
+    d.write(&environments.callEntry, e, zero)
+    d.write(&environments.caller, e, none)
+    d.write(&environments.exitStatus, e, zero)
+    d.write(&environments.capabilities, e, zero)
   }
 
   /// Adds `delta` (wrapping: `.max` is −1) to the capability count of
