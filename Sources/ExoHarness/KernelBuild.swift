@@ -7,6 +7,8 @@ public struct BuildReport: Sendable {
   public var kernel: URL
   /// The same kernel whose boot self-test faults on purpose.
   public var faultTestKernel: URL
+  /// The kernel whose boot self-test triple-faults on purpose.
+  public var tripleFaultKernel: URL
   /// The kernel that checks its invariants after every call.
   public var debugKernel: URL
   /// The invariant-checking kernel with a planted bug (an uncounted
@@ -139,6 +141,10 @@ public struct KernelBuild {
         "selftest_fault.S", flags: KernelBuild.clangKernel,
         source: project.path("kernel/test/selftest_fault.S"), object: "kernel/selftest_fault.o"),
       clang(
+        "selftest_triplefault.S", flags: KernelBuild.clangKernel,
+        source: project.path("kernel/test/selftest_triplefault.S"),
+        object: "kernel/selftest_triplefault.o"),
+      clang(
         "storage.c", flags: KernelBuild.clangKernel + ["-I", project.path("kernel/include")],
         source: project.path("kernel/arch/storage.c"), object: "kernel/storage.o",
         headers: kernelHeaders),
@@ -224,6 +230,9 @@ public struct KernelBuild {
         objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"],
         image: "kernel-debug.elf"),
       link(
+        "link triple-fault kernel", script: "kernel/kernel.ld",
+        objects: kernelObjects + ["kernel/selftest_triplefault.o"], image: "kernel-triplefault.elf"),
+      link(
         "link planted-bug kernel", script: "kernel/kernel.ld",
         objects: ["kernel-planted/Kernel.o"] + support + ["kernel/selftest_none.o"],
         image: "kernel-planted.elf"),
@@ -248,6 +257,7 @@ public struct KernelBuild {
     }
     return BuildReport(
       kernel: project.kernelImage, faultTestKernel: project.faultTestImage,
+      tripleFaultKernel: out.appendingPathComponent("kernel-triplefault.elf"),
       debugKernel: out.appendingPathComponent("kernel-debug.elf"),
       plantedBugKernel: out.appendingPathComponent("kernel-planted.elf"),
       programs: Dictionary(

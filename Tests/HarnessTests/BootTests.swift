@@ -38,7 +38,8 @@ struct BootTests {
   func incrementalBuild() throws {
     let first = try Images.report()
     #expect(FileManager.default.fileExists(atPath: first.kernel.path))
-    #expect(Set(["crash", "hello", "hostile", "selftest"]).isSubset(of: first.programs.keys))
+    #expect(
+      Set(["crash", "hello", "hostile", "selftest", "spin"]).isSubset(of: first.programs.keys))
     #expect(FileManager.default.fileExists(atPath: first.debugKernel.path))
     let second = try KernelBuild(project: Images.project, toolchain: Toolchain.locate()).run()
     #expect(second.stepsRun == 0)
@@ -119,6 +120,26 @@ struct BootTests {
     ] {
       #expect(result.console.contains(field), "missing \(field)")
     }
+  }
+
+  @Test("a triple fault is reported as a reset, never as success")
+  func tripleFault() throws {
+    let result = try Images.boot(kernel: try Images.report().tripleFaultKernel)
+    #expect(result.outcome == .reset, "console:\n\(result.console)")
+    #expect(result.outcome.exitCode == 4)
+    #expect(result.outcome.summary.contains("triple fault"))
+  }
+
+  @Test("a guest that runs on is stopped at the time limit and reported as a timeout")
+  func timeout() throws {
+    var options = BootOptions(kernel: try Images.report().kernel)
+    options.program = "spin"
+    options.timeout = 2
+    let result = try QEMU.boot(options)
+    #expect(result.outcome == .timeout)
+    #expect(result.outcome.exitCode == 5)
+    #expect(result.console.contains("spin: running until stopped"))
+    #expect(result.seconds >= 2 && result.seconds < 10)
   }
 
   @Test("booting a missing image is a clear error")
