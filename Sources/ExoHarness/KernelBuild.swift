@@ -214,7 +214,8 @@ public struct KernelBuild {
     tableStep.inputs += programs.map { o("programs/\($0).elf") }
     stages.append([tableStep])
     let support = [
-      "kernel/boot.o", "kernel/entry.o", "abi-kernel/ExoABI.o", "kernel/memory.o", "kernel/storage.o",
+      "kernel/boot.o", "kernel/entry.o", "abi-kernel/ExoABI.o", "kernel/memory.o",
+      "kernel/storage.o",
       "kernel/programs.o",
     ]
     let kernelObjects = ["kernel/Kernel.o"] + support

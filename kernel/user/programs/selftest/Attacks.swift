@@ -89,7 +89,7 @@ func attackTests() {
     "allocate a page for console text", Kernel.pageAllocate(page(100), capability: cap(3)))
   _ = Kernel.pageMap(me, memory: cap(3), page: page(100), slot: 60, rights: rw)
   let line: StaticString = "attacks: console write from a window page\n"
-  let bytes = UnsafeMutablePointer<UInt8>(bitPattern: UInt(windowAddress(60)))!
+  let bytes = UserMemory.pointer(windowAddress(60), to: UInt8.self)
   for i in 0..<line.utf8CodeUnitCount { bytes[i] = line.utf8Start[i] }
   _ = Kernel.pageProtect(me, slot: 60, rights: ro)
   expectSuccess(

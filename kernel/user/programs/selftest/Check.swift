@@ -23,7 +23,7 @@ func fail() { Tally.failed += 1 }
 @inline(never)
 func tablesDigest() -> UInt64 {
   let layout = KernelInfo.layout
-  let words = UnsafePointer<UInt64>(bitPattern: UInt(UserLayout.infoBase))!
+  let words = UnsafePointer(UserMemory.pointer(UserLayout.infoBase, to: UInt64.self))
   var h: UInt64 = 0xcbf2_9ce4_8422_2325
   var i = layout.environmentsOffset / 8
   let end = layout.size / 8
@@ -139,7 +139,7 @@ func address(_ a: UInt64) -> VirtualAddress { VirtualAddress(rawValue: a) }
 func windowAddress(_ s: UInt64) -> UInt64 { UserLayout.windowBase + s * pageSize }
 /// Window slot `s` as words.
 func windowWords(_ s: UInt64) -> UnsafeMutablePointer<UInt64> {
-  UnsafeMutablePointer<UInt64>(bitPattern: UInt(windowAddress(s)))!
+  UserMemory.pointer(windowAddress(s), to: UInt64.self)
 }
 
 func state(_ e: UInt64) -> UInt64 { KernelInfo[environment: e, .state] }

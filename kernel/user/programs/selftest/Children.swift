@@ -24,7 +24,7 @@ enum Box {
 
 /// The child's view of its mailbox.
 var childBox: UnsafeMutablePointer<UInt64> {
-  UnsafeMutablePointer<UInt64>(bitPattern: UInt(UserLayout.windowBase))!
+  UserMemory.pointer(UserLayout.windowBase, to: UInt64.self)
 }
 
 /// The top of a child's handler stack (window slots 1 and 2).

@@ -3,10 +3,10 @@ import ExoUser
 
 // Memory accesses the compiler cannot move or drop: each is a call.
 @inline(never) func loadWord(_ a: UInt64) -> UInt64 {
-  UnsafePointer<UInt64>(bitPattern: UInt(a))!.pointee
+  UserMemory.pointer(a, to: UInt64.self).pointee
 }
 @inline(never) func storeWord(_ a: UInt64, _ v: UInt64) {
-  UnsafeMutablePointer<UInt64>(bitPattern: UInt(a))!.pointee = v
+  UserMemory.pointer(a, to: UInt64.self).pointee = v
 }
 @inline(never) func callAt(_ a: UInt64) {
   let f = unsafeBitCast(a, to: (@convention(c) () -> Void).self)
