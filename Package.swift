@@ -28,11 +28,12 @@ let package = Package(
     .executableTarget(
       name: "exo",
       dependencies: [
-        "ExoHarness", "ExoABI", "ExoSpec",
+        "ExoHarness", "ExoABI", "ExoSpec", "ExoDiff", "ExoVerify",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "ExoProofs", dependencies: ["ExoABI", "ExoSpec"], path: "proofs", exclude: ["corpus"]),
     .target(name: "ExoVerify", dependencies: ["ExoABI", "ExoSpec", "ExoProofs", "SMT"]),
+    .target(name: "ExoDiff", dependencies: ["ExoABI", "ExoSpec"]),
     .executableTarget(
       name: "exoverify",
       dependencies: [
@@ -44,5 +45,6 @@ let package = Package(
     .testTarget(name: "SMTTests", dependencies: ["SMT"]),
     .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI"]),
     .testTarget(name: "SpecTests", dependencies: ["ExoSpec", "ExoABI", "SMT"]),
+    .testTarget(name: "DiffTests", dependencies: ["ExoDiff", "ExoVerify", "ExoSpec", "ExoABI"]),
   ]
 )

@@ -1,0 +1,55 @@
+import ExoABI
+import ExoSpec
+import Foundation
+
+extension ReplayFile {
+  /// A replay file of a diverging sequence (docs/replay-format.md): the
+  /// ABI's initial state, every step with the result the spec gives
+  /// (so the file passes on the spec and fails on a target that diverges),
+  /// the spec's final state, and a note on the step where the targets
+  /// disagree naming both results.
+  public init(
+    diverging steps: [DiffStep], divergence: Divergence, bounds: Bounds, firstPage: UInt64
+  ) {
+    var spec = ConcreteState(bounds: bounds, firstPage: firstPage)
+    var replaySteps: [ReplayStep] = []
+    for (i, step) in steps.enumerated() {
+      let result = spec.step(step.transition, step.arguments)
+      var note: String?
+      if i == divergence.index {
+        func text(_ r: SyscallResult?) -> String {
+          r.map { ReplayExpectation($0).description } ?? "-"
+        }
+        switch divergence.kind {
+        case .result:
+          note =
+            "divergence: \(divergence.referenceName) gives \(text(divergence.referenceResult)), "
+            + "\(divergence.candidateName) gives \(text(divergence.candidateResult))"
+        case .state:
+          let shown = divergence.stateDifferences.prefix(4).joined(separator: "; ")
+          let more =
+            divergence.stateDifferences.count > 4
+            ? "; … (\(divergence.stateDifferences.count) fields)" : ""
+          note =
+            "divergence: states differ after this step (\(divergence.referenceName) → "
+            + "\(divergence.candidateName)): \(shown)\(more)"
+        }
+      }
+      replaySteps.append(
+        ReplayStep(
+          step.transition, step.arguments, expect: ReplayExpectation(result), note: note))
+    }
+    self.init(
+      bounds: bounds, firstPage: firstPage, initial: .initial, steps: replaySteps, final: spec)
+  }
+
+  /// Writes the file as JSON to `directory/name`, creating the directory.
+  @discardableResult
+  public func write(to directory: String, name: String) throws -> String {
+    try FileManager.default.createDirectory(
+      atPath: directory, withIntermediateDirectories: true)
+    let path = (directory as NSString).appendingPathComponent(name)
+    try encodedJSON().write(to: URL(fileURLWithPath: path))
+    return path
+  }
+}

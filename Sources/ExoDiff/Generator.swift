@@ -1,0 +1,498 @@
+import ExoABI
+import ExoSpec
+
+/// Generates call sequences from a seed, reading the spec's state before
+/// each call to pick arguments that usually succeed and build deep states
+/// (free slots, held capabilities, owned pages, bound window slots, live and
+/// dying environments), with a fraction of hostile arguments mixed in
+/// (stale and forged capability slots, slots and environments of others,
+/// pages outside the managed range, kernel and non-canonical addresses,
+/// `none`, huge values).
+///
+/// Every call is one the current environment can make. By default the
+/// generator never makes:
+/// - the `exception` event (the in-guest agent cannot inject a CPU
+///   exception at a chosen address on demand; `includeExceptions` adds it);
+/// - `exit` of environment 0, nor any step after which environment 0 is
+///   stopped or dying, nor any step that leaves no environment running
+///   (`current == none`): environment 0 is the agent that drives the kernel,
+///   and an idle kernel ends the machine (`protectEnvironmentZero`).
+///   A candidate that would do so is drawn again (at most 16 times, then
+///   `ticks()`, which changes nothing).
+public struct Generator {
+  public struct Configuration: Sendable {
+    public var bounds: Bounds
+    public var firstPage: UInt64
+    /// The fraction of calls (0...1) with hostile arguments.
+    public var hostileFraction: Double
+    /// Generate the `exception` event too.
+    public var includeExceptions: Bool
+    /// Keep environment 0 alive and something running (see the type's doc).
+    public var protectEnvironmentZero: Bool
+
+    public init(
+      bounds: Bounds, firstPage: UInt64, hostileFraction: Double = 0.15,
+      includeExceptions: Bool = false, protectEnvironmentZero: Bool = true
+    ) {
+      self.bounds = bounds
+      self.firstPage = firstPage
+      self.hostileFraction = hostileFraction
+      self.includeExceptions = includeExceptions
+      self.protectEnvironmentZero = protectEnvironmentZero
+    }
+  }
+
+  /// What a generated sequence did on the spec.
+  public struct Statistics: Equatable, Sendable {
+    /// Successful results per transition name.
+    public var successes: [String: Int] = [:]
+    /// Failed results per transition name.
+    public var failures: [String: Int] = [:]
+    /// `capabilityRevoke` and `environmentReclaim` results that took a step (value 1).
+    public var revokeSteps = 0
+    public var reclaimSteps = 0
+    /// Environments reclaimed to free (reclaim value 0 after steps).
+    public var environmentsFreed = 0
+    /// The deepest capability seen and the most bindings at once.
+    public var maximumDepth = 0
+    public var maximumBindings = 0
+    /// Calls made by an environment other than 0.
+    public var callsByOthers = 0
+    /// Calls generated with hostile arguments.
+    public var hostileCalls = 0
+
+    public init() {}
+
+    public func successes(_ call: Syscall) -> Int { successes[call.name] ?? 0 }
+    public var totalSuccesses: Int { successes.values.reduce(0, +) }
+    public var totalFailures: Int { failures.values.reduce(0, +) }
+  }
+
+  public let configuration: Configuration
+  var random: SplitMix64
+  /// The spec's state after the steps generated so far.
+  public private(set) var state: ConcreteState
+  public private(set) var statistics = Statistics()
+  /// Capability slots that were emptied (stale slots for hostile calls).
+  var staleSlots: [UInt64] = []
+
+  public init(seed: UInt64, configuration: Configuration) {
+    self.configuration = configuration
+    random = SplitMix64(seed: seed)
+    state = ConcreteState(bounds: configuration.bounds, firstPage: configuration.firstPage)
+  }
+
+  /// A whole sequence of `length` steps from the initial state.
+  public static func sequence(
+    seed: UInt64, length: Int, configuration: Configuration
+  ) -> (steps: [DiffStep], statistics: Statistics) {
+    var generator = Generator(seed: seed, configuration: configuration)
+    let steps = (0..<length).map { _ in generator.next() }
+    return (steps, generator.statistics)
+  }
+
+  /// The next step, applied to ``state``.
+  public mutating func next() -> DiffStep {
+    var chosen = DiffStep(.call(.ticks))
+    var hostile = false
+    for _ in 0..<16 {
+      hostile = chance(configuration.hostileFraction)
+      let candidate = propose(hostile: hostile)
+      if acceptable(candidate) {
+        chosen = candidate
+        break
+      }
+      hostile = false
+    }
+    let before = state
+    let result = state.step(chosen.transition, chosen.arguments)
+    record(chosen, result, before: before, hostile: hostile)
+    return chosen
+  }
+
+  // MARK: Choosing
+
+  var bounds: Bounds { configuration.bounds }
+  var firstPage: UInt64 { configuration.firstPage }
+  var me: UInt64 { state.current }
+
+  mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(random.next() % UInt64(n)) }
+  mutating func chance(_ p: Double) -> Bool {
+    Double(random.next() >> 11) / Double(1 << 53) < p
+  }
+  mutating func pick<T>(_ values: [T]) -> T? { values.isEmpty ? nil : values[below(values.count)] }
+  mutating func pick(_ values: [UInt64], or fallback: UInt64) -> UInt64 {
+    pick(values) ?? fallback
+  }
+
+  func acceptable(_ step: DiffStep) -> Bool {
+    guard configuration.protectEnvironmentZero else { return true }
+    if step.transition == .call(.exit) && me == 0 { return false }
+    var after = state
+    _ = after.step(step.transition, step.arguments)
+    if after.current == ExoABI.none { return false }
+    let zero = after.environments.state[0]
+    return zero != EnvironmentState.stopped.rawValue && zero != EnvironmentState.dying.rawValue
+  }
+
+  /// Weighted choice of the next transition, then its arguments.
+  mutating func propose(hostile: Bool) -> DiffStep {
+    guard me < UInt64(bounds.environments) else { return DiffStep(.event(.tick)) }
+    let dying = environments(in: [.dying])
+    let hasCaller = state.environments.caller[Int(me)] != ExoABI.none
+    var table: [(Transition, Int)] = [
+      (.call(.pageAllocate), 8), (.call(.pageMap), 10), (.call(.capabilityDerive), 10),
+      (.call(.pageUnmap), 4), (.call(.pageProtect), 4), (.call(.capabilityGrant), 3),
+      (.call(.capabilityDelete), 4), (.call(.capabilityRevoke), 6),
+      (.call(.environmentReclaim), dying.isEmpty ? 1 : 12),
+      (.call(.environmentCreate), 4), (.call(.environmentSetEntries), 3),
+      (.call(.environmentStart), 3), (.call(.environmentStop), 2),
+      (.call(.environmentDestroy), 3), (.call(.sliceAllocate), 3), (.call(.sliceFree), 2),
+      (.call(.yield), 2), (.call(.yieldTo), 2), (.call(.call), 2), (.call(.send), 2),
+      (.call(.reply), hasCaller ? 8 : 1), (.event(.tick), 3), (.call(.consoleWrite), 2),
+      (.call(.ticks), 1), (.call(.exit), me == 0 ? 0 : 1),
+    ]
+    if configuration.includeExceptions { table.append((.event(.exception), 2)) }
+    let total = table.reduce(0) { $0 + $1.1 }
+    var roll = below(total)
+    var transition = Transition.call(.ticks)
+    for (t, weight) in table {
+      if roll < weight {
+        transition = t
+        break
+      }
+      roll -= weight
+    }
+    var arguments =
+      plausible(transition)
+      ?? (0..<transition.parameters.count).map { _ in
+        anyWord()
+      }
+    if hostile, !arguments.isEmpty {
+      let positions = chance(0.3) ? 2 : 1
+      for _ in 0..<positions {
+        let i = below(arguments.count)
+        arguments[i] = hostileValue(transition, parameter: transition.parameters[i])
+      }
+    }
+    return DiffStep(transition, arguments)
+  }
+
+  // MARK: Reading the state
+
+  func environments(in states: [EnvironmentState]) -> [UInt64] {
+    let raw = states.map(\.rawValue)
+    return (0..<bounds.environments).filter { raw.contains(state.environments.state[$0]) }
+      .map(UInt64.init)
+  }
+  var live: [UInt64] { environments(in: [.runnable, .stopped, .waiting]) }
+
+  func capabilities(where predicate: (Int) -> Bool) -> [UInt64] {
+    (0..<bounds.capabilities).filter(predicate).map(UInt64.init)
+  }
+  func held(by e: UInt64, kind: CapabilityKind? = nil, rights: Rights = []) -> [UInt64] {
+    let c = state.capabilities
+    return capabilities { i in
+      c.kind[i] != CapabilityKind.empty.rawValue && c.owner[i] == e
+        && (kind.map { c.kind[i] == $0.rawValue } ?? true)
+        && c.rights[i] & rights.rawValue == rights.rawValue
+    }
+  }
+  var emptySlots: [UInt64] {
+    capabilities { state.capabilities.kind[$0] == CapabilityKind.empty.rawValue }
+  }
+
+  /// Environments the caller has authority over, each with the capability
+  /// to present (any word for itself).
+  mutating func controllable(_ right: Rights = .control) -> [(UInt64, UInt64)] {
+    var out: [(UInt64, UInt64)] = [(me, UInt64(below(4)))]
+    for c in held(by: me, kind: .environment, rights: right) {
+      out.append((state.capabilities.base[Int(c)], c))
+    }
+    return out
+  }
+  mutating func liveControllable() -> (UInt64, UInt64)? {
+    let l = live
+    return pick(controllable().filter { l.contains($0.0) })
+  }
+
+  func bindingIndex(_ e: UInt64, _ s: Int) -> Int { Int(e) * bounds.windowSlots + s }
+  func boundSlots(of e: UInt64) -> [UInt64] {
+    (0..<bounds.windowSlots).filter { state.bindings.page[bindingIndex(e, $0)] != ExoABI.none }
+      .map(UInt64.init)
+  }
+  func emptyWindowSlots(of e: UInt64) -> [UInt64] {
+    (0..<bounds.windowSlots).filter { state.bindings.page[bindingIndex(e, $0)] == ExoABI.none }
+      .map(UInt64.init)
+  }
+
+  /// A random non-empty subset of `rights` that includes read (binding rights).
+  mutating func bindingRights(within rights: UInt64) -> UInt64 {
+    let memory = rights & (Rights.read.rawValue | Rights.write.rawValue | Rights.execute.rawValue)
+    return (memory & random.next()) | Rights.read.rawValue
+  }
+  mutating func subset(of rights: UInt64) -> UInt64 {
+    chance(0.5) ? rights : rights & random.next()
+  }
+  mutating func userAddress() -> UInt64 {
+    pick(
+      [
+        UserLayout.imageBase, UserLayout.imageBase + 0x1000,
+        UserLayout.windowBase + UInt64(below(bounds.windowSlots)) * pageSize,
+        UserLayout.stackTop - 16,
+      ], or: UserLayout.imageBase)
+  }
+  mutating func smallWord() -> UInt64 { UInt64(below(8)) }
+  mutating func anyWord() -> UInt64 {
+    chance(0.7) ? UInt64(below(max(bounds.capabilities, bounds.windowSlots) + 2)) : random.next()
+  }
+
+  // MARK: Plausible arguments
+
+  /// Arguments that pass every check given the state, where such exist.
+  mutating func plausible(_ transition: Transition) -> [UInt64]? {
+    let caps = state.capabilities
+    switch transition {
+    case .event(.tick): return []
+    case .event(.exception):
+      let slot = pick(boundSlots(of: me)) ?? UInt64(below(bounds.windowSlots))
+      return [14, 6, UserLayout.windowBase + slot * pageSize + 8, slot]
+    case .call(let call):
+      switch call {
+      case .ticks, .yield: return []
+      case .exit: return [smallWord()]
+      case .consoleWrite:
+        let readable = boundSlots(of: me).filter {
+          state.bindings.rights[bindingIndex(me, Int($0))] & Rights.read.rawValue != 0
+        }
+        let base =
+          pick(readable).map { UserLayout.windowBase + $0 * pageSize } ?? UserLayout.imageBase
+        return [base + UInt64(below(64)), UInt64(below(64))]
+      case .environmentCreate:
+        guard let e = pick(environments(in: [.free])), let slot = pick(emptySlots) else {
+          return nil
+        }
+        return [e, slot]
+      case .environmentSetEntries:
+        guard let (t, c) = liveControllable() else { return nil }
+        let stack =
+          UserLayout.windowBase + UInt64(1 + below(bounds.windowSlots)) * pageSize
+        return [t, c, userAddress(), stack, chance(0.5) ? 0 : userAddress(), userAddress()]
+      case .environmentStart:
+        let stopped = environments(in: [.stopped])
+        guard let (t, c) = pick(controllable().filter { stopped.contains($0.0) }) else {
+          return nil
+        }
+        return [t, c, UserLayout.imageBase + 0x40, UserLayout.stackTop]
+      case .environmentStop:
+        let runnable = environments(in: [.runnable])
+        guard let (t, c) = pick(controllable().filter { runnable.contains($0.0) }) else {
+          return nil
+        }
+        return [t, c]
+      case .environmentDestroy:
+        guard let (t, c) = pick(controllable().filter { $0.0 != 0 && live.contains($0.0) })
+        else { return nil }
+        return [t, c]
+      case .environmentReclaim:
+        guard let t = pick(environments(in: [.dying])) else { return nil }
+        return [t]
+      case .pageAllocate:
+        guard let slot = pick(emptySlots) else { return nil }
+        let free = (0..<bounds.pages).filter { state.pages.owner[$0] == ExoABI.none }
+        guard let start = pick(free) else { return nil }
+        var count = 1
+        let wanted = 1 + below(bounds.maximumRun)
+        while count < wanted, start + count < bounds.pages,
+          state.pages.owner[start + count] == ExoABI.none
+        {
+          count += 1
+        }
+        return [firstPage + UInt64(start), UInt64(count), slot]
+      case .pageMap:
+        // A live target with an empty window slot and a memory capability it
+        // holds with read.
+        let l = live
+        let options = controllable().filter { t, _ in
+          l.contains(t) && !held(by: t, kind: .memory, rights: .read).isEmpty
+            && !emptyWindowSlots(of: t).isEmpty
+        }
+        guard let (t, c) = pick(options), let m = pick(held(by: t, kind: .memory, rights: .read)),
+          let s = pick(emptyWindowSlots(of: t))
+        else { return nil }
+        let page = caps.base[Int(m)] + UInt64(below(Int(caps.count[Int(m)])))
+        return [t, c, m, page, s, bindingRights(within: caps.rights[Int(m)])]
+      case .pageUnmap, .pageProtect:
+        let l = live
+        let options = controllable().filter { l.contains($0.0) && !boundSlots(of: $0.0).isEmpty }
+        guard let (t, c) = pick(options), let s = pick(boundSlots(of: t)) else { return nil }
+        if call == .pageUnmap { return [t, c, s] }
+        let m = state.bindings.capability[bindingIndex(t, Int(s))]
+        return [t, c, s, bindingRights(within: caps.rights[Int(m)])]
+      case .capabilityDerive:
+        let parents = held(by: me, rights: .grant).filter {
+          caps.depth[Int($0)] < UInt64(bounds.maximumDepth)
+        }
+        // Half the time the deepest parent, to reach the maximum depth.
+        let deepest = parents.max { caps.depth[Int($0)] < caps.depth[Int($1)] }
+        guard let c = chance(0.5) ? deepest : pick(parents), let child = pick(emptySlots)
+        else { return nil }
+        let i = Int(c)
+        let rights = subset(of: caps.rights[i])
+        if caps.kind[i] == CapabilityKind.environment.rawValue {
+          return [c, child, rights, caps.base[i], 1]
+        }
+        let offset = UInt64(below(Int(caps.count[i])))
+        let count = 1 + UInt64(below(Int(caps.count[i] - offset)))
+        return [c, child, rights, caps.base[i] + offset, count]
+      case .capabilityGrant:
+        let grantable = held(by: me, rights: .grant).filter { caps.bindings[Int($0)] == 0 }
+        guard let c = pick(grantable) else { return nil }
+        let others = live.filter { $0 != me }
+        return [c, pick(others) ?? me]
+      case .capabilityDelete:
+        let leaves = held(by: me).filter {
+          caps.children[Int($0)] == 0 && caps.bindings[Int($0)] == 0
+        }
+        guard let c = pick(leaves) ?? pick(held(by: me)) else { return nil }
+        return [c]
+      case .capabilityRevoke:
+        let parents = held(by: me).filter { caps.children[Int($0)] > 0 }
+        guard let c = pick(parents) ?? pick(held(by: me)) else { return nil }
+        return [c]
+      case .sliceAllocate:
+        let free = (0..<bounds.slices).filter { state.slices[$0] == ExoABI.none }
+        guard let p = pick(free), let (t, c) = liveControllable() else { return nil }
+        return [UInt64(p), t, c]
+      case .sliceFree:
+        let mine = (0..<bounds.slices).filter {
+          let owner = state.slices[$0]
+          return owner == me
+            || (owner < UInt64(bounds.environments)
+              && state.environments.parent[Int(owner)] == me)
+        }
+        // Keep slice 0 (environment 0's turn) most of the time.
+        guard let p = pick(mine.filter { $0 != 0 || chance(0.1) }) else { return nil }
+        return [UInt64(p)]
+      case .yieldTo:
+        guard let t = pick(environments(in: [.runnable])) else { return nil }
+        return [t]
+      case .call, .send:
+        let targets = held(by: me, kind: .environment, rights: .call).filter { c in
+          let t = Int(caps.base[Int(c)])
+          return t != Int(me) && state.environments.state[t] == EnvironmentState.runnable.rawValue
+            && state.environments.callEntry[t] != 0 && state.environments.handlerStack[t] != 0
+            && state.environments.caller[t] == ExoABI.none
+        }
+        guard let c = pick(targets) else { return nil }
+        return [c, smallWord(), smallWord(), smallWord(), smallWord()]
+      case .reply:
+        return [smallWord(), smallWord(), smallWord(), smallWord()]
+      }
+    }
+  }
+
+  // MARK: Hostile arguments
+
+  /// A value meant to be refused, by the kind of the parameter.
+  mutating func hostileValue(_ transition: Transition, parameter: String) -> UInt64 {
+    let e = UInt64(bounds.environments)
+    let c = UInt64(bounds.capabilities)
+    let w = UInt64(bounds.windowSlots)
+    let huge = random.next() | (1 << 63)
+    let kernelAddresses: [UInt64] = [
+      0, 0x1000, 0x10_0000, 0xFFFF_8000_0000_0000, 0xFFFF_FFFF_8000_0000,
+      0x0000_8000_0000_0000,  // non-canonical
+      0x7FFF_FFFF_FFFF_F000,
+      UserLayout.start - 1, UserLayout.end, UserLayout.infoBase, UserLayout.windowBase + 1,
+      ExoABI.none,
+    ]
+    switch parameter {
+    case "target", "environment":
+      // Out of range, `none`, or an environment the caller has no authority over.
+      let mine = controllable().map(\.0)
+      let others = (0..<e).filter { t in t != me && !mine.contains(t) }
+      return pick(
+        [e, ExoABI.none, huge, pick(others, or: e), pick(environments(in: [.free]), or: e)], or: e)
+    case "envCap", "memoryCap", "capability", "child":
+      let forged = capabilities {
+        state.capabilities.kind[$0] != CapabilityKind.empty.rawValue
+          && state.capabilities.owner[$0] != me
+      }
+      let wrongKind = held(by: me, kind: parameter == "envCap" ? .memory : .environment)
+      return pick(
+        [
+          c, ExoABI.none, huge, pick(staleSlots, or: c), pick(forged, or: c),
+          pick(wrongKind, or: c), pick(emptySlots, or: c),
+          pick(held(by: me), or: c),  // a slot in use, for `child`
+        ], or: c)
+    case "slot":
+      if transition == .call(.environmentCreate) || transition == .call(.pageAllocate) {
+        return pick([c, ExoABI.none, huge, pick(held(by: me), or: c)], or: c)
+      }
+      // A window slot: out of range, or bound (map) / empty (unmap, protect).
+      let other = pick(boundSlots(of: me), or: w)
+      return pick([w, ExoABI.none, huge, other, UInt64(below(Int(w)))], or: w)
+    case "page", "base":
+      let owned = (0..<bounds.pages).filter {
+        state.pages.owner[$0] != ExoABI.none && state.pages.owner[$0] != me
+      }.map(UInt64.init)
+      return pick(
+        [
+          0, firstPage &- 1, firstPage + UInt64(bounds.pages), huge, ExoABI.none, 0x100,
+          firstPage + UInt64(bounds.pages - 1), pick(owned, or: 0) + firstPage,
+        ], or: 0)
+    case "count":
+      return pick(
+        [0, UInt64(bounds.maximumRun + 1), ExoABI.none, huge, UInt64(bounds.pages + 1)], or: 0)
+    case "rights":
+      return pick(
+        [
+          random.next(), Rights.all.rawValue, 0, Rights.write.rawValue, 1 << 6,
+          Rights.execute.rawValue, Rights.control.rawValue | Rights.read.rawValue,
+        ], or: 0)
+    case "handler", "handlerStack", "upcall", "callEntry", "rip", "rsp", "address":
+      return pick(kernelAddresses + [huge], or: 0)
+    case "length":
+      return pick([ConsoleLimits.maximumWrite + 1, ExoABI.none, huge, 4096], or: 4097)
+    case "position":
+      return pick([UInt64(bounds.slices), ExoABI.none, huge, 0], or: 0)
+    default:
+      return pick([0, ExoABI.none, huge, asynchronousCaller], or: 0)
+    }
+  }
+
+  // MARK: Bookkeeping
+
+  mutating func record(
+    _ step: DiffStep, _ result: SyscallResult, before: ConcreteState, hostile: Bool
+  ) {
+    let name = step.transition.name
+    if result.status == 0 {
+      statistics.successes[name, default: 0] += 1
+    } else {
+      statistics.failures[name, default: 0] += 1
+    }
+    if hostile { statistics.hostileCalls += 1 }
+    if before.current != 0 { statistics.callsByOthers += 1 }
+    if result.status == 0 && result.value == 1 {
+      if step.transition == .call(.capabilityRevoke) { statistics.revokeSteps += 1 }
+      if step.transition == .call(.environmentReclaim) { statistics.reclaimSteps += 1 }
+    }
+    if step.transition == .call(.environmentReclaim), result.status == 0, result.value == 0 {
+      statistics.environmentsFreed += 1
+    }
+    let caps = state.capabilities
+    for i in 0..<bounds.capabilities where caps.kind[i] != CapabilityKind.empty.rawValue {
+      statistics.maximumDepth = max(statistics.maximumDepth, Int(caps.depth[i]))
+    }
+    for i in 0..<bounds.capabilities
+    where before.capabilities.kind[i] != CapabilityKind.empty.rawValue
+      && caps.kind[i] == CapabilityKind.empty.rawValue && !staleSlots.contains(UInt64(i))
+    {
+      staleSlots.append(UInt64(i))
+    }
+    let bound = state.bindings.page.lazy.filter { $0 != ExoABI.none }.count
+    statistics.maximumBindings = max(statistics.maximumBindings, bound)
+  }
+}
