@@ -128,23 +128,13 @@ extension SpecState where D == ConcreteDomain {
     }
   }
 
-  /// A canonical 64-bit digest of the state: FNV-1a over the little-endian
-  /// bytes of ``infoWords()``. Equal states (and equal exported images) have
+  /// A canonical 64-bit digest of the state: `InfoDigest` (ExoABI) of
+  /// ``infoWords()``. Equal states (and equal exported images) have
   /// equal digests.
   public var digest: UInt64 { Self.digest(infoWords: infoWords()) }
 
-  /// FNV-1a (64-bit) over the little-endian bytes of `words`.
-  public static func digest(infoWords words: [UInt64]) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for word in words {
-      var w = word
-      for _ in 0..<8 {
-        hash = (hash ^ (w & 0xFF)) &* 0x0000_0100_0000_01B3
-        w >>= 8
-      }
-    }
-    return hash
-  }
+  /// `InfoDigest` (ExoABI) of `words`.
+  public static func digest(infoWords words: [UInt64]) -> UInt64 { InfoDigest.of(words) }
 
   var environmentColumns: [(EnvironmentField, [UInt64])] {
     let t = environments

@@ -72,6 +72,21 @@ struct ABITests {
     #expect(Rights.read.rawValue & Rights.write.rawValue == 0)
   }
 
+  @Test("the state digest is FNV-1a over little-endian bytes and sees every word")
+  func digest() {
+    #expect(InfoDigest.of([]) == 0xCBF2_9CE4_8422_2325)
+    // FNV-1a of the single byte 0x61 ("a") is 0xaf63dc4c8601ec8c; a word
+    // 0x61 is that byte followed by seven zero bytes.
+    var bytes: UInt64 = 0xCBF2_9CE4_8422_2325
+    for b: UInt64 in [0x61, 0, 0, 0, 0, 0, 0, 0] { bytes = (bytes ^ b) &* 0x0000_0100_0000_01B3 }
+    #expect(InfoDigest.of([0x61]) == bytes)
+    #expect(InfoDigest.of([1, 2]) != InfoDigest.of([2, 1]))
+    #expect(InfoDigest.of([1]) != InfoDigest.of([256]))
+    var incremental = InfoDigest()
+    for w: UInt64 in [7, .max, 0] { incremental.add(w) }
+    #expect(incremental.value == InfoDigest.of([7, .max, 0]))
+  }
+
   @Test("typed addresses convert between pages and addresses")
   func addresses() {
     let page = PageNumber(rawValue: 0x1234)
