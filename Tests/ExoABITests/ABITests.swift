@@ -75,8 +75,7 @@ struct ABITests {
   @Test("the state digest is FNV-1a over little-endian bytes and sees every word")
   func digest() {
     #expect(InfoDigest.of([]) == 0xCBF2_9CE4_8422_2325)
-    // FNV-1a of the single byte 0x61 ("a") is 0xaf63dc4c8601ec8c; a word
-    // 0x61 is that byte followed by seven zero bytes.
+    // The word 0x61 is the byte 0x61 followed by seven zero bytes.
     var bytes: UInt64 = 0xCBF2_9CE4_8422_2325
     for b: UInt64 in [0x61, 0, 0, 0, 0, 0, 0, 0] { bytes = (bytes ^ b) &* 0x0000_0100_0000_01B3 }
     #expect(InfoDigest.of([0x61]) == bytes)
