@@ -132,8 +132,9 @@ public struct KernelBuild {
         "boot.S", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/boot.S"),
         object: "kernel/boot.o"),
       clang(
-        "entry.S", flags: KernelBuild.clangKernel, source: project.path("kernel/arch/entry.S"),
-        object: "kernel/entry.o"),
+        "entry.S", flags: KernelBuild.clangKernel + ["-I", o("user")],
+        source: project.path("kernel/arch/entry.S"), object: "kernel/entry.o",
+        headers: [o("user/abi_layout.h")]),
       clang(
         "selftest_none.S", flags: KernelBuild.clangKernel,
         source: project.path("kernel/arch/selftest_none.S"), object: "kernel/selftest_none.o"),

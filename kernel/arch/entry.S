@@ -3,6 +3,8 @@
 // kernel stack and calls Swift; Swift returns the frame to resume, which may
 // be a different one, and exo_return_to restores it with iretq.
 
+#include "abi_layout.h"
+
   .text
   .code64
 
@@ -56,10 +58,10 @@ exo_trap_common:
 exo_syscall_entry:
   mov %rsp, exo_user_rsp_scratch(%rip)
   mov exo_kernel_stack_top(%rip), %rsp
-  pushq $0x1b                         // user ss
+  pushq $EXO_USER_DATA_SELECTOR     // user ss
   pushq exo_user_rsp_scratch(%rip)    // user rsp
   pushq %r11                          // user rflags
-  pushq $0x23                         // user cs
+  pushq $EXO_USER_CODE_SELECTOR       // user cs
   pushq %rcx                          // user rip
   pushq $0                            // error
   pushq $256                          // vector: EXO_VECTOR_SYSCALL
