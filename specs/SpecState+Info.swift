@@ -56,6 +56,14 @@ extension SpecState where D == ConcreteDomain {
         }
       }
     }
+    for (field, column) in revocationColumns {
+      for e in 0..<bounds.environments { put(layout.offset(revocation: e, field), column[e]) }
+    }
+    for e in 0..<bounds.environments {
+      for i in 0..<bounds.pages {
+        put(layout.offset(repossession: e, entry: i), repossessions[e * bounds.pages + i])
+      }
+    }
     return out
   }
 
@@ -126,6 +134,21 @@ extension SpecState where D == ConcreteDomain {
         bindings.rights[j] = get(layout.offset(binding: e, slot: s, .rights))
       }
     }
+    for e in 0..<bounds.environments {
+      let phase = get(layout.offset(revocation: e, .phase))
+      guard RevocationPhase(rawValue: phase) != nil else {
+        throw .invalidField(field: "revocations[\(e)].phase", value: phase)
+      }
+      revocations.phase[e] = phase
+      revocations.requested[e] = get(layout.offset(revocation: e, .requested))
+      revocations.deadline[e] = get(layout.offset(revocation: e, .deadline))
+      revocations.returned[e] = get(layout.offset(revocation: e, .returned))
+      revocations.held[e] = get(layout.offset(revocation: e, .held))
+      revocations.repossessed[e] = get(layout.offset(revocation: e, .repossessed))
+      for i in 0..<bounds.pages {
+        repossessions[e * bounds.pages + i] = get(layout.offset(repossession: e, entry: i))
+      }
+    }
   }
 
   /// A canonical 64-bit digest of the state: `InfoDigest` (ExoABI) of
@@ -155,6 +178,14 @@ extension SpecState where D == ConcreteDomain {
       (.kind, t.kind), (.owner, t.owner), (.parent, t.parent), (.depth, t.depth),
       (.rights, t.rights), (.base, t.base), (.count, t.count), (.children, t.children),
       (.bindings, t.bindings),
+    ]
+  }
+
+  var revocationColumns: [(RevocationField, [UInt64])] {
+    let t = revocations
+    return [
+      (.phase, t.phase), (.requested, t.requested), (.deadline, t.deadline),
+      (.returned, t.returned), (.held, t.held), (.repossessed, t.repossessed),
     ]
   }
 

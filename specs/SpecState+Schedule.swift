@@ -45,6 +45,7 @@ extension SpecState {
       let me = s.current
       s.domain.write(&s.environments.state, me, s.word(EnvironmentState.dying))
       s.domain.write(&s.environments.exitStatus, me, status)
+      s.domain.write(&s.revocations.phase, me, s.word(RevocationPhase.none))
       s.endCall(me)
       s.advance()
       return s.zero

@@ -70,6 +70,15 @@ public enum Syscall: UInt64, CaseIterable, Sendable {
   case reply = 51
   /// `send(cap, m0, m1, m2, m3)`: asynchronous call; the sender does not wait.
   case send = 52
+
+  // Revocation (docs/ABI.md "Revocation").
+  /// `revocationRequest(target, envCap, count, ticks)`: asks `target` to
+  /// give back `count` pages within `ticks` timer ticks.
+  case revocationRequest = 60
+  /// `revocationReturn(cap)`: gives back the run of a root memory
+  /// capability towards the caller's pending request. Value: pages still
+  /// owed.
+  case revocationReturn = 61
 }
 
 /// Bounds the kernel enforces on console output.

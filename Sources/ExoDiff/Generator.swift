@@ -254,12 +254,15 @@ public struct Generator {
     let caps = state.capabilities
     switch transition {
     case .event(.tick): return []
+    case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure):
+      return nil  // not generated yet
     case .event(.exception):
       let slot = pick(boundSlots(of: me)) ?? UInt64(below(bounds.windowSlots))
       return [14, 6, UserLayout.windowBase + slot * pageSize + 8, slot]
     case .call(let call):
       switch call {
       case .ticks, .yield: return []
+      case .revocationRequest, .revocationReturn: return nil  // not generated yet
       case .exit: return [smallWord()]
       case .consoleWrite:
         let readable = boundSlots(of: me).filter {
