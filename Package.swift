@@ -43,7 +43,7 @@ let package = Package(
     .testTarget(name: "ExoABITests", dependencies: ["ExoABI"]),
     .testTarget(name: "VerifyTests", dependencies: ["ExoVerify", "ExoProofs", "ExoSpec", "ExoABI"]),
     .testTarget(name: "SMTTests", dependencies: ["SMT"]),
-    .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI"]),
+    .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI", "ExoSpec"]),
     .testTarget(name: "SpecTests", dependencies: ["ExoSpec", "ExoABI", "SMT"]),
     .testTarget(name: "DiffTests", dependencies: ["ExoDiff", "ExoVerify", "ExoSpec", "ExoABI"]),
   ]

@@ -192,7 +192,7 @@ public struct KernelBuild {
       programs.map { name in
         swiftModule(
           "program \(name)", module: name, flags: [],
-          sources: project.files(in: "kernel/user/programs/\(name)", suffix: ".swift"),
+          sources: project.programSources(name),
           headers: userHeaders, folder: "programs", emitModule: false,
           imports: [o("abi-user"), o("user"), project.path("kernel/user/include")])
       })

@@ -54,6 +54,9 @@ func sys_capabilityGrant(_ caller: UInt64, _ c: UInt64, to target: UInt64) -> Sy
   guard target < Info.environmentCount else { return .failure(.outOfRange) }
   guard isLive(target) else { return .failure(.wrongState) }
   guard Info[capability: c, .bindings] == 0 else { return .failure(.busy) }
+  guard !(isRootMemory(c) && (isPending(caller) || isPending(target))) else {
+    return .failure(.busy)
+  }
 
   Info[capability: c, .owner] = target
   Info[environment: caller, .capabilities] -= 1
@@ -71,6 +74,7 @@ func sys_capabilityDelete(_ caller: UInt64, _ c: UInt64) -> SyscallResult {
   guard Info[capability: c, .children] == 0, Info[capability: c, .bindings] == 0 else {
     return .failure(.busy)
   }
+  guard !(isRootMemory(c) && isPending(caller)) else { return .failure(.busy) }
 
   deleteCapability(c)
   return .success(0)
@@ -84,7 +88,13 @@ func sys_capabilityRevoke(_ caller: UInt64, _ c: UInt64) -> SyscallResult {
   where Info.kind(k) != .empty && Info[capability: k, .children] == 0
     && isStrictDescendant(k, of: c)
   {
+    let holder = Info[capability: k, .owner]
+    let kind = Info[capability: k, .kind]
+    let deletes = Info[capability: k, .bindings] == 0
     removeOneDependent(of: k)
+    if deletes && holder != caller {
+      Upcall.raise(holder, .capabilityLost, k, kind)
+    }
     return .success(1)
   }
   return .success(0)

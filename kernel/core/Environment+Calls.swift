@@ -16,6 +16,8 @@ func sys_exit(_ caller: UInt64, status: UInt64) {
 func makeDying(_ e: UInt64, status: UInt64) {
   Info[environment: e, .state] = EnvironmentState.dying.rawValue
   Info[environment: e, .exitStatus] = status
+  // A pending revocation request is cancelled (docs/ABI.md "Revocation").
+  Info[revocation: e, .phase] = RevocationPhase.none.rawValue
   // End call of e: servers of e's calls reply to no one; a caller waiting
   // on e gets wrongState.
   for other in 0..<Info.environmentCount where Info[environment: other, .caller] == e {

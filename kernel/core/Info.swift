@@ -61,6 +61,24 @@ enum Info {
     }
   }
 
+  static subscript(revocation e: UInt64, field: RevocationField) -> UInt64 {
+    get { PhysicalMemory.load64(base + UInt64(layout.offset(revocation: Int(e), field))) }
+    set {
+      PhysicalMemory.store64(base + UInt64(layout.offset(revocation: Int(e), field)), newValue)
+    }
+  }
+
+  /// Entry `i` of environment `e`'s repossession vector.
+  static subscript(repossession e: UInt64, entry i: UInt64) -> UInt64 {
+    get {
+      PhysicalMemory.load64(base + UInt64(layout.offset(repossession: Int(e), entry: Int(i))))
+    }
+    set {
+      PhysicalMemory.store64(
+        base + UInt64(layout.offset(repossession: Int(e), entry: Int(i))), newValue)
+    }
+  }
+
   static func state(_ e: UInt64) -> EnvironmentState {
     EnvironmentState(rawValue: Info[environment: e, .state]) ?? .free
   }
@@ -117,6 +135,13 @@ enum Info {
     Info[environment: e, .caller] = none
     Info[environment: e, .exitStatus] = 0
     Info[environment: e, .capabilities] = 0
+    for field in RevocationField.allCases { Info[revocation: e, field] = 0 }
+    clearRepossessions(e)
+  }
+
+  /// Every entry of `e`'s repossession vector becomes 0.
+  static func clearRepossessions(_ e: UInt64) {
+    for i in 0..<pageCount { Info[repossession: e, entry: i] = 0 }
   }
 
   static func clearCapability(_ c: UInt64) {

@@ -14,8 +14,10 @@ func sys_pageAllocate(_ caller: UInt64, page: UInt64, count: UInt64, slot: UInt6
   guard slot < Info.capabilityCount else { return .failure(.outOfRange) }
   guard Info.kind(slot) == .empty else { return .failure(.slotInUse) }
   for p in page..<(page + count) where Info[page: p, .owner] != none {
+    memoryPressure(caller, page: page, count: count)
     return .failure(.slotInUse)
   }
+  guard !isPending(caller) else { return .failure(.busy) }
 
   for p in page..<(page + count) {
     Info[page: p, .owner] = caller

@@ -23,6 +23,7 @@ func sys_sliceFree(_ caller: UInt64, position p: UInt64) -> SyscallResult {
   }
 
   Info[slice: p] = none
+  if owner != caller { Upcall.raise(owner, .sliceLost, p, 0) }
   return .success(0)
 }
 
@@ -43,4 +44,5 @@ func sys_yieldTo(_ caller: UInt64, _ target: UInt64) -> SyscallResult {
 func tick() {
   Info[header: .ticks] += 1
   Scheduler.advance()
+  revocationTick()
 }

@@ -60,6 +60,9 @@ private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: trap_frame) -> Sys
   case .call: return sys_call(caller, a0, message: (a1, a2, a3, a4), asynchronous: false)
   case .send: return sys_call(caller, a0, message: (a1, a2, a3, a4), asynchronous: true)
   case .reply: return sys_reply(caller, message: (a0, a1, a2, a3))
+  case .revocationRequest:
+    return sys_revocationRequest(caller, a0, a1, count: a2, ticks: a3)
+  case .revocationReturn: return sys_revocationReturn(caller, a0)
   }
 }
 
