@@ -190,22 +190,25 @@ extension SpecState {
     let d = domain
     let base = baseOf(r)
     let count = countOf(r)
-    // Bindings: every window slot mapping a page of the run.
-    for b in 0..<bindings.page.count {
-      let page = bindings.page[b]
-      let hit = d.and(d.ne(page, none), d.uge(page, base), d.ult(d.sub(page, base), count))
-      d.when(hit) {
-        d.assign(&bindings.page[b], none)
-        d.assign(&bindings.capability[b], none)
-        d.assign(&bindings.rights[b], zero)
-      }
-    }
-    // Capabilities: r and its descendants, decided before any is deleted.
+    // r and its descendants, decided before anything changes.
     let inTree = (0..<bounds.capabilities).map { j in
       let k = word(j)
       return d.or(
         d.eq(k, r),
         d.and(d.ne(capabilities.kind[j], zero), isStrictDescendant(k, of: r)))
+    }
+    // Bindings: every window slot that maps a page of the run or is backed
+    // by a capability of the tree (in a well-formed state these are the
+    // same slots).
+    for b in 0..<bindings.page.count {
+      let page = bindings.page[b]
+      let k = bindings.capability[b]
+      var backedByTree = d.bool(false)
+      for j in 0..<bounds.capabilities {
+        backedByTree = d.or(backedByTree, d.and(d.eq(k, word(j)), inTree[j]))
+      }
+      let inRun = d.and(d.uge(page, base), d.ult(d.sub(page, base), count))
+      d.when(d.and(d.ne(page, none), d.or(inRun, backedByTree))) { removeBinding(word(b)) }
     }
     for j in 0..<bounds.capabilities {
       d.when(inTree[j]) {
@@ -230,7 +233,6 @@ extension SpecState {
         let index = pageIndex(page)
         d.write(&pages.owner, index, none)
         d.write(&pages.root, index, none)
-        d.write(&pages.mappings, index, zero)
         if recorder != nil {
           let entry = d.add(recorded, word(i))
           d.when(d.ult(entry, word(bounds.pages))) {

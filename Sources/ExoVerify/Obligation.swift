@@ -12,12 +12,15 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
   case preserves(Transition, Invariant)
   /// When the transition fails, the state is unchanged.
   case errorUnchanged(Transition)
+  /// Every invariant before implies the transition property of the
+  /// transition, from the state before to the state after.
+  case transitionProperty(Transition, TransitionProperty)
 
   /// The transition's name, or `initial`.
   public var transitionName: String {
     switch self {
     case .initial: "initial"
-    case .preserves(let t, _), .errorUnchanged(let t): t.name
+    case .preserves(let t, _), .errorUnchanged(let t), .transitionProperty(let t, _): t.name
     }
   }
 
@@ -26,6 +29,7 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .initial(let i), .preserves(_, let i): i.name
     case .errorUnchanged: "errorUnchanged"
+    case .transitionProperty(_, let p): p.name
     }
   }
 
@@ -33,7 +37,7 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
   public var transitionOrNil: Transition? {
     switch self {
     case .initial: nil
-    case .preserves(let t, _), .errorUnchanged(let t): t
+    case .preserves(let t, _), .errorUnchanged(let t), .transitionProperty(let t, _): t
     }
   }
 
@@ -46,6 +50,7 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
     for t in transitions {
       list += Invariant.allCases.map { .preserves(t, $0) }
       list.append(.errorUnchanged(t))
+      list += TransitionProperty.allCases.map { .transitionProperty(t, $0) }
     }
     return list
   }

@@ -71,6 +71,15 @@ public struct Verifier: Sendable {
       solver.assert(outcome.status.ne(domain.word(0)))
       solver.assert(!unchanged)
       return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
+    case .transitionProperty(let transition, let property):
+      let pre = SymbolicState(
+        symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
+      let arguments = transition.parameters.map { domain.variable("arg.\($0)") }
+      var post = pre
+      _ = apply(transition, to: &post, arguments)
+      solver.assert(Invariant.all(in: pre))
+      solver.assert(!property.holds(transition, pre: pre, post: post))
+      return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
     }
   }
 
@@ -137,6 +146,8 @@ public struct Verifier: Sendable {
           var unchanged = domain.bool(true)
           for (a, b) in zip(pre.words, post.words) { unchanged = unchanged && a.eq(b) }
           goal = !status.ne(domain.word(0)) || unchanged
+        case .transitionProperty(let t, let property):
+          goal = property.holds(t, pre: pre, post: post)
         }
         let key = base.map { ProofCache.key($0 + " " + (!goal).ast.contentHash) }
         // The shared setup is charged to the first obligation of the group.

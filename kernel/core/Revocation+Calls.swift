@@ -97,8 +97,9 @@ func revocationTick() {
   }
 }
 
-/// docs/ABI.md "repossess run r": every binding to a page of the run goes
-/// (page-table entry and TLB), r and every capability derived from it are
+/// docs/ABI.md "repossess run r": every binding to a page of the run, or
+/// backed by r or a capability derived from it, goes (page-table entry and
+/// TLB), r and every capability derived from it are
 /// deleted, the pages become free; with `recordFor`, they are appended to
 /// that environment's repossession vector.
 func repossessRun(_ r: UInt64, recordFor recorder: UInt64?) {
@@ -107,7 +108,10 @@ func repossessRun(_ r: UInt64, recordFor recorder: UInt64?) {
   for e in 0..<Info.environmentCount {
     for s in 0..<Info.windowSlots {
       let page = Info[binding: e, slot: s, .page]
-      guard page != none, page >= base, page - base < count else { continue }
+      guard page != none else { continue }
+      let k = Info[binding: e, slot: s, .capability]
+      let inRun = page >= base && page - base < count
+      guard inRun || k == r || isStrictDescendant(k, of: r) else { continue }
       removeBinding(e, s)
     }
   }
@@ -124,7 +128,6 @@ func repossessRun(_ r: UInt64, recordFor recorder: UInt64?) {
   }
   deleteCapability(r)  // frees the pages
   for i in 0..<count {
-    Info[page: base + i, .mappings] = 0
     if let recorder {
       let n = Info[revocation: recorder, .repossessed]
       if n < Info.pageCount { Info[repossession: recorder, entry: n] = base + i }
