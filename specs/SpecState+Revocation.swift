@@ -166,8 +166,13 @@ extension SpecState {
   /// Every entry of `t`'s repossession vector becomes 0.
   mutating func clearVector(_ t: W) {
     let d = domain
-    let row = d.mul(t, UInt64(bounds.pages))
-    for i in 0..<bounds.pages { d.write(&repossessions, d.add(row, word(i)), zero) }
+    // One guarded assignment per entry (rather than a write at a symbolic
+    // index per entry), which keeps the formula linear in the table.
+    for e in 0..<bounds.environments {
+      d.when(d.eq(t, word(e))) {
+        for i in 0..<bounds.pages { d.assign(&repossessions[e * bounds.pages + i], zero) }
+      }
+    }
   }
 
   /// Writes the all-zero revocation record and empty vector of `t`.

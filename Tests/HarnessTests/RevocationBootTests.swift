@@ -81,10 +81,23 @@ struct RevocationBootTests {
     #expect(actual == (try Self.expected(program)), "console:\n\(result.console)")
   }
 
+  @Test("losing a capability or a slice to another environment raises an upcall")
+  func lossesAreVisible() throws {
+    let result = try Images.boot(program: "revlost")
+    #expect(result.outcome == .success, "console:\n\(result.console)")
+    #expect(
+      result.console.contains(
+        "child: upcall capabilityLost(slot 41, kind 1); the table now says kind 0"),
+      "console:\n\(result.console)")
+    #expect(
+      result.console.contains("child: upcall sliceLost(position 1); the table now says owner none"),
+      "console:\n\(result.console)")
+  }
+
   @Test("the invariant-checking kernel survives every scenario")
   func debugKernel() throws {
     let debug = try Images.report().debugKernel
-    for program in Self.cases.map(\.program) {
+    for program in Self.cases.map(\.program) + ["revlost"] {
       let result = try Images.boot(program: program, kernel: debug)
       #expect(result.outcome == .success, "\(program):\n\(result.console)")
       #expect(!result.console.contains("KERNEL PANIC"), "\(program):\n\(result.console)")

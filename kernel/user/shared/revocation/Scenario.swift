@@ -32,6 +32,34 @@ enum Scenario {
   /// `revocationRequest`: it takes every other free page, then asks for the
   /// child's first run, and the kernel's memory pressure makes the request.
   static func run(pressure: Bool = false) -> Never {
+    setUp()
+    if pressure {
+      exhaustMemory()
+    } else {
+      let r = Kernel.revocationRequest(child, via: childCap, count: asked, ticks: deadline)
+      let due = KernelInfo[revocation: 1, .deadline]
+      print(
+        "manager: revocationRequest(1, count \(asked), \(deadline) ticks) -> \(describe(r)), deadline tick \(due)"
+      )
+    }
+    managerAfterRequest()
+    let start = Kernel.ticks()
+    while KernelInfo[revocation: 1, .phase] != RevocationPhase.none.rawValue
+      && Kernel.ticks() < start + 1000
+    {
+      _ = Kernel.yield()
+    }
+    print("manager: the request ended at tick \(Kernel.ticks())")
+    // Let the child see its last upcall before the state is printed.
+    for _ in 0..<5 where KernelInfo.state(1) == .runnable { _ = Kernel.yieldTo(child) }
+    printState()
+    teardown()
+    Kernel.exit(0)
+  }
+
+  /// Creates, starts and gives a slice to the child, and waits until it
+  /// has set itself up.
+  static func setUp() {
     let entry = unsafeBitCast(childMain as @convention(c) () -> Void, to: UInt64.self)
     require("environmentCreate", Kernel.environmentCreate(child, capability: childCap))
     require(
@@ -48,28 +76,6 @@ enum Scenario {
       Kernel.exit(1)
     }
     print("manager: environment 1 holds pages 100-105 in three runs")
-    if pressure {
-      exhaustMemory()
-    } else {
-      let r = Kernel.revocationRequest(child, via: childCap, count: asked, ticks: deadline)
-      let now = Kernel.ticks()
-      print(
-        "manager: revocationRequest(1, count \(asked), \(deadline) ticks) -> \(describe(r)) at tick \(now)"
-      )
-    }
-    managerAfterRequest()
-    let start = Kernel.ticks()
-    while KernelInfo[revocation: 1, .phase] != RevocationPhase.none.rawValue
-      && Kernel.ticks() < start + 1000
-    {
-      _ = Kernel.yield()
-    }
-    print("manager: the request ended at tick \(Kernel.ticks())")
-    // Let the child see its last upcall before the state is printed.
-    for _ in 0..<5 where KernelInfo.state(1) == .runnable { _ = Kernel.yieldTo(child) }
-    printState()
-    teardown()
-    Kernel.exit(0)
   }
 
   /// Takes every page except the child's in runs of up to maximumRun
