@@ -99,9 +99,9 @@ func revocationTick() {
 
 /// docs/ABI.md "repossess run r": every binding to a page of the run, or
 /// backed by r or a capability derived from it, goes (page-table entry and
-/// TLB), r and every capability derived from it are
-/// deleted, the pages become free; with `recordFor`, they are appended to
-/// that environment's repossession vector.
+/// TLB); r and every capability derived from it are deleted; the pages
+/// become free. With `recordFor`, they are appended to that environment's
+/// repossession vector.
 func repossessRun(_ r: UInt64, recordFor recorder: UInt64?) {
   let base = Info[capability: r, .base]
   let count = Info[capability: r, .count]
