@@ -46,9 +46,8 @@ extension View {
         let page = entry(e, i)
         let index = d.sub(page, w(s.firstPage))
         let owner = d.read(s.pages.owner, index, default: none)
-        let mappings = d.read(s.pages.mappings, index, default: w(0))
-        let unbound = d.and(
-          d.eq(mappings, w(0)), all(E * WS) { b in d.ne(s.bindings.page[b], page) })
+        // With mappingsCountExact, no mapping means no window slot maps it.
+        let unbound = d.eq(d.read(s.pages.mappings, index, default: w(0)), w(0))
         return implies(
           valid(e, i),
           d.and(implies(pending(e), d.ne(owner, w(e))), implies(d.eq(owner, none), unbound)))

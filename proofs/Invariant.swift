@@ -79,8 +79,8 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
   /// are pairwise distinct.
   case repossessedOnce
   /// No binding to a repossessed page: a recorded page that is free has no
-  /// mapping and no window slot maps it, and while the request is pending
-  /// the environment does not own it.
+  /// mapping (with `mappingsCountExact`: no window slot maps it), and while
+  /// the request is pending the environment does not own it.
   case repossessedUnbound
   /// Pages are conserved: while a request is pending, the pages the
   /// environment owns plus those it returned plus those repossessed are the
