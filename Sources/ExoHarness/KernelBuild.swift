@@ -14,6 +14,9 @@ public struct BuildReport: Sendable {
   /// The invariant-checking kernel with a planted bug (an uncounted
   /// mapping), which the check must catch.
   public var plantedBugKernel: URL
+  /// The invariant-checking kernel with a planted revocation bug (an abort
+  /// step records a page twice), which the check must catch.
+  public var plantedRevocationBugKernel: URL
   /// Each user program's own ELF image.
   public var programs: [String: URL]
   /// How many steps ran (0: everything was up to date).
@@ -64,7 +67,8 @@ public struct KernelBuild {
     let o = { (name: String) in out.appendingPathComponent(name).path }
     try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     for folder in [
-      "abi-kernel", "abi-user", "kernel", "kernel-debug", "kernel-planted", "user", "programs",
+      "abi-kernel", "abi-user", "kernel", "kernel-debug", "kernel-planted",
+      "kernel-planted-revocation", "user", "programs",
     ] {
       try? FileManager.default.createDirectory(
         at: out.appendingPathComponent(folder), withIntermediateDirectories: true)
@@ -183,6 +187,12 @@ public struct KernelBuild {
         headers: kernelHeaders, folder: "kernel-planted", emitModule: false,
         imports: [o("abi-kernel"), project.path("kernel/include")]),
       swiftModule(
+        "Kernel (planted revocation bug)", module: "Kernel",
+        flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_REVOCATION_BUG"],
+        sources: kernelSources,
+        headers: kernelHeaders, folder: "kernel-planted-revocation", emitModule: false,
+        imports: [o("abi-kernel"), project.path("kernel/include")]),
+      swiftModule(
         "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
         folder: "user", emitModule: true,
         imports: [o("abi-user"), project.path("kernel/user/include")]),
@@ -238,6 +248,10 @@ public struct KernelBuild {
         "link planted-bug kernel", script: "kernel/kernel.ld",
         objects: ["kernel-planted/Kernel.o"] + support + ["kernel/selftest_none.o"],
         image: "kernel-planted.elf"),
+      link(
+        "link planted-revocation-bug kernel", script: "kernel/kernel.ld",
+        objects: ["kernel-planted-revocation/Kernel.o"] + support + ["kernel/selftest_none.o"],
+        image: "kernel-planted-revocation.elf"),
     ])
 
     var ran = 0
@@ -262,6 +276,7 @@ public struct KernelBuild {
       tripleFaultKernel: out.appendingPathComponent("kernel-triplefault.elf"),
       debugKernel: out.appendingPathComponent("kernel-debug.elf"),
       plantedBugKernel: out.appendingPathComponent("kernel-planted.elf"),
+      plantedRevocationBugKernel: out.appendingPathComponent("kernel-planted-revocation.elf"),
       programs: Dictionary(
         uniqueKeysWithValues: programs.map { ($0, URL(fileURLWithPath: o("programs/\($0).elf"))) }),
       stepsRun: ran, stepsTotal: total)

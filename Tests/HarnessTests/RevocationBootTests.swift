@@ -104,6 +104,16 @@ struct RevocationBootTests {
     }
   }
 
+  @Test("the kernel's invariant check catches a planted revocation bug and names the invariant")
+  func plantedRevocationBugCaught() throws {
+    let result = try Images.boot(
+      program: "revignore", kernel: try Images.report().plantedRevocationBugKernel)
+    #expect(result.outcome == .kernelPanic, "console:\n\(result.console)")
+    #expect(
+      result.console.contains("KERNEL PANIC: invariant repossessedOnce"),
+      "console:\n\(result.console)")
+  }
+
   @Test("a planted difference is seen: the comparison can fail")
   func comparisonCanFail() throws {
     var wrong = try Self.expected("revignore")
