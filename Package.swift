@@ -33,7 +33,7 @@ let package = Package(
       ]),
     .target(name: "ExoProofs", dependencies: ["ExoABI", "ExoSpec"], path: "proofs", exclude: ["corpus"]),
     .target(name: "ExoVerify", dependencies: ["ExoABI", "ExoSpec", "ExoProofs", "SMT"]),
-    .target(name: "ExoDiff", dependencies: ["ExoABI", "ExoSpec"]),
+    .target(name: "ExoDiff", dependencies: ["ExoABI", "ExoSpec", "ExoHarness"]),
     .executableTarget(
       name: "exoverify",
       dependencies: [
@@ -45,6 +45,7 @@ let package = Package(
     .testTarget(name: "SMTTests", dependencies: ["SMT"]),
     .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI"]),
     .testTarget(name: "SpecTests", dependencies: ["ExoSpec", "ExoABI", "SMT"]),
-    .testTarget(name: "DiffTests", dependencies: ["ExoDiff", "ExoVerify", "ExoSpec", "ExoABI"]),
+    .testTarget(
+      name: "DiffTests", dependencies: ["ExoDiff", "ExoVerify", "ExoSpec", "ExoABI", "ExoHarness"]),
   ]
 )

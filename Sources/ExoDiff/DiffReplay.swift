@@ -25,6 +25,10 @@ extension ReplayFile {
           note =
             "divergence: \(divergence.referenceName) gives \(text(divergence.referenceResult)), "
             + "\(divergence.candidateName) gives \(text(divergence.candidateResult))"
+        case .failure:
+          note =
+            "divergence: \(divergence.candidateName) failed at this step: "
+            + (divergence.failure ?? "no result")
         case .state:
           let shown = divergence.stateDifferences.prefix(4).joined(separator: "; ")
           let more =

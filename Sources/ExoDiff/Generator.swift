@@ -242,6 +242,10 @@ public struct Generator {
         UserLayout.stackTop - 16,
       ], or: UserLayout.imageBase)
   }
+  /// An entry point (handler, upcall, call entry): the agent's call entry
+  /// (`DiffProtocol.callEntry`, where every copy of the kernel target's
+  /// agent can be entered), or now and then none.
+  mutating func entryAddress() -> UInt64 { chance(0.9) ? DiffProtocol.callEntry : 0 }
   mutating func smallWord() -> UInt64 { UInt64(below(8)) }
   mutating func anyWord() -> UInt64 {
     chance(0.7) ? UInt64(below(max(bounds.capabilities, bounds.windowSlots) + 2)) : random.next()
@@ -260,6 +264,7 @@ public struct Generator {
     case .call(let call):
       switch call {
       case .ticks, .yield: return []
+      case .consoleRead: return nil  // not generated: the agent's input is the console
       case .exit: return [smallWord()]
       case .consoleWrite:
         let readable = boundSlots(of: me).filter {
@@ -277,7 +282,7 @@ public struct Generator {
         guard let (t, c) = liveControllable() else { return nil }
         let stack =
           UserLayout.windowBase + UInt64(1 + below(bounds.windowSlots)) * pageSize
-        return [t, c, userAddress(), stack, chance(0.5) ? 0 : userAddress(), userAddress()]
+        return [t, c, entryAddress(), stack, chance(0.5) ? 0 : entryAddress(), entryAddress()]
       case .environmentStart:
         let stopped = environments(in: [.stopped])
         guard let (t, c) = pick(controllable().filter { stopped.contains($0.0) }) else {
@@ -451,7 +456,11 @@ public struct Generator {
           random.next(), Rights.all.rawValue, 0, Rights.write.rawValue, 1 << 6,
           Rights.execute.rawValue, Rights.control.rawValue | Rights.read.rawValue,
         ], or: 0)
-    case "handler", "handlerStack", "upcall", "callEntry", "rip", "rsp", "address":
+    case "handler", "upcall", "callEntry":
+      // Only addresses the kernel refuses: a valid entry that is not the
+      // agent's would send a transfer into code that is not there.
+      return pick(kernelAddresses.filter { !VirtualAddress(rawValue: $0).isUser } + [huge], or: 0)
+    case "handlerStack", "rip", "rsp", "address":
       return pick(kernelAddresses + [huge], or: 0)
     case "length":
       return pick([ConsoleLimits.maximumWrite + 1, ExoABI.none, huge, 4096], or: 4097)

@@ -55,6 +55,8 @@ public struct BootOptions: Sendable {
   public var kernel: URL
   /// The user program to start (`program=NAME` on the kernel command line).
   public var program: String?
+  /// More `key=value` words for the kernel command line (e.g. `difftest=1`).
+  public var kernelArguments: [String] = []
   public var timeout: Double = 30
   /// Wait for gdb on tcp::1234 before the first instruction.
   public var gdb = false
@@ -76,7 +78,8 @@ public struct BootOptions: Sendable {
       "-device", "isa-debug-exit,iobase=0x\(String(DebugExit.port, radix: 16)),iosize=0x04",
       "-kernel", kernel.path,
     ]
-    if let program { arguments += ["-append", "program=\(program)"] }
+    let commandLine = (program.map { ["program=\($0)"] } ?? []) + kernelArguments
+    if !commandLine.isEmpty { arguments += ["-append", commandLine.joined(separator: " ")] }
     if icount { arguments += ["-icount", "shift=0,sleep=off"] }
     if gdb { arguments += ["-s", "-S"] }
     if let qemuLog { arguments += ["-d", "int,cpu_reset", "-D", qemuLog] }
@@ -97,6 +100,9 @@ public struct BootResult: Sendable {
 
 /// Runs the kernel under QEMU (TCG) and judges the outcome.
 public enum QEMU {
+  /// The path of the QEMU binary `name` (a name on PATH or a path), or nil.
+  public static func locate(_ name: String) -> String? { ProcessRunner.which(name) }
+
   /// Boots, streaming the console to `echo` as it arrives.
   public static func boot(
     _ options: BootOptions, echo: @escaping @Sendable (String) -> Void = { _ in }

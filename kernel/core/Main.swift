@@ -30,6 +30,9 @@ func kmain(_ startInfo: UInt64) -> Never {
   Log("exo: ").decimal(allocator.totalPages).text(" pages of RAM for the kernel and users").end()
 
   // The pages users allocate by name, and the exported tables.
+  guard allocator.skip(to: InfoHeader.kernelFirstPage * pageSize) else {
+    panic("the managed pages cannot start at InfoHeader.kernelFirstPage")
+  }
   let userPages = allocator.run(Info.pageCount)
   let infoArea = allocator.run(UInt64(Info.layout.size) / pageSize)
   Info.initialize(base: infoArea, firstPage: userPages / pageSize)
@@ -53,6 +56,9 @@ func kmain(_ startInfo: UInt64) -> Never {
     exitMachine(.userFailure)
   }
   AddressSpaces.prepare(&allocator)
+  if let flag = boot.option("difftest"), flag.1 == 1, flag.0[0] == UInt8(ascii: "1") {
+    DiffMode.enable(&allocator)
+  }
   Scheduler.fpuTemplate = allocator.run(1)
   arch_fpu_reset()
   arch_fxsave(arch_pointer(Scheduler.fpuTemplate))
