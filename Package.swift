@@ -33,7 +33,8 @@ let package = Package(
       ]),
     .target(name: "ExoProofs", dependencies: ["ExoABI", "ExoSpec"], path: "proofs", exclude: ["corpus"]),
     .target(name: "ExoVerify", dependencies: ["ExoABI", "ExoSpec", "ExoProofs", "SMT"]),
-    .target(name: "ExoDiff", dependencies: ["ExoABI", "ExoSpec", "ExoHarness"]),
+    .target(name: "CSharedMemory"),
+    .target(name: "ExoDiff", dependencies: ["ExoABI", "ExoSpec", "ExoHarness", "CSharedMemory"]),
     .executableTarget(
       name: "exoverify",
       dependencies: [

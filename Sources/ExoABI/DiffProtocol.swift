@@ -1,7 +1,10 @@
 /// The byte protocol between the differential tester on the host and its
-/// in-guest agent (`kernel/user/programs/agent`), over the kernel console
-/// (COM1): commands in through `consoleRead`, records out through
-/// `consoleWrite`. Numbers are unsigned LEB128 unless said otherwise.
+/// in-guest agent (`kernel/user/programs/agent`): commands in through
+/// `consoleRead`, records out through `diffWrite`. In difftest mode the
+/// console is a pair of byte rings in guest physical memory that the host
+/// maps too (`ringBase`; QEMU's RAM is a shared file), so no byte crosses an
+/// emulated device; the UART keeps only the kernel's own log. Numbers are
+/// unsigned LEB128 unless said otherwise.
 ///
 ///     host → agent
 ///     'S' number:u8 argc:u8 length:u8 args…   make call `number` (a Syscall,
@@ -44,4 +47,28 @@ public enum DiffProtocol {
   /// `consoleRead` may write); its stack starts below.
   public static let bufferBase: UInt64 = UserLayout.stackTop - 2 * 4096
   public static let bufferSize: Int = 2 * 4096
+
+  /// The physical address of the rings (15 MiB, below the managed pages):
+  /// a control page, then the input ring, then the output ring.
+  ///
+  ///     control page, words:  0 inHead   bytes the host has written in all
+  ///                           1 inTail   bytes the guest has consumed
+  ///                           8 outHead  bytes the guest has written
+  ///                           9 outTail  bytes the host has consumed
+  ///
+  /// Each side writes only its own counters, after the data (release) and
+  /// reads the other's before the data (acquire). Byte n of a ring is at
+  /// offset n % ringSize.
+  public static let ringBase: UInt64 = 0xF0_0000
+  public static let ringSize: UInt64 = 16 * 4096
+  public static let inputRing: UInt64 = ringBase + 4096
+  public static let outputRing: UInt64 = inputRing + ringSize
+  /// Pages the rings take from `ringBase`.
+  public static let ringPages: UInt64 = 1 + 2 * ringSize / 4096
+  public enum RingWord: UInt64 {
+    case inHead = 0
+    case inTail = 1
+    case outHead = 8
+    case outTail = 9
+  }
 }

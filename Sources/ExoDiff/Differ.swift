@@ -83,6 +83,10 @@ public final class Differ {
   /// Compare digests after every `checkpointEvery` steps (and after the last).
   public var checkpointEvery: Int
 
+  /// Fetch and diff the whole states at a divergence (the shrinker turns
+  /// this off for its candidates: only the final report needs them).
+  public var fetchStates = true
+
   /// Work done so far, for reports.
   public private(set) var stepsRun = 0
   public private(set) var sequencesRun = 0
@@ -172,12 +176,14 @@ public final class Differ {
   ) throws -> Divergence {
     var differences: [String] = []
     var failure: String?
-    do {
-      differences = try stateDifferences(after: Array(steps.prefix(index + 1)))
-    } catch {
-      failure = "cannot fetch the state: \(error)"
+    if fetchStates {
+      do {
+        differences = try stateDifferences(after: Array(steps.prefix(index + 1)))
+      } catch {
+        failure = "cannot fetch the state: \(error)"
+      }
     }
-    if kind == .state && differences.isEmpty && failure == nil {
+    if fetchStates && kind == .state && differences.isEmpty && failure == nil {
       differences = ["(the digests differ but the states agree field by field)"]
     }
     return Divergence(

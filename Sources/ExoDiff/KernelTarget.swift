@@ -1,40 +1,44 @@
 import ExoABI
 import ExoHarness
+import CSharedMemory
 import ExoSpec
 import Foundation
 
 /// The real kernel in QEMU, driven through its in-guest agent
-/// (`kernel/user/programs/agent`, `DiffProtocol` in ExoABI) over the serial
-/// console: the kernel boots in difftest mode (`difftest=1`), so it never
-/// preempts and a slice ends only when a `tick` step asks for it
-/// (`diffTick`). A whole sequence goes out in one write (reset, every call,
-/// a digest request at each checkpoint) and the records come back as the
-/// agents run it.
+/// (`kernel/user/programs/agent`, `DiffProtocol` in ExoABI): the kernel
+/// boots in difftest mode (`difftest=1`), so it never preempts and a slice
+/// ends only when a `tick` step asks for it (`diffTick`). QEMU's RAM is a
+/// file the host maps too, and the agent's console is a pair of byte rings
+/// in it (`DiffProtocol.ringBase`): a whole sequence goes in at once (reset,
+/// every call, a digest request at each checkpoint) and the records come
+/// back as the agents run it. The UART carries only the kernel's log, kept
+/// for failure reports.
 ///
 /// When the guest dies, panics or breaks the protocol the run reports a
-/// failure with the console's last output; the next run boots a fresh QEMU.
+/// failure with the kernel's last log lines; the next run boots a fresh QEMU.
 public final class KernelTarget: DiffTarget {
   public let name: String
-  public let options: BootOptions
+  public private(set) var options: BootOptions
   /// Seconds to wait for the guest's next byte.
   public var timeout: Double = 30
   /// The physical page number of the kernel's page index 0 (from the agent).
   public private(set) var firstPage: UInt64 = 0
 
   var process: Process?
-  var pipes: (Pipe, Pipe)?
-  var toGuest: Int32 = -1
-  var fromGuest: Int32 = -1
-  var buffer = [UInt8](repeating: 0, count: 1 << 16)
+  var logPipe: Pipe?
+  let log = ConsoleLog()
+  /// The rings: `DiffProtocol.ringPages` pages of guest memory.
+  var rings: UnsafeMutableRawPointer?
+  var inHead: UInt64 = 0
+  var buffer = [UInt8](repeating: 0, count: Int(DiffProtocol.ringSize))
   var start = 0
   var end = 0
-  /// The latest bytes read, for failure reports.
-  var recent: [UInt8] = []
   /// Why the guest is unusable; the next run restarts it.
   var broken: String?
-  /// QEMU boots and resets so far.
+  /// QEMU boots and sequence resets so far.
   public private(set) var boots = 0
   public private(set) var resets = 0
+  nonisolated(unsafe) static var instances = 0
 
   /// Boots `kernel` (with the agent linked in) and waits for the agent.
   public init(kernel: URL, name: String = "kernel", qemu: String? = nil) throws {
@@ -44,20 +48,22 @@ public final class KernelTarget: DiffTarget {
     options.kernelArguments = ["difftest=1"]
     if let qemu { options.qemu = qemu }
     self.options = options
-    signal(SIGPIPE, SIG_IGN)
     try boot()
   }
 
   deinit { stop() }
 
-  /// Ends QEMU.
+  /// Ends QEMU and unmaps its memory.
   public func stop() {
     if let process, process.isRunning {
       process.terminate()
       process.waitUntilExit()
     }
     process = nil
-    pipes = nil
+    logPipe?.fileHandleForReading.readabilityHandler = nil
+    logPipe = nil
+    if let rings { munmap(rings, Int(DiffProtocol.ringPages * 4096)) }
+    rings = nil
   }
 
   func boot() throws {
@@ -68,50 +74,134 @@ public final class KernelTarget: DiffTarget {
     guard FileManager.default.fileExists(atPath: options.kernel.path) else {
       throw DiffError.targetFailed("no kernel image at \(options.kernel.path) (run exo build)")
     }
+    // Guest RAM in a file both sides map; unlinked once QEMU has it open.
+    Self.instances += 1
+    let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+    let path = "\(folder)/exo-difftest-\(getpid())-\(Self.instances)"
+    let fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0o600)
+    guard fd >= 0 else { throw DiffError.targetFailed("cannot create \(path): errno \(errno)") }
+    defer { close(fd) }
+    let megabytes = 128
+    guard ftruncate(fd, off_t(megabytes << 20)) == 0 else {
+      unlink(path)
+      throw DiffError.targetFailed("cannot size \(path): errno \(errno)")
+    }
+    let mapped = mmap(
+      nil, Int(DiffProtocol.ringPages * 4096), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+      off_t(DiffProtocol.ringBase))
+    guard let mapped, mapped != MAP_FAILED else {
+      unlink(path)
+      throw DiffError.targetFailed("cannot map \(path): errno \(errno)")
+    }
+    rings = mapped
+    options.memory = "\(megabytes)M"
+    options.sharedMemoryFile = path
     let process = Process()
     process.executableURL = URL(fileURLWithPath: qemu)
     process.arguments = options.arguments()
-    let input = Pipe()
     let output = Pipe()
-    process.standardInput = input
+    process.standardInput = FileHandle.nullDevice
     process.standardOutput = output
     process.standardError = output
-    try process.run()
+    let log = self.log
+    log.clear()
+    output.fileHandleForReading.readabilityHandler = { handle in
+      log.append(handle.availableData)
+    }
+    do {
+      try process.run()
+    } catch {
+      unlink(path)
+      throw DiffError.targetFailed("cannot start \(qemu): \(error)")
+    }
     self.process = process
-    pipes = (input, output)
-    toGuest = input.fileHandleForWriting.fileDescriptor
-    fromGuest = output.fileHandleForReading.fileDescriptor
+    logPipe = output
+    inHead = 0
     start = 0
     end = 0
-    recent = []
     broken = nil
     boots += 1
-    try readReady(skipping: true)
+    defer { unlink(path) }
+    try readReady(skipping: false)
   }
 
-  // MARK: Reading
+  // MARK: The rings
 
   struct ProtocolFailure: Error { var reason: String }
 
-  func fill() throws(ProtocolFailure) {
-    var descriptor = pollfd(fd: fromGuest, events: Int16(POLLIN), revents: 0)
-    let ready = poll(&descriptor, 1, Int32(timeout * 1000))
-    if ready == 0 {
-      throw ProtocolFailure(reason: "the guest sent nothing for \(Int(timeout)) s")
-    }
-    let n = buffer.withUnsafeMutableBytes { read(fromGuest, $0.baseAddress, $0.count) }
-    if n <= 0 {
-      let status = process.map { p -> String in
-        p.waitUntilExit()
-        if let ending = DebugExit(qemuStatus: p.terminationStatus) {
-          return "QEMU exited: \(ending)"
+  func counter(_ word: DiffProtocol.RingWord) -> UnsafeMutableRawPointer {
+    rings! + Int(word.rawValue * 8)
+  }
+
+  /// Waits for `ready` to hold, checking that QEMU lives and the timeout.
+  func wait(_ ready: () -> Bool) throws(ProtocolFailure) {
+    var spins = 0
+    var began: ContinuousClock.Instant?
+    while !ready() {
+      spins += 1
+      if spins < 200 { continue }
+      usleep(spins < 2000 ? 10 : 200)
+      if spins % 64 == 0 {
+        if let process, !process.isRunning {
+          if ready() { return }
+          process.waitUntilExit()
+          if let ending = DebugExit(qemuStatus: process.terminationStatus) {
+            throw ProtocolFailure(reason: "QEMU exited: \(ending)")
+          }
+          throw ProtocolFailure(reason: "QEMU exited with status \(process.terminationStatus)")
         }
-        return "QEMU exited with status \(p.terminationStatus)"
+        let now = ContinuousClock.now
+        if let began, now - began > .milliseconds(Int64(timeout * 1000)) {
+          throw ProtocolFailure(reason: "the guest sent nothing for \(Int(timeout)) s")
+        }
+        if began == nil { began = now }
       }
-      throw ProtocolFailure(reason: status ?? "the guest's output ended")
     }
+  }
+
+  func fill() throws(ProtocolFailure) {
+    let tail = exo_load_acquire(counter(.outTail))
+    var head = tail
+    try wait {
+      head = exo_load_acquire(counter(.outHead))
+      return head != tail
+    }
+    let size = DiffProtocol.ringSize
+    let ring = rings! + Int(DiffProtocol.outputRing - DiffProtocol.ringBase)
+    let count = Int(head - tail)
+    let offset = Int(tail % size)
+    let first = min(count, Int(size) - offset)
+    buffer.withUnsafeMutableBytes { b in
+      b.baseAddress!.copyMemory(from: ring + offset, byteCount: first)
+      if count > first {
+        (b.baseAddress! + first).copyMemory(from: ring, byteCount: count - first)
+      }
+    }
+    exo_store_release(counter(.outTail), head)
     start = 0
-    end = n
+    end = count
+  }
+
+  /// Writes `bytes` to the input ring, waiting while it is full.
+  func send(_ bytes: [UInt8]) throws(ProtocolFailure) {
+    let size = DiffProtocol.ringSize
+    let ring = rings! + Int(DiffProtocol.inputRing - DiffProtocol.ringBase)
+    var done = 0
+    while done < bytes.count {
+      var free = 0
+      try wait {
+        free = Int(size - (inHead - exo_load_acquire(counter(.inTail))))
+        return free > 0
+      }
+      let count = min(free, bytes.count - done)
+      for i in 0..<count {
+        ring.storeBytes(
+          of: bytes[done + i], toByteOffset: Int((inHead + UInt64(i)) % size), as: UInt8.self)
+      }
+      inHead += UInt64(count)
+      exo_store_release(counter(.inHead), inHead)
+      done += count
+    }
   }
 
   @inline(__always)
@@ -119,8 +209,6 @@ public final class KernelTarget: DiffTarget {
     if start == end { try fill() }
     let b = buffer[start]
     start += 1
-    if recent.count >= 4096 { recent.removeFirst(2048) }
-    recent.append(b)
     return b
   }
 
@@ -179,36 +267,18 @@ public final class KernelTarget: DiffTarget {
     }
   }
 
-  /// `reason`, the console's last output, and QEMU's fate.
+  /// `reason` and the kernel's last log lines (a panic report, a fault).
   func failureReport(_ reason: String) -> String {
-    // Whatever else the guest says within a moment (a panic report).
-    timeout = min(timeout, 1)
-    defer { timeout = 30 }
-    while (try? byte()) != nil {}
-    let text = String(decoding: recent.suffix(1500), as: UTF8.self)
-      .unicodeScalars.map { $0.value >= 0x20 || $0 == "\n" ? String($0) : "." }.joined()
+    // Whatever else the kernel logs within a moment.
+    usleep(300_000)
     stop()
     broken = reason
-    return "\(reason)\n--- last console output ---\n\(text)\n---"
+    let text = log.text.split(separator: "\n", omittingEmptySubsequences: false).suffix(25)
+      .joined(separator: "\n")
+    return "\(reason)\n--- the kernel's log, last lines ---\n\(text)\n---"
   }
 
-  // MARK: Writing
-
-  func send(_ bytes: [UInt8]) { Self.send(bytes, to: toGuest) }
-
-  static func send(_ bytes: [UInt8], to toGuest: Int32) {
-    bytes.withUnsafeBytes { raw in
-      var offset = 0
-      while offset < raw.count {
-        let n = write(toGuest, raw.baseAddress! + offset, raw.count - offset)
-        if n <= 0 {
-          if n < 0 && errno == EINTR { continue }
-          return  // the guest is gone; the reader reports it
-        }
-        offset += n
-      }
-    }
-  }
+  // MARK: Encoding
 
   static func encode(_ step: DiffStep, into out: inout [UInt8]) throws {
     let number: UInt64
@@ -247,16 +317,20 @@ public final class KernelTarget: DiffTarget {
   public func reset(bounds: Bounds, firstPage: UInt64) throws {
     if broken != nil { try boot() }
     try checkBounds(bounds, firstPage)
-    send([DiffProtocol.reset])
     resets += 1
+    do {
+      try send([DiffProtocol.reset])
+    } catch {
+      throw DiffError.targetFailed(failureReport(error.reason))
+    }
     try readReady(skipping: false)
   }
 
   public func run(_ step: Transition, _ arguments: [UInt64]) throws -> SyscallResult {
     var bytes: [UInt8] = []
     try Self.encode(DiffStep(step, arguments), into: &bytes)
-    send(bytes)
     do {
+      try send(bytes)
       try expect(DiffProtocol.result, "a result")
       let status = try number()
       return SyscallResult(status: status, value: try number())
@@ -266,8 +340,8 @@ public final class KernelTarget: DiffTarget {
   }
 
   public func digest() throws -> UInt64 {
-    send([DiffProtocol.digest])
     do {
+      try send([DiffProtocol.digest])
       try expect(DiffProtocol.digestRecord, "a digest")
       return try word()
     } catch {
@@ -276,8 +350,8 @@ public final class KernelTarget: DiffTarget {
   }
 
   public func state() throws -> ConcreteState {
-    send([DiffProtocol.dump])
     do {
+      try send([DiffProtocol.dump])
       try expect(DiffProtocol.dumpRecord, "a dump")
       let count = InfoLayout(bounds: .kernel).size / 8
       var words = [UInt64](repeating: 0, count: count)
@@ -302,19 +376,12 @@ public final class KernelTarget: DiffTarget {
       }
     }
     resets += 1
-    // Written from another thread: the guest's answers must be read while
-    // a long batch is still going in.
-    let written = DispatchSemaphore(value: 0)
-    let batch = bytes
-    let descriptor = toGuest
-    DispatchQueue.global().async {
-      Self.send(batch, to: descriptor)
-      written.signal()
-    }
-    defer { written.wait() }
     var run = ObservedRun(initialDigest: nil, observations: [])
     run.observations.reserveCapacity(steps.count)
     do {
+      // A batch longer than the input ring goes in as the guest consumes
+      // it; the agent's answers are small and its ring holds many.
+      try send(bytes)
       try readReady(skipping: false)
       try expect(DiffProtocol.digestRecord, "a digest")
       run.initialDigest = try word()
@@ -335,5 +402,30 @@ public final class KernelTarget: DiffTarget {
       run.failure = failureReport(failure.reason)
     }
     return run
+  }
+}
+
+/// The kernel's UART log, collected from QEMU's output.
+final class ConsoleLog: @unchecked Sendable {
+  private let lock = NSLock()
+  private var data = Data()
+
+  func append(_ more: Data) {
+    lock.lock()
+    data.append(more)
+    if data.count > 1 << 16 { data.removeFirst(data.count - (1 << 15)) }
+    lock.unlock()
+  }
+
+  func clear() {
+    lock.lock()
+    data.removeAll()
+    lock.unlock()
+  }
+
+  var text: String {
+    lock.lock()
+    defer { lock.unlock() }
+    return String(decoding: data, as: UTF8.self)
   }
 }

@@ -29,6 +29,9 @@ public struct Shrinker {
   /// Shrinks `steps`; nil when they do not diverge in the first place.
   public func shrink(_ steps: [DiffStep]) throws -> Result? {
     var runs = 1
+    let fetching = differ.fetchStates
+    differ.fetchStates = false
+    defer { differ.fetchStates = fetching }
     guard var best = try differ.firstDivergence(steps, checkpointEvery: 1) else { return nil }
     var current = truncated(steps, at: best)
 
@@ -79,6 +82,12 @@ public struct Shrinker {
           }
         }
       }
+    }
+    // The report of the shortest sequence, with the states compared.
+    differ.fetchStates = fetching
+    if fetching, let located = try differ.firstDivergence(current, checkpointEvery: 1) {
+      best = located
+      current = truncated(current, at: located)
     }
     return Result(steps: current, divergence: best, runs: runs)
   }

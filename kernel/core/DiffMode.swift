@@ -4,9 +4,12 @@ import ExoABI
 /// The kernel's difftest mode (`difftest=1` on the command line), for the
 /// differential tester's in-guest agent (docs/ABI.md, "Difftest mode"):
 /// the timer never preempts, slice ends happen only when the agent asks
-/// (`diffTick`), the `DiffCall`s exist, and `consoleWrite` drops its bytes
-/// (the console carries the agent's protocol, written with `diffWrite`).
-/// Outside this mode the `DiffCall`s are `noSuchCall`.
+/// (`diffTick`), the `DiffCall`s exist, and the console is the pair of
+/// rings at `DiffProtocol.ringBase` that the host maps: `consoleRead` reads
+/// the input ring, `diffWrite` writes the output ring, and `consoleWrite`
+/// checks and returns as always but drops its bytes (the console carries
+/// the agent's protocol). The UART keeps the kernel's own log. Outside this
+/// mode the `DiffCall`s are `noSuchCall`.
 enum DiffMode {
   nonisolated(unsafe) static var enabled = false
   /// The result of the most recent call that was not `diffLastResult`,
@@ -61,8 +64,34 @@ enum DiffMode {
       reset()
       return nil
     case .write:
-      return sys_consoleWrite(caller, address: a0, length: a1, emit: true)
+      return sys_consoleWrite(caller, address: a0, length: a1, sink: .ring)
     }
+  }
+
+  private static func ring(_ word: DiffProtocol.RingWord) -> UInt64 {
+    DiffProtocol.ringBase + word.rawValue * 8
+  }
+
+  /// The next byte of the input ring, if the host has written one.
+  static func receive() -> UInt8? {
+    let tail = PhysicalMemory.load64(ring(.inTail))
+    guard arch_load_acquire(ring(.inHead)) != tail else { return nil }
+    let byte = PhysicalMemory.bytes(DiffProtocol.inputRing + tail % DiffProtocol.ringSize).pointee
+    arch_store_release(ring(.inTail), tail + 1)
+    return byte
+  }
+
+  /// Appends `count` bytes to the output ring, waiting while it is full.
+  static func send(_ start: UnsafePointer<UInt8>, count: Int) {
+    var head = PhysicalMemory.load64(ring(.outHead))
+    for i in 0..<count {
+      while head - arch_load_acquire(ring(.outTail)) >= DiffProtocol.ringSize {}
+      PhysicalMemory.bytes(DiffProtocol.outputRing + head % DiffProtocol.ringSize).pointee =
+        start[i]
+      head += 1
+      if head % 256 == 0 { arch_store_release(ring(.outHead), head) }
+    }
+    arch_store_release(ring(.outHead), head)
   }
 
   /// Back to the ABI's initial state: the pristine tables, environment 0

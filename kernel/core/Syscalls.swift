@@ -38,7 +38,8 @@ private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: trap_frame) -> Sys
   case .consoleWrite:
     // In difftest mode the console carries the agent's protocol: the call
     // checks and returns as always, but its bytes are dropped.
-    return sys_consoleWrite(caller, address: a0, length: a1, emit: !DiffMode.enabled)
+    return sys_consoleWrite(
+      caller, address: a0, length: a1, sink: DiffMode.enabled ? .none : .console)
   case .exit:
     sys_exit(caller, status: a0)
     return nil
@@ -105,7 +106,17 @@ func isUserAddress(_ a: UInt64) -> Bool { a >= UserLayout.start && a < UserLayou
 
 // MARK: Console
 
-func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64, emit: Bool)
+/// Where `consoleWrite` bytes go.
+enum ConsoleSink {
+  /// The UART.
+  case console
+  /// The difftest output ring (`diffWrite`).
+  case ring
+  /// Nowhere (`consoleWrite` in difftest mode).
+  case none
+}
+
+func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64, sink: ConsoleSink)
   -> SyscallResult
 {
   guard length <= ConsoleLimits.maximumWrite else { return .failure(.invalidArgument) }
@@ -120,7 +131,11 @@ func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64, emit: B
   case .failure(let error):
     return .failure(error)
   case .success(let buffer):
-    if emit { buffer.forEachChunk { start, count in Log("").bytes(start, count: count) } }
+    switch sink {
+    case .console: buffer.forEachChunk { start, count in Log("").bytes(start, count: count) }
+    case .ring: buffer.forEachChunk { start, count in DiffMode.send(start, count: count) }
+    case .none: break
+    }
     return .success(length)
   }
 }
@@ -145,7 +160,7 @@ private func sys_consoleRead(_ caller: UInt64, address: UInt64, length: UInt64) 
     return .failure(.badAddress)
   }
   var count: UInt64 = 0
-  while count < length, let byte = Console.receive() {
+  while count < length, let byte = DiffMode.enabled ? DiffMode.receive() : Console.receive() {
     guard let entry = AddressSpaces.userEntry(caller, address + count) else { break }
     PhysicalMemory.bytes(entry.frame.rawValue + ((address + count) & (pageSize - 1))).pointee =
       byte
