@@ -1,6 +1,6 @@
+import CSharedMemory
 import ExoABI
 import ExoHarness
-import CSharedMemory
 import ExoSpec
 import Foundation
 
@@ -76,7 +76,8 @@ public final class KernelTarget: DiffTarget {
     }
     // Guest RAM in a file both sides map; unlinked once QEMU has it open.
     Self.instances += 1
-    let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+    let folder =
+      FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
     let path = "\(folder)/exo-difftest-\(getpid())-\(Self.instances)"
     let fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0o600)
     guard fd >= 0 else { throw DiffError.targetFailed("cannot create \(path): errno \(errno)") }

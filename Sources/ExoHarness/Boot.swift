@@ -86,7 +86,8 @@ public struct BootOptions: Sendable {
     if !commandLine.isEmpty { arguments += ["-append", commandLine.joined(separator: " ")] }
     if let sharedMemoryFile {
       arguments += [
-        "-object", "memory-backend-file,id=ram,size=\(memory),mem-path=\(sharedMemoryFile),share=on",
+        "-object",
+        "memory-backend-file,id=ram,size=\(memory),mem-path=\(sharedMemoryFile),share=on",
       ]
     }
     if icount { arguments += ["-icount", "shift=0,sleep=off"] }
