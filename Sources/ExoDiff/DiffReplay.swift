@@ -57,3 +57,28 @@ extension ReplayFile {
     return path
   }
 }
+
+extension ReplayFile {
+  /// Runs the file on `target` (the kernel, or any other target) from the
+  /// ABI's initial state: every result, then the final state. A file that
+  /// starts from an explicit state (an exoverify counterexample) runs only
+  /// on the spec (`runOnSpec`).
+  public func run(on target: any DiffTarget) throws -> ReplayReport {
+    guard initial == .initial else {
+      throw DiffError.targetFailed(
+        "the file starts from an explicit state, which only the spec can start from")
+    }
+    let diffSteps = steps.map { DiffStep($0.transition, $0.arguments) }
+    let run = try target.observe(
+      diffSteps, checkpointEvery: max(1, diffSteps.count), bounds: bounds, firstPage: firstPage)
+    if let failure = run.failure {
+      throw DiffError.targetFailed("\(target.name) failed at step \(run.observations.count): \(failure)")
+    }
+    let state = try target.state()
+    let reports = zip(steps.indices, run.observations).map { i, observation in
+      ReplayStepReport(index: i, step: steps[i], result: observation.result)
+    }
+    let differences = final.map { $0.differences(from: state) } ?? []
+    return ReplayReport(steps: reports, finalState: state, finalDifferences: differences)
+  }
+}
