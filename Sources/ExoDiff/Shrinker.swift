@@ -13,10 +13,16 @@ public struct Shrinker {
   public let differ: Differ
   /// At most this many candidate runs in all.
   public var maximumRuns: Int
+  /// Candidates the targets can run at all (e.g. `Generator.admits`: the
+  /// kernel's agent needs environment 0 alive); others are skipped.
+  public var admissible: ([DiffStep]) -> Bool
 
-  public init(differ: Differ, maximumRuns: Int = 5_000) {
+  public init(
+    differ: Differ, maximumRuns: Int = 5_000, admissible: @escaping ([DiffStep]) -> Bool = { _ in true }
+  ) {
     self.differ = differ
     self.maximumRuns = maximumRuns
+    self.admissible = admissible
   }
 
   public struct Result: Sendable {
@@ -37,7 +43,7 @@ public struct Shrinker {
 
     /// Keeps `candidate` if it diverges.
     func attempt(_ candidate: [DiffStep]) throws -> Bool {
-      guard runs < maximumRuns else { return false }
+      guard runs < maximumRuns, admissible(candidate) else { return false }
       runs += 1
       // Results are compared at every call, states only after the last one
       // (the sequence ends where it diverges); a hit is then located exactly.

@@ -178,7 +178,8 @@ struct DiffTest: ParsableCommand {
     var final = divergence
     if !noShrink {
       let shrinkStart = clock.now
-      if let shrunk = try Shrinker(differ: differ).shrink(found.steps) {
+      let shrinker = Shrinker(differ: differ) { Generator.admits($0, configuration) }
+      if let shrunk = try shrinker.shrink(found.steps) {
         shortest = shrunk.steps
         final = shrunk.divergence
         print(
