@@ -72,7 +72,8 @@ extension ReplayFile {
     let run = try target.observe(
       diffSteps, checkpointEvery: max(1, diffSteps.count), bounds: bounds, firstPage: firstPage)
     if let failure = run.failure {
-      throw DiffError.targetFailed("\(target.name) failed at step \(run.observations.count): \(failure)")
+      throw DiffError.targetFailed(
+        "\(target.name) failed at step \(run.observations.count): \(failure)")
     }
     let state = try target.state()
     let reports = zip(steps.indices, run.observations).map { i, observation in

@@ -133,7 +133,9 @@ public struct Generator {
   /// Runs `step` on `state` and tells whether the generator could have made
   /// it there (see the type's doc: environment 0 stays alive and something
   /// keeps running, when `protectEnvironmentZero`).
-  static func admits(_ step: DiffStep, in state: inout ConcreteState, _ configuration: Configuration)
+  static func admits(
+    _ step: DiffStep, in state: inout ConcreteState, _ configuration: Configuration
+  )
     -> Bool
   {
     let me = state.current
@@ -402,15 +404,17 @@ public struct Generator {
         guard let t = pick(environments(in: [.runnable])) else { return nil }
         return [t]
       case .call, .send:
-        // Now and then a callee that is already serving one (refused: busy).
-        let busyToo = chance(0.1)
         let targets = held(by: me, kind: .environment, rights: .call).filter { c in
           let t = Int(caps.base[Int(c)])
           return t != Int(me) && state.environments.state[t] == EnvironmentState.runnable.rawValue
             && state.environments.callEntry[t] != 0 && state.environments.handlerStack[t] != 0
-            && (busyToo || state.environments.caller[t] == ExoABI.none)
         }
-        guard let c = pick(targets) else { return nil }
+        let free = targets.filter {
+          state.environments.caller[Int(caps.base[Int($0)])] == ExoABI.none
+        }
+        // Now and then a callee that is already serving one (refused: busy).
+        let busy = targets.filter { !free.contains($0) }
+        guard let c = (chance(0.3) ? pick(busy) : nil) ?? pick(free) else { return nil }
         return [c, smallWord(), smallWord(), smallWord(), smallWord()]
       case .reply:
         return [smallWord(), smallWord(), smallWord(), smallWord()]

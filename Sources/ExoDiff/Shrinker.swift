@@ -18,7 +18,8 @@ public struct Shrinker {
   public var admissible: ([DiffStep]) -> Bool
 
   public init(
-    differ: Differ, maximumRuns: Int = 5_000, admissible: @escaping ([DiffStep]) -> Bool = { _ in true }
+    differ: Differ, maximumRuns: Int = 5_000,
+    admissible: @escaping ([DiffStep]) -> Bool = { _ in true }
   ) {
     self.differ = differ
     self.maximumRuns = maximumRuns

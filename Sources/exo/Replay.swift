@@ -35,7 +35,8 @@ struct Replay: ParsableCommand {
   @Option(help: "With --on kernel: boot this kernel image instead of building one.")
   var kernel: String?
 
-  @Option(help: "With --on kernel: run the kernel with this planted bug (exo difftest --list-mutants).")
+  @Option(
+    help: "With --on kernel: run the kernel with this planted bug (exo difftest --list-mutants).")
   var kernelMutant: String?
 
   @Flag(help: "Print only mismatches and the summary.")
