@@ -123,7 +123,7 @@ public final class KernelTarget: DiffTarget {
     broken = nil
     boots += 1
     defer { unlink(path) }
-    try readReady(skipping: false)
+    try readReady()
   }
 
   // MARK: The rings
@@ -239,22 +239,13 @@ public final class KernelTarget: DiffTarget {
     }
   }
 
-  /// Reads up to the agent's ready record: at boot after the kernel's log,
-  /// after a reset at once.
-  func readReady(skipping: Bool) throws {
+  /// Reads the agent's ready record (the first record after a boot or a
+  /// reset).
+  func readReady() throws {
     do throws(ProtocolFailure) {
       let marker = Array("\(DiffProtocol.readyMarker)".utf8)
-      var matched = 0
-      var skipped = 0
-      while matched < marker.count {
-        let b = try byte()
-        if b == marker[matched] {
-          matched += 1
-        } else {
-          if !skipping { throw ProtocolFailure(reason: "expected the agent's ready record") }
-          skipped += 1
-          matched = b == marker[0] ? 1 : 0
-        }
+      for expected in marker where try byte() != expected {
+        throw ProtocolFailure(reason: "expected the agent's ready record")
       }
       let callEntry = try word()
       firstPage = try word()
@@ -324,7 +315,7 @@ public final class KernelTarget: DiffTarget {
     } catch {
       throw DiffError.targetFailed(failureReport(error.reason))
     }
-    try readReady(skipping: false)
+    try readReady()
   }
 
   public func run(_ step: Transition, _ arguments: [UInt64]) throws -> SyscallResult {
@@ -383,7 +374,7 @@ public final class KernelTarget: DiffTarget {
       // A batch longer than the input ring goes in as the guest consumes
       // it; the agent's answers are small and its ring holds many.
       try send(bytes)
-      try readReady(skipping: false)
+      try readReady()
       try expect(DiffProtocol.digestRecord, "a digest")
       run.initialDigest = try word()
       for i in steps.indices {

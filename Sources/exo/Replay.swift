@@ -71,8 +71,9 @@ struct Replay: ParsableCommand {
       let spec = replay.runOnSpec()
       try? show(replay, spec, on: "spec")
       guard kernelCanRun else {
-        print("kernel: not run (the file starts from an explicit state, has other bounds or "
-          + "an exception event)")
+        print(
+          "kernel: not run (the file starts from an explicit state, has other bounds or "
+            + "an exception event)")
         if !spec.passed { throw ExitCode.failure }
         return
       }
