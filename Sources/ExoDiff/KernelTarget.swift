@@ -56,7 +56,9 @@ public final class KernelTarget: DiffTarget {
   /// Ends QEMU and unmaps its memory.
   public func stop() {
     if let process, process.isRunning {
-      process.terminate()
+      // SIGKILL: a QEMU started from a thread that blocks SIGTERM (test
+      // runners do) inherits the mask and would never see a SIGTERM.
+      kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
     }
     process = nil

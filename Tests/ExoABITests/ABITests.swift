@@ -82,7 +82,7 @@ struct ABITests {
     #expect(InfoDigest.of([1]) != InfoDigest.of([256]))
     #expect(InfoDigest.of([0, 1]) != InfoDigest.of([1, 0]))
     var incremental = InfoDigest()
-    for (i, w) in [7, .max, 0].enumerated() { incremental.add(index: i, value: w) }
+    for (i, w) in ([7, .max, 0] as [UInt64]).enumerated() { incremental.add(index: i, value: w) }
     #expect(incremental.value == InfoDigest.of([7, .max, 0]))
     // A store keeps it exact: replacing word 1 equals hashing the new image.
     incremental.replace(index: 1, old: .max, new: 42)
