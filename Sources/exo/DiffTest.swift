@@ -155,7 +155,8 @@ struct DiffTest: ParsableCommand {
     let name = workers[0].candidate.name
     let summary =
       "\(pool.sequencesRun) sequences, \(compared) calls compared against \(name) "
-      + "(\(pool.successes) succeeded, \(pool.failures) failed on the spec), \(digests) digests "
+      + "(of those generated \(pool.successes) succeed and \(pool.failures) fail on the spec), "
+      + "\(digests) digests "
       + "compared, \(jobs) job\(jobs == 1 ? "" : "s"), seed \(seed); "
       + String(format: "%.1f s, %.0f calls/s", elapsed, rate)
     if let error = pool.error {
