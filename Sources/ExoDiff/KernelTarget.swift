@@ -356,9 +356,18 @@ public final class KernelTarget: DiffTarget {
     }
   }
 
+  /// The longest sequence one `observe` runs: its commands fit in the input
+  /// ring, so the host never waits to write while the guest waits to be read.
+  public static let maximumSteps = 2000
+
   public func observe(
     _ steps: [DiffStep], checkpointEvery k: Int, bounds: Bounds, firstPage: UInt64
   ) throws -> ObservedRun {
+    guard steps.count <= Self.maximumSteps else {
+      throw DiffError.targetFailed(
+        "the kernel target runs at most \(Self.maximumSteps) steps per sequence, "
+          + "got \(steps.count)")
+    }
     if broken != nil { try boot() }
     try checkBounds(bounds, firstPage)
     var bytes: [UInt8] = [DiffProtocol.reset, DiffProtocol.digest]

@@ -73,7 +73,9 @@ struct DiffTest: ParsableCommand {
 
   func validate() throws {
     guard calls >= 1 else { throw ValidationError("--calls must be at least 1") }
-    guard length >= 1 else { throw ValidationError("--length must be at least 1") }
+    guard (1...KernelTarget.maximumSteps).contains(length) else {
+      throw ValidationError("--length must be in 1...\(KernelTarget.maximumSteps), got \(length)")
+    }
     guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     guard checkpointEvery >= 1 else {
       throw ValidationError("--checkpoint-every must be at least 1")
