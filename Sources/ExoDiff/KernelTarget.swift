@@ -277,6 +277,10 @@ public final class KernelTarget: DiffTarget {
   static func encode(_ step: DiffStep, into out: inout [UInt8]) throws {
     let number: UInt64
     switch step.transition {
+    case .call(.consoleRead):
+      throw DiffError.targetFailed(
+        "the kernel target cannot run consoleRead: in difftest mode it would read the agent's "
+          + "own commands")
     case .call(let call): number = call.rawValue
     case .event(.tick): number = DiffCall.tick.rawValue
     case .event(.exception):
