@@ -39,7 +39,7 @@ extension Syscall {
   /// named as in docs/ABI.md.
   public var parameters: [String] {
     switch self {
-    case .consoleWrite: ["address", "length"]
+    case .consoleWrite, .consoleRead: ["address", "length"]
     case .exit: ["status"]
     case .ticks: []
     case .environmentCreate: ["environment", "slot"]
@@ -107,6 +107,7 @@ extension SpecState {
     case .call(let call):
       switch call {
       case .consoleWrite: return consoleWrite(address: a[0], length: a[1])
+      case .consoleRead: return consoleRead(address: a[0], length: a[1])
       case .exit: return exit(status: a[0])
       case .ticks: return self.ticks()
       case .environmentCreate: return environmentCreate(environment: a[0], slot: a[1])

@@ -98,6 +98,9 @@ public enum InfoHeader: UInt64, CaseIterable, Sendable {
   /// "EXOINFO1" in ASCII, little-endian.
   public static let magicValue: UInt64 = 0x3146_4E49_4F58_4F45
   public static let currentVersion: UInt64 = 1
+  /// The `firstPage` of the kernel: its managed pages start at 16 MiB, so
+  /// page numbers in replay files mean the same on every build.
+  public static let kernelFirstPage: UInt64 = 0x1000
 }
 
 /// An environment record's words.

@@ -15,6 +15,9 @@ public enum Syscall: UInt64, CaseIterable, Sendable {
   case exit = 2
   /// `ticks()`: slice ends (timer ticks) since boot.
   case ticks = 3
+  /// `consoleRead(address, length)`: reads the bytes waiting on the kernel
+  /// console (at most `length`) without blocking. Value: how many.
+  case consoleRead = 4
 
   // Environments.
   /// `environmentCreate(environment, capability slot)`.
@@ -85,4 +88,6 @@ public enum Syscall: UInt64, CaseIterable, Sendable {
 public enum ConsoleLimits {
   /// The largest `consoleWrite` the kernel accepts in one call.
   public static let maximumWrite: UInt64 = 4096
+  /// The largest `consoleRead` the kernel accepts in one call.
+  public static let maximumRead: UInt64 = 4096
 }

@@ -55,6 +55,11 @@ public struct BootOptions: Sendable {
   public var kernel: URL
   /// The user program to start (`program=NAME` on the kernel command line).
   public var program: String?
+  /// More `key=value` words for the kernel command line (e.g. `difftest=1`).
+  public var kernelArguments: [String] = []
+  /// Back the guest's RAM with this file, shared with the host (which can
+  /// then map guest physical memory: offset = physical address).
+  public var sharedMemoryFile: String?
   public var timeout: Double = 30
   /// Wait for gdb on tcp::1234 before the first instruction.
   public var gdb = false
@@ -71,12 +76,20 @@ public struct BootOptions: Sendable {
 
   /// QEMU's arguments.
   public func arguments() -> [String] {
+    let machine = sharedMemoryFile == nil ? self.machine : "\(self.machine),memory-backend=ram"
     var arguments = [
       "-M", machine, "-m", memory, "-display", "none", "-serial", "stdio", "-no-reboot",
       "-device", "isa-debug-exit,iobase=0x\(String(DebugExit.port, radix: 16)),iosize=0x04",
       "-kernel", kernel.path,
     ]
-    if let program { arguments += ["-append", "program=\(program)"] }
+    let commandLine = (program.map { ["program=\($0)"] } ?? []) + kernelArguments
+    if !commandLine.isEmpty { arguments += ["-append", commandLine.joined(separator: " ")] }
+    if let sharedMemoryFile {
+      arguments += [
+        "-object",
+        "memory-backend-file,id=ram,size=\(memory),mem-path=\(sharedMemoryFile),share=on",
+      ]
+    }
     if icount { arguments += ["-icount", "shift=0,sleep=off"] }
     if gdb { arguments += ["-s", "-S"] }
     if let qemuLog { arguments += ["-d", "int,cpu_reset", "-D", qemuLog] }
@@ -97,6 +110,9 @@ public struct BootResult: Sendable {
 
 /// Runs the kernel under QEMU (TCG) and judges the outcome.
 public enum QEMU {
+  /// The path of the QEMU binary `name` (a name on PATH or a path), or nil.
+  public static func locate(_ name: String) -> String? { ProcessRunner.which(name) }
+
   /// Boots, streaming the console to `echo` as it arrives.
   public static func boot(
     _ options: BootOptions, echo: @escaping @Sendable (String) -> Void = { _ in }

@@ -17,6 +17,8 @@ public struct BuildReport: Sendable {
   /// The invariant-checking kernel with a planted revocation bug (an abort
   /// step records a page twice), which the check must catch.
   public var plantedRevocationBugKernel: URL
+  /// The kernels with planted bugs that were asked for.
+  public var mutantKernels: [KernelMutant: URL]
   /// Each user program's own ELF image.
   public var programs: [String: URL]
   /// How many steps ran (0: everything was up to date).
@@ -61,15 +63,16 @@ public struct KernelBuild {
   static let clangKernel = clangCommon + ["-fno-pic", "-mno-sse", "-mno-sse2", "-mno-mmx"]
   static let clangUser = clangCommon + ["-fpic"]
 
-  /// Builds whatever is out of date.
-  public func run() throws(HarnessError) -> BuildReport {
+  /// Builds whatever is out of date, and the kernels with `mutants`
+  /// compiled in (`kernel-mutant-NAME.elf`, built only when asked for).
+  public func run(mutants: [KernelMutant] = []) throws(HarnessError) -> BuildReport {
     let out = project.buildFolder
     let o = { (name: String) in out.appendingPathComponent(name).path }
     try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     for folder in [
       "abi-kernel", "abi-user", "kernel", "kernel-debug", "kernel-planted",
       "kernel-planted-revocation", "user", "programs",
-    ] {
+    ] + mutants.map({ "kernel-mutant-\($0.rawValue)" }) {
       try? FileManager.default.createDirectory(
         at: out.appendingPathComponent(folder), withIntermediateDirectories: true)
     }
@@ -171,32 +174,41 @@ public struct KernelBuild {
         object: "user/libc.o"),
     ])
     // Stage 2: the kernel module and the user library.
-    stages.append([
-      swiftModule(
-        "Kernel", module: "Kernel", flags: KernelBuild.noSIMD, sources: kernelSources,
-        headers: kernelHeaders, folder: "kernel", emitModule: false,
-        imports: [o("abi-kernel"), project.path("kernel/include")]),
-      swiftModule(
-        "Kernel (invariants)", module: "Kernel", flags: KernelBuild.noSIMD + ["-D", "INVARIANTS"],
-        sources: kernelSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
-        imports: [o("abi-kernel"), project.path("kernel/include")]),
-      swiftModule(
-        "Kernel (planted bug)", module: "Kernel",
-        flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_BUG"],
-        sources: kernelSources,
-        headers: kernelHeaders, folder: "kernel-planted", emitModule: false,
-        imports: [o("abi-kernel"), project.path("kernel/include")]),
-      swiftModule(
-        "Kernel (planted revocation bug)", module: "Kernel",
-        flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_REVOCATION_BUG"],
-        sources: kernelSources,
-        headers: kernelHeaders, folder: "kernel-planted-revocation", emitModule: false,
-        imports: [o("abi-kernel"), project.path("kernel/include")]),
-      swiftModule(
-        "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
-        folder: "user", emitModule: true,
-        imports: [o("abi-user"), project.path("kernel/user/include")]),
-    ])
+    stages.append(
+      [
+        swiftModule(
+          "Kernel", module: "Kernel", flags: KernelBuild.noSIMD, sources: kernelSources,
+          headers: kernelHeaders, folder: "kernel", emitModule: false,
+          imports: [o("abi-kernel"), project.path("kernel/include")]),
+        swiftModule(
+          "Kernel (invariants)", module: "Kernel",
+          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS"],
+          sources: kernelSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
+          imports: [o("abi-kernel"), project.path("kernel/include")]),
+        swiftModule(
+          "Kernel (planted bug)", module: "Kernel",
+          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_BUG"],
+          sources: kernelSources,
+          headers: kernelHeaders, folder: "kernel-planted", emitModule: false,
+          imports: [o("abi-kernel"), project.path("kernel/include")]),
+        swiftModule(
+          "Kernel (planted revocation bug)", module: "Kernel",
+          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_REVOCATION_BUG"],
+          sources: kernelSources,
+          headers: kernelHeaders, folder: "kernel-planted-revocation", emitModule: false,
+          imports: [o("abi-kernel"), project.path("kernel/include")]),
+        swiftModule(
+          "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
+          folder: "user", emitModule: true,
+          imports: [o("abi-user"), project.path("kernel/user/include")]),
+      ]
+        + mutants.map { mutant in
+          swiftModule(
+            "Kernel (mutant \(mutant.rawValue))", module: "Kernel",
+            flags: KernelBuild.noSIMD + ["-D", mutant.condition], sources: kernelSources,
+            headers: kernelHeaders, folder: "kernel-mutant-\(mutant.rawValue)", emitModule: false,
+            imports: [o("abi-kernel"), project.path("kernel/include")])
+        })
     // Stage 3: each program's module; stage 4: its image.
     stages.append(
       programs.map { name in
@@ -206,12 +218,27 @@ public struct KernelBuild {
           headers: userHeaders, folder: "programs", emitModule: false,
           imports: [o("abi-user"), o("user"), project.path("kernel/user/include")])
       })
+    // A program's own assembly (`NAME/*.S`) links right after crt0, so
+    // a page-aligned section in it starts at imageBase + 0x1000.
+    func programAssembly(_ name: String) -> [(source: String, object: String)] {
+      project.files(in: "kernel/user/programs/\(name)", suffix: ".S").map { source in
+        let base = (source as NSString).lastPathComponent.replacingOccurrences(of: ".S", with: "")
+        return (source, "programs/\(name)-\(base).o")
+      }
+    }
+    stages[0] += programs.flatMap { name in
+      programAssembly(name).map { a in
+        clang(
+          "\(name)/\((a.source as NSString).lastPathComponent)", flags: KernelBuild.clangUser,
+          source: a.source, object: a.object)
+      }
+    }
     stages.append(
       programs.map { name in
         link(
           "link \(name)", script: "kernel/user/user.ld",
-          objects: [
-            "user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "user/upcall.o",
+          objects: ["user/crt0.o"] + programAssembly(name).map(\.object) + [
+            "programs/\(name).o", "user/ExoUser.o", "user/upcall.o",
             "abi-user/ExoABI.o",
             "user/libc.o", "user/memory.o",
           ],
@@ -230,29 +257,39 @@ public struct KernelBuild {
       "kernel/programs.o",
     ]
     let kernelObjects = ["kernel/Kernel.o"] + support
-    stages.append([
-      link(
-        "link kernel", script: "kernel/kernel.ld",
-        objects: kernelObjects + ["kernel/selftest_none.o"], image: "kernel.elf"),
-      link(
-        "link fault-test kernel", script: "kernel/kernel.ld",
-        objects: kernelObjects + ["kernel/selftest_fault.o"], image: "kernel-faulttest.elf"),
-      link(
-        "link debug kernel", script: "kernel/kernel.ld",
-        objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"],
-        image: "kernel-debug.elf"),
-      link(
-        "link triple-fault kernel", script: "kernel/kernel.ld",
-        objects: kernelObjects + ["kernel/selftest_triplefault.o"], image: "kernel-triplefault.elf"),
-      link(
-        "link planted-bug kernel", script: "kernel/kernel.ld",
-        objects: ["kernel-planted/Kernel.o"] + support + ["kernel/selftest_none.o"],
-        image: "kernel-planted.elf"),
-      link(
-        "link planted-revocation-bug kernel", script: "kernel/kernel.ld",
-        objects: ["kernel-planted-revocation/Kernel.o"] + support + ["kernel/selftest_none.o"],
-        image: "kernel-planted-revocation.elf"),
-    ])
+    stages.append(
+      [
+        link(
+          "link kernel", script: "kernel/kernel.ld",
+          objects: kernelObjects + ["kernel/selftest_none.o"], image: "kernel.elf"),
+        link(
+          "link fault-test kernel", script: "kernel/kernel.ld",
+          objects: kernelObjects + ["kernel/selftest_fault.o"], image: "kernel-faulttest.elf"),
+        link(
+          "link debug kernel", script: "kernel/kernel.ld",
+          objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"],
+          image: "kernel-debug.elf"),
+        link(
+          "link triple-fault kernel", script: "kernel/kernel.ld",
+          objects: kernelObjects + ["kernel/selftest_triplefault.o"],
+          image: "kernel-triplefault.elf"),
+        link(
+          "link planted-bug kernel", script: "kernel/kernel.ld",
+          objects: ["kernel-planted/Kernel.o"] + support + ["kernel/selftest_none.o"],
+          image: "kernel-planted.elf"),
+        link(
+          "link planted-revocation-bug kernel", script: "kernel/kernel.ld",
+          objects: ["kernel-planted-revocation/Kernel.o"] + support + ["kernel/selftest_none.o"],
+          image: "kernel-planted-revocation.elf"),
+      ]
+        + mutants.map { mutant in
+          link(
+            "link mutant kernel \(mutant.rawValue)", script: "kernel/kernel.ld",
+            objects: ["kernel-mutant-\(mutant.rawValue)/Kernel.o"] + support + [
+              "kernel/selftest_none.o"
+            ],
+            image: mutant.imageName)
+        })
 
     var ran = 0
     var total = 0
@@ -277,6 +314,8 @@ public struct KernelBuild {
       debugKernel: out.appendingPathComponent("kernel-debug.elf"),
       plantedBugKernel: out.appendingPathComponent("kernel-planted.elf"),
       plantedRevocationBugKernel: out.appendingPathComponent("kernel-planted-revocation.elf"),
+      mutantKernels: Dictionary(
+        uniqueKeysWithValues: mutants.map { ($0, out.appendingPathComponent($0.imageName)) }),
       programs: Dictionary(
         uniqueKeysWithValues: programs.map { ($0, URL(fileURLWithPath: o("programs/\($0).elf"))) }),
       stepsRun: ran, stepsTotal: total)

@@ -16,13 +16,13 @@ func note(_ text: String) {
 }
 
 /// Builds the images, printing progress; exits with a status on failure.
-func buildImages(quiet: Bool = false) throws -> BuildReport {
+func buildImages(quiet: Bool = false, mutants: [KernelMutant] = []) throws -> BuildReport {
   do {
     let project = try Project.locate()
     let build = KernelBuild(project: project, toolchain: try Toolchain.locate()) { line in
       if !quiet { note(line) }
     }
-    return try build.run()
+    return try build.run(mutants: mutants)
   } catch {
     note("error: \(error)")
     throw ExitCode(BootSetupExit.buildFailed)

@@ -19,7 +19,12 @@ func sys_capabilityDerive(
   guard child < Info.capabilityCount else { return .failure(.outOfRange) }
   guard Info.kind(child) == .empty else { return .failure(.slotInUse) }
   let depth = Info[capability: c, .depth]
-  guard depth < UInt64(Info.bounds.maximumDepth) else { return .failure(.invalidArgument) }
+  #if MUTANT_deriveDepthOffByOne
+    // Kernel mutant: a capability at the maximum depth may derive one deeper.
+    guard depth <= UInt64(Info.bounds.maximumDepth) else { return .failure(.invalidArgument) }
+  #else
+    guard depth < UInt64(Info.bounds.maximumDepth) else { return .failure(.invalidArgument) }
+  #endif
   guard rights.isSubset(of: parentRights) else { return .failure(.insufficientRights) }
   let parentBase = Info[capability: c, .base]
   let parentCount = Info[capability: c, .count]
@@ -53,7 +58,9 @@ func sys_capabilityGrant(_ caller: UInt64, _ c: UInt64, to target: UInt64) -> Sy
   }
   guard target < Info.environmentCount else { return .failure(.outOfRange) }
   guard isLive(target) else { return .failure(.wrongState) }
-  guard Info[capability: c, .bindings] == 0 else { return .failure(.busy) }
+  #if !MUTANT_grantIgnoresBindings  // kernel mutant: a capability backing bindings moves
+    guard Info[capability: c, .bindings] == 0 else { return .failure(.busy) }
+  #endif
   guard !(isRootMemory(c) && (isPending(caller) || isPending(target))) else {
     return .failure(.busy)
   }

@@ -24,7 +24,12 @@ enum Scheduler {
   /// whose owner is runnable; `current = none` if there is none.
   static func advance() {
     let start = Info[header: .currentSlice]
-    for step in 1...Info.sliceCount {
+    #if MUTANT_advanceSkipsCurrentSlice
+      let last = Info.sliceCount - 1  // kernel mutant: the current slice is never rescanned
+    #else
+      let last = Info.sliceCount
+    #endif
+    for step in 1...last {
       let p = (start + step) % Info.sliceCount
       let owner = Info[slice: p]
       if owner != none && Info.state(owner) == .runnable {

@@ -36,7 +36,7 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   let fromUser = stackFrame.pointee.cs & 3 == 3
   if vector == Timer.vector {
     Timer.acknowledge()
-    guard fromUser else { return stackFrame }
+    guard fromUser, !DiffMode.enabled else { return stackFrame }
     Scheduler.enter(stackFrame)
     tick()
     #if INVARIANTS

@@ -56,6 +56,15 @@ static inline void arch_write_cr3(uint64_t v) {
   __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
+// Loads and stores of words shared with the host (difftest rings).
+static inline uint64_t arch_load_acquire(uint64_t address) {
+  return __atomic_load_n((volatile uint64_t *)address, __ATOMIC_ACQUIRE);
+}
+
+static inline void arch_store_release(uint64_t address, uint64_t value) {
+  __atomic_store_n((volatile uint64_t *)address, value, __ATOMIC_RELEASE);
+}
+
 static inline void arch_invlpg(uint64_t va) {
   __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
