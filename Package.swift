@@ -15,7 +15,8 @@ let package = Package(
     .library(name: "SMT", targets: ["SMT"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     .target(name: "ExoABI"),
@@ -34,6 +35,10 @@ let package = Package(
     .target(name: "ExoProofs", dependencies: ["ExoABI", "ExoSpec"], path: "proofs", exclude: ["corpus"]),
     .target(name: "ExoVerify", dependencies: ["ExoABI", "ExoSpec", "ExoProofs", "SMT"]),
     .target(name: "ExoDiff", dependencies: ["ExoABI", "ExoSpec"]),
+    // The library OS: the same files are compiled into user images by `exo build`.
+    .target(name: "LibOS", dependencies: ["ExoABI"]),
+    // The libOS's host kernel: the executable spec in process.
+    .target(name: "LibOSHost", dependencies: ["LibOS", "ExoSpec", "ExoABI"]),
     .executableTarget(
       name: "exoverify",
       dependencies: [
@@ -45,6 +50,12 @@ let package = Package(
     .testTarget(name: "SMTTests", dependencies: ["SMT"]),
     .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI"]),
     .testTarget(name: "SpecTests", dependencies: ["ExoSpec", "ExoABI", "SMT"]),
+    .testTarget(
+      name: "LibOSTests",
+      dependencies: [
+        "LibOS", "LibOSHost", "ExoSpec", "ExoABI",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]),
     .testTarget(name: "DiffTests", dependencies: ["ExoDiff", "ExoVerify", "ExoSpec", "ExoABI"]),
   ]
 )

@@ -79,6 +79,8 @@ public struct KernelBuild {
     let kernelHeaders = project.files(in: "kernel/include", suffix: "")
     let userLibSources = project.files(in: "kernel/user/lib", suffix: ".swift")
     let userHeaders = project.files(in: "kernel/user/include", suffix: "")
+    let libOSSources = project.files(in: "Sources/LibOS", suffix: ".swift")
+    let libOSKernelSources = project.files(in: "kernel/user/libos", suffix: ".swift")
     let programs = project.programNames
 
     func swiftModule(
@@ -95,8 +97,12 @@ public struct KernelBuild {
       arguments += ["-c", "-o", o("\(folder)/\(module).o")] + sources
       // The modules this one imports are inputs too: a changed ExoABI
       // rebuilds everything that imports it.
-      let moduleInputs = [("abi-kernel", "ExoABI"), ("abi-user", "ExoABI"), ("user", "ExoUser")]
-        .filter { imports.contains(o($0.0)) }.map { o("\($0.0)/\($0.1).swiftmodule") }
+      let moduleInputs = [
+        ("abi-kernel", "ExoABI"), ("abi-user", "ExoABI"), ("user", "ExoUser"), ("user", "LibOS"),
+        ("user", "LibOSKernel"),
+      ]
+      .filter { imports.contains(o($0.0)) && $0.1 != module }
+      .map { o("\($0.0)/\($0.1).swiftmodule") }
       return BuildStep(
         name: name, tool: toolchain.swiftc, arguments: arguments,
         inputs: sources + headers + moduleInputs, outputs: outputs)
@@ -186,6 +192,16 @@ public struct KernelBuild {
         "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
         folder: "user", emitModule: true,
         imports: [o("abi-user"), project.path("kernel/user/include")]),
+      swiftModule(
+        "LibOS (user)", module: "LibOS", flags: [], sources: libOSSources, headers: [],
+        folder: "user", emitModule: true, imports: [o("abi-user")]),
+    ])
+    // The libOS's system-call kernel, over the user runtime and the libOS.
+    stages.append([
+      swiftModule(
+        "LibOSKernel", module: "LibOSKernel", flags: [], sources: libOSKernelSources,
+        headers: userHeaders, folder: "user", emitModule: true,
+        imports: [o("abi-user"), o("user"), project.path("kernel/user/include")])
     ])
     // Stage 3: each program's module; stage 4: its image.
     stages.append(
@@ -201,7 +217,8 @@ public struct KernelBuild {
         link(
           "link \(name)", script: "kernel/user/user.ld",
           objects: [
-            "user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "user/upcall.o",
+            "user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "user/LibOS.o",
+            "user/LibOSKernel.o", "user/upcall.o",
             "abi-user/ExoABI.o",
             "user/libc.o", "user/memory.o",
           ],

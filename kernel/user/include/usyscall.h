@@ -51,4 +51,8 @@ extern void exo_call_entry(void);
 static inline uint64_t exo_exception_entry_address(void) { return (uint64_t)&exo_exception_entry; }
 static inline uint64_t exo_call_entry_address(void) { return (uint64_t)&exo_call_entry; }
 
+// The program's entry (crt0.S): where a new environment starts.
+extern void _start(void);
+static inline uint64_t exo_program_entry_address(void) { return (uint64_t)&_start; }
+
 #endif

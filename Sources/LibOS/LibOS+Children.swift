@@ -1,0 +1,35 @@
+import ExoABI
+
+/// Children: waiting for them, killing them, and giving back everything
+/// they held.
+extension LibOS {
+  /// Yields until `child` has exited (or was destroyed).
+  public func wait(for child: Child) {
+    while state(child.environment) != .dying && state(child.environment) != .free { yield() }
+  }
+
+  /// Stops `child` for good (environmentDestroy).
+  public func kill(_ child: Child) throws(ExoError) {
+    try check(kernel.sys(.environmentDestroy, child.environment, child.capability))
+  }
+
+  /// Tears down `child` (dying) step by step until its slot is free, then
+  /// gives back the pages it shared with this environment. Returns its exit
+  /// status.
+  @discardableResult
+  public func reap(_ child: Child) throws(ExoError) -> UInt64 {
+    let status = environment(child.environment, .exitStatus)
+    while try value(kernel.sys(.environmentReclaim, child.environment)) == 1 {}
+    children.removeAll { $0 == child }
+    collect()
+    return status
+  }
+
+  /// Waits for every child to exit and reaps it.
+  public func reapAll() throws(ExoError) {
+    while let child = children.first {
+      wait(for: child)
+      try reap(child)
+    }
+  }
+}
