@@ -119,7 +119,8 @@ extension LibOS {
   func copyEagerly(slot s: Int, to child: Child) throws(ExoError) {
     let (page, root) = try allocatePage()
     let scratch = UInt64(scratchSlot)
-    try check(kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
+    try check(
+      kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
     kernel.copyPage(from: address(slot: s), to: address(slot: scratchSlot))
     try check(kernel.sys(.pageUnmap, me, none, scratch))
     try check(kernel.sys(.capabilityGrant, root, child.environment))
@@ -136,7 +137,8 @@ extension LibOS {
   func writeForkRecord(for child: Child, function: UInt64, argument: UInt64) throws(ExoError) {
     let (page, root) = try allocatePage()
     let scratch = UInt64(scratchSlot)
-    try check(kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
+    try check(
+      kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
     let base = address(slot: scratchSlot)
     kernel.store(base, Self.forkMagic)
     kernel.store(base + 8, function)
