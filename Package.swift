@@ -38,7 +38,20 @@ let package = Package(
     // The library OS: the same files are compiled into user images by `exo build`.
     .target(name: "LibOS", dependencies: ["ExoABI"]),
     // The libOS's host kernel: the executable spec in process.
-    .target(name: "LibOSHost", dependencies: ["LibOS", "ExoSpec", "ExoABI"]),
+    .target(name: "CCoroutine"),
+    // The libOS programs' code (each program's `main.swift` is the kernel
+    // wrapper), for running them on the spec.
+    .target(
+      name: "LibOSPrograms", dependencies: ["LibOS", "ExoABI"], path: "kernel/user/programs",
+      exclude: [
+        "crash", "forever", "hello", "hostile", "selftest", "faultalloc/main.swift",
+        "forktree/main.swift", "pingpong/main.swift", "primes/main.swift", "spin/main.swift",
+      ],
+      sources: [
+        "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "pingpong/PingPong.swift",
+        "primes/Primes.swift", "spin/Spin.swift",
+      ]),
+    .target(name: "LibOSHost", dependencies: ["LibOS", "ExoSpec", "ExoABI", "CCoroutine"]),
     .executableTarget(
       name: "exoverify",
       dependencies: [
@@ -53,7 +66,7 @@ let package = Package(
     .testTarget(
       name: "LibOSTests",
       dependencies: [
-        "LibOS", "LibOSHost", "ExoSpec", "ExoABI",
+        "LibOS", "LibOSHost", "LibOSPrograms", "ExoSpec", "ExoABI",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
     .testTarget(name: "DiffTests", dependencies: ["ExoDiff", "ExoVerify", "ExoSpec", "ExoABI"]),

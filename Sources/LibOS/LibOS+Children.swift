@@ -25,11 +25,15 @@ extension LibOS {
     return status
   }
 
-  /// Waits for every child to exit and reaps it.
-  public func reapAll() throws(ExoError) {
+  /// Waits for every child to exit and reaps it. Returns how many exited
+  /// with a status other than 0 (or were destroyed).
+  @discardableResult
+  public func reapAll() throws(ExoError) -> Int {
+    var failed = 0
     while let child = children.first {
       wait(for: child)
-      try reap(child)
+      if try reap(child) != 0 { failed += 1 }
     }
+    return failed
   }
 }

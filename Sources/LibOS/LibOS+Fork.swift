@@ -35,9 +35,19 @@ extension LibOS {
   public func fork(function: UInt64, argument: UInt64 = 0, start: Bool = true) throws(ExoError)
     -> Child
   {
-    guard let e = freeEnvironment() else { throw .outOfRange }
-    guard let envCap = freeCapabilitySlot() else { throw .outOfRange }
-    try check(kernel.sys(.environmentCreate, e, envCap))
+    // Another environment may take the slot or the capability slot between
+    // the look and the call: look again.
+    var created: (UInt64, UInt64)? = nil
+    for _ in 0..<bounds.capabilities where created == nil {
+      guard let e = freeEnvironment(), let c = freeCapabilitySlot() else { throw .outOfRange }
+      let result = kernel.sys(.environmentCreate, e, c)
+      if result.error == nil {
+        created = (e, c)
+      } else if result.error != .slotInUse {
+        throw result.error ?? .outOfRange
+      }
+    }
+    guard let (e, envCap) = created else { throw .outOfRange }
     var child = Child(environment: e, capability: envCap, slice: none)
     do throws(ExoError) {
       for s in 0..<userSlots where slots[s].page != none && !slots[s].isPrivate {
@@ -90,15 +100,17 @@ extension LibOS {
   func share(slot s: Int, with child: Child) throws(ExoError) {
     let record = slots[s]
     let read: Rights = [.read]
-    guard let derived = freeCapabilitySlot() else { throw .outOfRange }
-    let derive = kernel.sys(
-      .capabilityDerive, record.capability, derived, Rights([.read, .grant]).rawValue,
-      record.page, 1)
-    if derive.error == .invalidArgument || derive.error == .insufficientRights {
-      try copyEagerly(slot: s, to: child)
+    let derived: UInt64
+    do throws(ExoError) {
+      derived = try withFreeCapabilitySlot { c in
+        kernel.sys(
+          .capabilityDerive, record.capability, c, Rights([.read, .grant]).rawValue, record.page, 1)
+      }
+    } catch {
+      guard error == .invalidArgument || error == .insufficientRights else { throw error }
+      try copyEagerly(slot: s, to: child)  // at the maximum depth
       return
     }
-    try check(derive)
     do throws(ExoError) {
       try check(kernel.sys(.capabilityGrant, derived, child.environment))
     } catch {

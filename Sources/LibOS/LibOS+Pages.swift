@@ -15,6 +15,20 @@ extension LibOS {
     return nil
   }
 
+  /// Runs `attempt` with a free capability slot; when another environment
+  /// took the slot between the look and the call (`slotInUse` and the slot
+  /// is no longer empty), tries again with another. Returns the slot used.
+  func withFreeCapabilitySlot(_ attempt: (UInt64) -> SyscallResult) throws(ExoError) -> UInt64 {
+    for _ in 0..<bounds.capabilities {
+      guard let c = freeCapabilitySlot() else { throw .outOfRange }
+      let result = attempt(c)
+      guard let error = result.error else { return c }
+      if error == .slotInUse && capability(c, .kind) != CapabilityKind.empty.rawValue { continue }
+      throw error
+    }
+    throw .outOfRange
+  }
+
   /// Whether physical page `page` may be picked under the colouring option.
   func hasColour(_ page: UInt64) -> Bool {
     guard let (colours, colour) = pageColour, colours > 0 else { return true }

@@ -2,55 +2,12 @@ import ExoABI
 import LibOS
 import LibOSKernel
 
-/// A user-level page-fault handler that allocates on demand. Slots 16..<20
-/// are demand-allocated by the libOS itself. Faults in slots 32..<36 go to
-/// this program's hook, which maps the page and then writes a marker that
-/// straddles into the next slot, still unmapped: the handler faults again
-/// from inside itself, four levels deep, and each level resumes the one
-/// below.
+/// The `faultalloc` program on the kernel: FaultAlloc.main on the libOS over real system calls.
 @main
-struct FaultAlloc {
-  nonisolated(unsafe) static var depth: UInt64 = 0
-
+struct FaultAllocProgram {
   static func main() {
-    let os = LibOS(kernel: SystemKernel())
-    do { try os.boot() } catch {
-      print("faultalloc: boot failed: \(error.rawValue)")
-      os.exit(1)
+    LibOS.start(kernel: SystemKernel(), name: "faultalloc") { os, start throws(ExoError) in
+      try FaultAlloc.main(os, start)
     }
-    os.demand(16..<20)
-    let traced = 32..<36
-    os.faultHook = { fault in
-      guard let s = os.slot(of: fault.address), traced.contains(s) else { return false }
-      depth += 1
-      os.print("faultalloc: fault at slot \(s), depth \(depth)")
-      guard (try? os.allocate(slot: s)) != nil else { return false }
-      let end = os.address(slot: s + 1)
-      os.store(end - 8, marker(s))
-      if traced.contains(s + 1) { os.store(end, marker(s) + 1) }  // faults again
-      depth -= 1
-      return true
-    }
-
-    os.store(slot: 16, word: 0, 0xdead)
-    os.print("faultalloc: demand page at slot 16 holds 0x\(hex(os.load(slot: 16, word: 0)))")
-    os.print("faultalloc: untouched demand slot 17 reads \(os.load(slot: 17, word: 3))")
-
-    os.store(slot: 32, word: 5, 42)
-    var intact = os.load(slot: 32, word: 5) == 42
-    for s in traced {
-      intact = intact && os.load(slot: s, word: 511) == marker(s)
-      if s > traced.lowerBound { intact = intact && os.load(slot: s, word: 0) == marker(s - 1) + 1 }
-    }
-    guard intact else {
-      os.print("faultalloc: a marker written across pages was lost")
-      os.exit(1)
-      return
-    }
-    os.print("faultalloc: recursive faults resolved, markers intact")
-    os.print("faultalloc: \(os.faultsHandled) faults handled by the libOS")
-    os.exit(0)
   }
-
-  static func marker(_ slot: Int) -> UInt64 { 0xFA00_0000 + UInt64(slot) }
 }

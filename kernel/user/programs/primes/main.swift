@@ -2,79 +2,12 @@ import ExoABI
 import LibOS
 import LibOSKernel
 
-/// A prime sieve pipeline of environments connected by RPC. Environment 0
-/// generates 2, 3, 4, ... and calls the first stage with each; a stage keeps
-/// up to 16 primes, forwards every number none of them divides to the next
-/// stage (forked when first needed), and takes a number that reaches it
-/// with room left as a new prime. Numbers travel in order, so every prime
-/// is found after all smaller ones. Prints the first 100 primes.
+/// The `primes` program on the kernel: Primes.main on the libOS over real system calls.
 @main
-struct Primes {
-  static let perStage = 16
-  static let wanted: UInt64 = 100
-  nonisolated(unsafe) static var done = false
-
+struct PrimesProgram {
   static func main() {
-    let os = LibOS(kernel: SystemKernel())
-    let start: ForkStart?
-    do { start = try os.boot() } catch {
-      print("primes: boot failed: \(error.rawValue)")
-      os.exit(1)
-      return
+    LibOS.start(kernel: SystemKernel(), name: "primes") { os, start throws(ExoError) in
+      try Primes.main(os, start)
     }
-    if let start {
-      stage(os, index: start.argument)
-      return
-    }
-    do {
-      let first = try os.fork(function: 1, argument: 1)
-      var found: UInt64 = 0
-      var n: UInt64 = 2
-      while found < wanted {
-        found += try os.rpc(first, Message(n)).m0
-        n += 1
-      }
-      _ = try os.rpc(first, Message(0, 1))
-      try os.reapAll()
-      os.print("primes: found \(found) primes, the last below \(n)")
-    } catch {
-      os.print("primes: generator failed: \(error.rawValue)")
-      os.exit(1)
-    }
-    os.exit(0)
-  }
-
-  /// Stage `index` of the pipeline. A reply's m0 is 1 when the number was
-  /// a new prime.
-  static func stage(_ os: LibOS<SystemKernel>, index: UInt64) {
-    var primes: [UInt64] = []
-    var next: Child? = nil
-    var failed = false
-    os.serve { _, message in
-      if message.m1 == 1 {
-        if let next { _ = try? os.rpc(next, message) }
-        done = true
-        return Message()
-      }
-      let n = message.m0
-      for p in primes where n % p == 0 { return Message(0) }
-      if primes.count < perStage {
-        primes.append(n)
-        os.print("primes: \(n) (stage \(index))")
-        return Message(1)
-      }
-      do throws(ExoError) {
-        if next == nil { next = try os.fork(function: 1, argument: index + 1) }
-        guard let next else { return Message(0) }
-        return try os.rpc(next, message)
-      } catch {
-        failed = true
-        os.print("primes: stage \(index) could not forward \(n): \(error.rawValue)")
-        return Message(0)
-      }
-    }
-    while !done { os.yield() }
-    do { try os.reapAll() } catch { failed = true }
-    os.exit(failed ? 1 : 0)
   }
 }
