@@ -3,9 +3,16 @@ import ExoABI
 /// Children: waiting for them, killing them, and giving back everything
 /// they held.
 extension LibOS {
-  /// Yields until `child` has exited (or was destroyed).
+  /// Yields until `child` has exited (or was destroyed). A runnable child
+  /// gets the rest of each turn (it may own no slice).
   public func wait(for child: Child) {
-    while state(child.environment) != .dying && state(child.environment) != .free { yield() }
+    while true {
+      switch state(child.environment) {
+      case .dying, .free: return
+      case .runnable: _ = kernel.sys(.yieldTo, child.environment)
+      default: yield()
+      }
+    }
   }
 
   /// Stops `child` for good (environmentDestroy).

@@ -121,7 +121,9 @@ extension LibOS {
       kernel.sys(
         .pageMap, child.environment, child.capability, derived, record.page, UInt64(s),
         read.rawValue))
-    if record.rights.contains(.write) && !record.copyOnWrite {
+    if record.rights.contains(.write) && !record.copyOnWrite
+      && plantedBug != .forkLeavesParentWritable
+    {
       try check(kernel.sys(.pageProtect, me, none, UInt64(s), read.rawValue))
       slots[s].copyOnWrite = true
     }

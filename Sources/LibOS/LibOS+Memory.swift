@@ -49,6 +49,7 @@ extension LibOS {
     let demand = slots[slot].demand
     slots[slot] = SlotRecord()
     slots[slot].demand = demand
+    if plantedBug == .unmapKeepsPage { return }
     release(capability: c)
   }
 
@@ -59,7 +60,12 @@ extension LibOS {
     guard slots[slot].page != none else { throw .slotEmpty }
     var record = slots[slot]
     record.rights = rights
+    // A page this environment may only read (shared by a fork parent
+    // read-only) becomes writable by being copied on the first write.
+    let held = Rights(rawValue: capability(record.capability, .rights))
+    if rights.contains(.write) && !held.contains(.write) { record.copyOnWrite = true }
     try check(kernel.sys(.pageProtect, me, none, UInt64(slot), record.boundRights.rawValue))
+    if plantedBug == .protectForgetsRecord { return }
     slots[slot] = record
   }
 
@@ -131,7 +137,7 @@ extension LibOS {
     let sole =
       capability(c, .owner) == me && capability(c, .parent) == none
       && capability(c, .children) == 0 && page(record.page, .mappings) == 1
-    if sole {
+    if sole || (plantedBug == .copyOnWriteSkipsCopy && record.rights.contains(.write)) {
       try check(kernel.sys(.pageProtect, me, none, UInt64(s), record.rights.rawValue))
       slots[s].copyOnWrite = false
       return

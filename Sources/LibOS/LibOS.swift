@@ -49,6 +49,9 @@ public final class LibOS<K: KernelInterface> {
   public var server: ((UInt64, Message) -> Message)? = nil
   /// Faults handled (demand and copy-on-write).
   public internal(set) var faultsHandled = 0
+  /// A deliberate bug, nil except in the tests that show the property
+  /// tests catch it.
+  public var plantedBug: PlantedBug? = nil
 
   public init(kernel: K) {
     self.kernel = kernel
@@ -128,6 +131,20 @@ public final class LibOS<K: KernelInterface> {
 
   /// Gives up the rest of this turn.
   public func yield() { _ = kernel.sys(.yield) }
+}
+
+/// Bugs a test can plant in one libOS to show that the property tests
+/// catch them.
+public enum PlantedBug: CaseIterable, Sendable {
+  /// fork shares a page but leaves the parent's binding writable.
+  case forkLeavesParentWritable
+  /// A copy-on-write fault makes the shared page writable instead of
+  /// copying it.
+  case copyOnWriteSkipsCopy
+  /// unmap never gives the page back.
+  case unmapKeepsPage
+  /// protect changes the binding but not the libOS's record.
+  case protectForgetsRecord
 }
 
 /// The start of a forked environment: which function to run, with what.
