@@ -46,10 +46,11 @@ let package = Package(
       exclude: [
         "crash", "forever", "hello", "hostile", "selftest", "faultalloc/main.swift",
         "forktree/main.swift", "pingpong/main.swift", "primes/main.swift", "spin/main.swift",
+        "threads/main.swift",
       ],
       sources: [
         "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "pingpong/PingPong.swift",
-        "primes/Primes.swift", "spin/Spin.swift",
+        "primes/Primes.swift", "spin/Spin.swift", "threads/Threads.swift",
       ]),
     .target(name: "LibOSHost", dependencies: ["LibOS", "ExoSpec", "ExoABI", "CCoroutine"]),
     .executableTarget(

@@ -169,6 +169,9 @@ public struct KernelBuild {
         source: project.path("kernel/user/upcall.S"), object: "user/upcall.o",
         headers: [o("user/abi_layout.h")]),
       clang(
+        "context.S", flags: KernelBuild.clangUser, source: project.path("kernel/user/context.S"),
+        object: "user/context.o"),
+      clang(
         "libc.c (user)", flags: KernelBuild.clangUser, source: project.path("kernel/user/libc.c"),
         object: "user/libc.o"),
     ])
@@ -218,7 +221,7 @@ public struct KernelBuild {
           "link \(name)", script: "kernel/user/user.ld",
           objects: [
             "user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "user/LibOS.o",
-            "user/LibOSKernel.o", "user/upcall.o",
+            "user/LibOSKernel.o", "user/upcall.o", "user/context.o",
             "abi-user/ExoABI.o",
             "user/libc.o", "user/memory.o",
           ],

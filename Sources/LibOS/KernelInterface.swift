@@ -78,6 +78,17 @@ public protocol KernelInterface {
 
   /// Writes `text` to the console.
   func write(_ text: String)
+
+  // MARK: User-level thread contexts
+
+  /// A new context that runs `body` on the stack below `stackTop` (mapped,
+  /// writable) when first switched to; `body` never returns. The host
+  /// kernel gives it a stack of its own. Returns the context's id.
+  func contextCreate(stackTop: UInt64, _ body: @escaping () -> Void) -> UInt64
+  /// A context to save the running execution into (the first thread's).
+  func contextForCurrent() -> UInt64
+  /// Saves the running execution into context `from` and resumes `to`.
+  func contextSwitch(from: UInt64, to: UInt64)
 }
 
 extension KernelInterface {

@@ -98,6 +98,7 @@ extension LibOS {
   }
 
   func touch(_ address: UInt64) {
+    preemptionPoint()
     clock += 1
     if let s = slot(of: address) { slots[s].lastUse = clock }
   }

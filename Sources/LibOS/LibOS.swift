@@ -49,6 +49,18 @@ public final class LibOS<K: KernelInterface> {
   public var server: ((UInt64, Message) -> Message)? = nil
   /// Faults handled (demand and copy-on-write).
   public internal(set) var faultsHandled = 0
+  /// The user-level threads (empty until the first ``spawn(stackPages:_:)``;
+  /// then entry 0 is the first thread).
+  public internal(set) var threads: [UserThread] = []
+  /// The running thread.
+  public internal(set) var currentThread = 0
+  /// Thread switches made at a slice end.
+  public internal(set) var threadSwitches = 0
+  /// `ticks` when the running thread was dispatched.
+  var quantumStart: UInt64 = 0
+  /// Exception and transfer handlers running (no thread switch inside one:
+  /// they run on the one handler stack).
+  var handlerDepth = 0
   /// A deliberate bug, nil except in the tests that show the property
   /// tests catch it.
   public var plantedBug: PlantedBug? = nil
@@ -112,9 +124,15 @@ public final class LibOS<K: KernelInterface> {
       try allocate(slot: bounds.windowSlots - 1 - i, rights: [.read, .write], private: true)
     }
     kernel.install(
-      fault: { fault in self.handle(fault) },
+      fault: { fault in
+        self.handlerDepth += 1
+        defer { self.handlerDepth -= 1 }
+        return self.handle(fault)
+      },
       call: { caller, message, _ in
-        self.server?(caller, message) ?? Message()
+        self.handlerDepth += 1
+        defer { self.handlerDepth -= 1 }
+        return self.server?(caller, message) ?? Message()
       })
     let entries = kernel.entryPoints
     try check(
@@ -129,8 +147,11 @@ public final class LibOS<K: KernelInterface> {
   /// Ends this environment.
   public func exit(_ status: UInt64) { kernel.exit(status) }
 
-  /// Gives up the rest of this turn.
-  public func yield() { _ = kernel.sys(.yield) }
+  /// Gives up the rest of this environment's turn (all its threads').
+  public func yield() {
+    _ = kernel.sys(.yield)
+    preemptionPoint()
+  }
 }
 
 /// Bugs a test can plant in one libOS to show that the property tests

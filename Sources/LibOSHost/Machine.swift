@@ -55,6 +55,7 @@ public final class Machine {
   var memory: [UInt64: [UInt64]] = [:]
   var runtimes: [Runtime?]
   var retiredCoroutines: [OpaquePointer] = []
+  var threadContexts: [OpaquePointer] = []
   var mainCoroutine: OpaquePointer? = nil
   var operations = 0
 
@@ -75,7 +76,7 @@ public final class Machine {
     for case let runtime? in runtimes {
       retiredCoroutines.append(contentsOf: runtime.coroutineList)
     }
-    for c in retiredCoroutines { exo_coroutine_destroy(c) }
+    for c in retiredCoroutines + threadContexts { exo_coroutine_destroy(c) }
     if let mainCoroutine { exo_coroutine_destroy(mainCoroutine) }
   }
 
@@ -372,6 +373,40 @@ public final class Machine {
   }
 
   func write(_ text: String) { console += text }
+
+  // MARK: User-level thread contexts
+
+  /// A context for a libOS thread: a coroutine that runs `body` (nil: one
+  /// to save the running execution into). Switching among an
+  /// environment's threads happens while it is current; the machine's own
+  /// switches save whatever thread is running in the environment's
+  /// coroutine.
+  func addContext(_ body: (() -> Void)?) -> UInt64 {
+    let c: OpaquePointer?
+    if let body {
+      let box = Unmanaged.passRetained(BodyBox(body))
+      c = exo_coroutine_create(
+        { context in
+          let body = Unmanaged<BodyBox>.fromOpaque(context!).takeRetainedValue().body
+          body()
+          fatalError("a thread body returned")
+        }, box.toOpaque(), 1 << 20)
+    } else {
+      c = exo_coroutine_current()
+    }
+    guard let c else { fatalError("no memory for a thread context") }
+    threadContexts.append(c)
+    return UInt64(threadContexts.count - 1)
+  }
+
+  func switchContext(from: UInt64, to: UInt64) {
+    exo_coroutine_switch(threadContexts[Int(from)], threadContexts[Int(to)])
+  }
+
+  final class BodyBox {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+  }
 
   /// Page contents, for tests: the word `word` of physical page `page`.
   public func contents(page: UInt64, word: Int) -> UInt64 { memory[page]?[word] ?? 0 }

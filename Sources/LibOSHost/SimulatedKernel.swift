@@ -69,3 +69,15 @@ public struct SimulatedKernel: KernelInterface {
 
   public func write(_ text: String) { machine.write(text) }
 }
+
+extension SimulatedKernel {
+  public func contextCreate(stackTop: UInt64, _ body: @escaping () -> Void) -> UInt64 {
+    machine.addContext(body)
+  }
+
+  public func contextForCurrent() -> UInt64 { machine.addContext(nil) }
+
+  public func contextSwitch(from: UInt64, to: UInt64) {
+    machine.switchContext(from: from, to: to)
+  }
+}

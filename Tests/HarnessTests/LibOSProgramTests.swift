@@ -94,3 +94,15 @@ struct LibOSProgramTests {
     #expect(result.console.contains("spin: the parent ran again"))
   }
 }
+
+extension LibOSProgramTests {
+  @Test("threads: user-level threads preempted at slice ends, and taking turns")
+  func threads() throws {
+    let result = try Images.boot(program: "threads")
+    #expect(result.outcome == .success, "console:\n\(result.console)")
+    let lines = lines(result.console, "threads:")
+    #expect(lines.count == 2, "console:\n\(result.console)")
+    #expect(lines.first?.hasPrefix("threads: 3 spinning threads finished after ") == true)
+    #expect(lines.last == "threads: turns taken with threadYield: 0 1 2 0 1 2 0 1 2")
+  }
+}

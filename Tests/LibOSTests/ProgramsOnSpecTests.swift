@@ -99,4 +99,15 @@ struct ProgramsOnSpecTests {
       ])
     #expect(machine.spec.environments.exitStatus[0] == 0)
   }
+
+  @Test("threads")
+  func threads() {
+    let (_, lines, machine) = run(tickEvery: 40) { os, start throws(ExoError) in
+      try Threads.main(os, start)
+    }
+    #expect(lines.count == 2, "\(lines)")
+    #expect(lines.first?.hasPrefix("threads: 3 spinning threads finished after ") == true)
+    #expect(lines.last == "threads: turns taken with threadYield: 0 1 2 0 1 2 0 1 2")
+    #expect(machine.spec.environments.exitStatus[0] == 0)
+  }
 }

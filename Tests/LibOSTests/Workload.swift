@@ -20,11 +20,14 @@ enum Step: Equatable, CustomStringConvertible {
   /// RPC to the `k`-th child.
   case rpc(Int)
   case yield
+  /// A new user-level thread that runs the interpreter too.
+  case spawn
+  case threadYield
 
   /// Decodes a generated triple; the kinds are weighted by repetition.
   init(kind: Int, a: Int, b: Int) {
     let slot = a % 6
-    switch kind % 20 {
+    switch kind % 22 {
     case 0, 1: self = .allocate(slot: slot)
     case 2, 3, 4, 5: self = .write(slot: slot, word: b % 4, value: UInt64(b) + 1)
     case 6, 7, 8: self = .read(slot: slot, word: b % 4)
@@ -35,7 +38,9 @@ enum Step: Equatable, CustomStringConvertible {
     case 14: self = .exit
     case 15, 16: self = .switchTo(a)
     case 17, 18: self = .rpc(a)
-    default: self = .yield
+    case 19: self = .yield
+    case 20: self = .spawn
+    default: self = .threadYield
     }
   }
 
@@ -52,12 +57,15 @@ enum Step: Equatable, CustomStringConvertible {
     case .switchTo(let k): "switchTo(\(k))"
     case .rpc(let k): "rpc(\(k))"
     case .yield: "yield"
+    case .spawn: "spawn"
+    case .threadYield: "threadYield"
     }
   }
 }
 
 struct Coverage: Equatable {
-  var forks = 0, faults = 0, reads = 0, rpcs = 0, environments = 0, ticks: UInt64 = 0
+  var forks = 0, faults = 0, reads = 0, rpcs = 0, environments = 0, threads = 0,
+    threadSwitches = 0, ticks: UInt64 = 0
 
   static func += (a: inout Coverage, b: Coverage) {
     a.forks += b.forks
@@ -65,6 +73,8 @@ struct Coverage: Equatable {
     a.reads += b.reads
     a.rpcs += b.rpcs
     a.environments += b.environments
+    a.threads += b.threads
+    a.threadSwitches += b.threadSwitches
     a.ticks += b.ticks
   }
 }
@@ -141,15 +151,11 @@ final class Workload {
       return Message(message.m0 &+ 1)
     }
     checkView(os)
-    while cursor < steps.count {
-      let step = steps[cursor]
-      cursor += 1
-      if step == .exit && me != 0 { break }
-      perform(step, os)
-      checkView(os)
-    }
+    interpret(os, exitAllowed: me != 0)
+    os.joinAll()
     try os.reapAll()
     coverage.faults += os.faultsHandled
+    coverage.threadSwitches += os.threadSwitches
     coverage.environments += 1
     if me == 0 {
       coverage.ticks = machine?.spec.tickCount ?? 0
@@ -159,6 +165,22 @@ final class Workload {
     }
     shadows[me] = nil
     return 0
+  }
+
+  /// Runs steps until the list ends or an `exit` step ends this thread (or
+  /// this environment, when it is not environment 0's first thread).
+  func interpret(_ os: LibOS<SimulatedKernel>, exitAllowed: Bool) {
+    while cursor < steps.count {
+      // Another thread may run here, not between a step's checks and its
+      // accesses.
+      os.preemptionPoint()
+      guard cursor < steps.count else { break }
+      let step = steps[cursor]
+      cursor += 1
+      if step == .exit && exitAllowed { break }
+      perform(step, os)
+      checkView(os)
+    }
   }
 
   func freePages() -> Int {
@@ -234,6 +256,16 @@ final class Workload {
       }
     case .yield:
       os.yield()
+    case .spawn:
+      guard os.threads.count < 4, freePages() > 8 else { return }
+      do {
+        try os.spawn { [self] in self.interpret(os, exitAllowed: true) }
+        coverage.threads += 1
+      } catch {
+        if error != .outOfRange { fail(os, "spawn: error \(error.rawValue)") }
+      }
+    case .threadYield:
+      os.threadYield()
     }
   }
 

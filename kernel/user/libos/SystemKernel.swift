@@ -68,3 +68,42 @@ public struct SystemKernel: KernelInterface {
 
   public func write(_ text: String) { print(text, terminator: "") }
 }
+
+/// User-level thread contexts: saved stack pointers (context.S).
+enum ThreadContexts {
+  static let capacity = 64
+  nonisolated(unsafe) static let saved = UnsafeMutablePointer<UInt64>.allocate(capacity: capacity)
+  nonisolated(unsafe) static var bodies: [() -> Void] = []
+  nonisolated(unsafe) static var count = 0
+
+  static func add(_ stackPointer: UInt64, _ body: @escaping () -> Void) -> UInt64 {
+    guard count < capacity else {
+      print("libos: more than \(capacity) thread contexts")
+      Kernel.exit(73)
+    }
+    saved[count] = stackPointer
+    bodies.append(body)
+    count += 1
+    return UInt64(count - 1)
+  }
+}
+
+extension SystemKernel {
+  public func contextCreate(stackTop: UInt64, _ body: @escaping () -> Void) -> UInt64 {
+    let id = UInt64(ThreadContexts.count)
+    return ThreadContexts.add(exo_context_prepare(stackTop, id), body)
+  }
+
+  public func contextForCurrent() -> UInt64 { ThreadContexts.add(0, {}) }
+
+  public func contextSwitch(from: UInt64, to: UInt64) {
+    exo_context_switch(ThreadContexts.saved + Int(from), ThreadContexts.saved[Int(to)])
+  }
+}
+
+/// The first code a new thread runs (context.S).
+@_cdecl("exo_thread_main")
+func threadMain(_ id: UInt64) {
+  ThreadContexts.bodies[Int(id)]()
+  Kernel.exit(74)  // unreachable: the libOS's thread body never returns
+}
