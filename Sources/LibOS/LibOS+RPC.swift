@@ -30,8 +30,9 @@ extension LibOS {
     try rpc(child.capability, message, attempts: attempts)
   }
 
-  /// Serves RPCs with `handler` (caller, message) → reply.
+  /// Serves RPCs with `handler` (caller, message) → reply, from now on.
   public func serve(_ handler: @escaping (UInt64, Message) -> Message) {
     server = handler
+    _ = try? registerEntries(call: true)
   }
 }

@@ -46,7 +46,7 @@ public final class LibOS<K: KernelInterface> {
   /// (true: handled, resume).
   public var faultHook: ((Fault) -> Bool)? = nil
   /// The RPC server: called for each transfer with (caller, message).
-  public var server: ((UInt64, Message) -> Message)? = nil
+  public internal(set) var server: ((UInt64, Message) -> Message)? = nil
   /// Faults handled (demand and copy-on-write).
   public internal(set) var faultsHandled = 0
   /// The user-level threads (empty until the first ``spawn(stackPages:_:)``;
@@ -134,11 +134,19 @@ public final class LibOS<K: KernelInterface> {
         defer { self.handlerDepth -= 1 }
         return self.server?(caller, message) ?? Message()
       })
+    try registerEntries(call: false)
+    return start
+  }
+
+  /// Registers the exception entry and the handler stack, and the transfer
+  /// entry once there is a server (until then a `call` finds no entry and
+  /// the client tries again, rather than getting an empty reply).
+  func registerEntries(call: Bool) throws(ExoError) {
     let entries = kernel.entryPoints
     try check(
       kernel.sys(
-        .environmentSetEntries, me, none, entries.exception, handlerStackTop, 0, entries.call))
-    return start
+        .environmentSetEntries, me, none, entries.exception, handlerStackTop, 0,
+        call ? entries.call : 0))
   }
 
   /// Writes a line to the console.
