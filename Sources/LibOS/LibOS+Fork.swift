@@ -198,6 +198,7 @@ extension LibOS {
         record.capability = binding(me, s, .capability)
         record.rights = Rights(rawValue: byte & 0x3F)
         record.copyOnWrite = byte & 0x40 != 0
+        record.dirty = true
       }
       slots[s] = record
     }

@@ -87,6 +87,7 @@ extension LibOS {
   public func store(_ address: UInt64, _ value: UInt64) {
     touch(address)
     kernel.store(address, value)
+    if let s = slot(of: address) { slots[s].dirty = true }
   }
 
   /// Word `index` of window slot `slot`.
@@ -156,6 +157,7 @@ extension LibOS {
     copied.page = page
     copied.capability = root
     copied.copyOnWrite = false
+    copied.dirty = true
     slots[s] = copied
   }
 }

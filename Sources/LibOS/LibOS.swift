@@ -200,6 +200,9 @@ public struct SlotRecord: Equatable, Sendable {
   public var isPrivate = false
   /// ``LibOS/clock`` at the last access through the libOS.
   public var lastUse: UInt64 = 0
+  /// Written since it was mapped (a clean page is all zeros, or a read-only
+  /// share: giving it back loses nothing).
+  public var dirty = false
 
   public init() {}
 

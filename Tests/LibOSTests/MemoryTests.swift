@@ -73,3 +73,62 @@ struct MemoryTests {
     #expect(!machine.console.contains("not reached"))
   }
 }
+
+extension MemoryTests {
+  @Test(
+    "revocation victims: clean pages before dirty ones, least recently used first, never shared ones"
+  )
+  func victims() {
+    var victims: [Int] = []
+    let machine = run { os throws(ExoError) in
+      try os.allocate(slot: 6)
+      let sharer = try os.fork(function: 1)  // shares slot 6: never a victim
+      for s in 0..<5 { try os.allocate(slot: s) }
+      os.store(slot: 0, word: 0, 1)  // dirty, used early
+      os.store(slot: 1, word: 0, 1)  // dirty, used late
+      _ = os.load(slot: 2, word: 0)  // clean, used late
+      _ = os.load(slot: 3, word: 0)  // clean, used later still
+      os.store(slot: 1, word: 1, 1)
+      try os.allocate(slot: 5)
+      let child = try os.fork(function: 1)  // shares slots 0...5
+      try os.kill(child)
+      try os.reap(child)  // no longer shared: slots 0...5 are candidates again
+      victims = os.revocationVictims(count: 7)
+      try os.kill(sharer)
+      try os.reap(sharer)
+    }
+    #expect(machine.spec.environments.exitStatus[0] == 0, "\(machine.console)")
+    // Clean: 4 (allocated, never used since), 2, 3 then 5 (allocated last);
+    // dirty: 0 then 1.
+    #expect(victims == [4, 2, 3, 5, 0, 1], "\(victims)")
+  }
+
+  @Test("reconcile: the libOS forgets repossessed pages and agrees with the kernel again")
+  func reconcile() {
+    var agree = false
+    var lost: [Int] = []
+    var demand: [Bool] = []
+    let machine = run { os throws(ExoError) in
+      try os.allocate(slot: 0)
+      try os.allocate(slot: 1)
+      os.store(slot: 1, word: 0, 9)
+      let taken = [os.slots[0].page, os.slots[1].page]
+      // What the kernel does when it repossesses: bindings and capabilities go.
+      for s in 0..<2 {
+        let c = os.slots[s].capability
+        _ = os.kernel.sys(.pageUnmap, os.me, none, UInt64(s))
+        _ = os.kernel.sys(.capabilityDelete, c)
+      }
+      lost = os.reconcile(repossessed: taken)
+      demand = [os.slots[0].demand, os.slots[1].demand]
+      agree = (0..<os.bounds.windowSlots).allSatisfy {
+        os.slots[$0].page == os.binding(os.me, $0, .page)
+      }
+      #expect(os.load(slot: 0, word: 0) == 0)  // clean: comes back as zeros
+    }
+    #expect(machine.spec.environments.exitStatus[0] == 0, "\(machine.console)")
+    #expect(agree)
+    #expect(lost == [1])
+    #expect(demand == [true, false])
+  }
+}
