@@ -106,3 +106,14 @@ extension LibOSProgramTests {
     #expect(lines.last == "threads: turns taken with threadYield: 0 1 2 0 1 2 0 1 2")
   }
 }
+
+extension LibOSProgramTests {
+  @Test(
+    "each libOS program keeps every kernel invariant (the invariant-checking kernel)",
+    arguments: ["faultalloc", "forktree", "pingpong", "primes", "spin", "threads"])
+  func invariantsHold(program: String) throws {
+    let result = try Images.boot(program: program, kernel: try Images.report().debugKernel)
+    #expect(result.outcome == .success, "console:\n\(result.console)")
+    #expect(!result.console.contains("KERNEL PANIC"))
+  }
+}
