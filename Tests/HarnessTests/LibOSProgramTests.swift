@@ -108,6 +108,13 @@ extension LibOSProgramTests {
 }
 
 extension LibOSProgramTests {
+  @Test("a transfer leaves the callee's interrupted x87/SSE state intact")
+  func transferKeepsFPU() throws {
+    let result = try Images.boot(program: "fpucheck")
+    #expect(result.outcome == .success, "console:\n\(result.console)")
+    #expect(result.console.contains("fpucheck: server computed with 0 bad rounds over "))
+  }
+
   @Test(
     "each libOS program keeps every kernel invariant (the invariant-checking kernel)",
     arguments: ["faultalloc", "forktree", "pingpong", "primes", "spin", "threads"])
