@@ -67,7 +67,7 @@ let package = Package(
     .testTarget(
       name: "LibOSTests",
       dependencies: [
-        "LibOS", "LibOSHost", "LibOSPrograms", "ExoSpec", "ExoABI",
+        "LibOS", "LibOSHost", "LibOSPrograms", "ExoSpec", "ExoProofs", "ExoABI",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
     .testTarget(name: "DiffTests", dependencies: ["ExoDiff", "ExoVerify", "ExoSpec", "ExoABI"]),

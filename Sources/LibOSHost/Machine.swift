@@ -47,8 +47,6 @@ public final class Machine {
     case idle
     /// ``operationLimit`` operations ran.
     case stepLimit
-    /// Environment 0 exited with this status... and nothing else could run.
-    case failure(String)
   }
 
   let program: (SimulatedKernel) -> Void

@@ -63,7 +63,7 @@ struct PropertyTests {
     var total = Coverage()
     for (steps, tick) in Self.workloads(300, seed: 7) {
       let workload = Workload(steps: steps)
-      let failures = workload.run(tickEvery: tick)
+      let failures = workload.run(tickEvery: tick, checkingInvariants: true)
       #expect(failures.isEmpty, "steps \(steps), tick every \(tick): \(failures)")
       if !failures.isEmpty { break }
       total += workload.coverage

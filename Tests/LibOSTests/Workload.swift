@@ -1,4 +1,5 @@
 import ExoABI
+import ExoProofs
 import ExoSpec
 import LibOS
 import LibOSHost
@@ -117,7 +118,7 @@ final class Workload {
 
   /// Runs the workload with a slice end every `tickEvery` operations (0:
   /// none); returns the failures.
-  func run(tickEvery: Int) -> [String] {
+  func run(tickEvery: Int, checkingInvariants: Bool = false) -> [String] {
     let machine = Machine(
       bounds: Workload.bounds, tickEvery: tickEvery, operationLimit: 400_000
     ) { [self] kernel in
@@ -126,7 +127,15 @@ final class Workload {
       }
     }
     self.machine = machine
+    if checkingInvariants {
+      // The spec's invariants (proved by exoverify) hold in the states the
+      // libOS drives the kernel through: every 250th, and the last.
+      machine.observer = { [self] machine, transition in
+        if machine.transitions % 250 == 0 { checkInvariants(machine, after: "\(transition)") }
+      }
+    }
     let ending = machine.run()
+    if checkingInvariants { checkInvariants(machine, after: "the end") }
     if ending != .idle { failures.append("the machine ended with \(ending)") }
     if !finished { failures.append("environment 0 did not finish the workload") }
     for line in machine.console.split(separator: "\n")
@@ -135,6 +144,12 @@ final class Workload {
     }
     self.machine = nil
     return failures
+  }
+
+  func checkInvariants(_ machine: Machine, after: String) {
+    for invariant in Invariant.allCases where !invariant.holds(in: machine.spec) {
+      failures.append("after \(after): invariant \(invariant) broken")
+    }
   }
 
   func fail(_ os: LibOS<SimulatedKernel>, _ text: String) {
