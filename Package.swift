@@ -29,7 +29,8 @@ let package = Package(
     .executableTarget(
       name: "exo",
       dependencies: [
-        "ExoHarness", "ExoABI", "ExoSpec", "ExoDiff", "ExoVerify",
+        "ExoHarness", "ExoABI", "ExoSpec", "ExoDiff", "ExoVerify", "LibOS", "LibOSHost",
+        "LibOSPrograms",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(name: "ExoProofs", dependencies: ["ExoABI", "ExoSpec"], path: "proofs", exclude: ["corpus"]),

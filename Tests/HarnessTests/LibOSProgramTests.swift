@@ -124,3 +124,21 @@ extension LibOSProgramTests {
     #expect(!result.console.contains("KERNEL PANIC"))
   }
 }
+
+extension CommandLineTests {
+  @Test("exo spec-run runs a libOS program on the spec, with the kernel's output")
+  func specRun() throws {
+    let (status, output) = try exo(["spec-run", "--program", "pingpong"])
+    #expect(status == 0, "\(output)")
+    #expect(output.contains("pingpong: environment 1 got 18 from 0"))
+    #expect(output.contains("pingpong: counter reached 20"))
+    #expect(output.contains("exo: environment 0 exited with status 0 after "))
+    let (unknown, message) = try exo(["spec-run", "--program", "nope"])
+    #expect(unknown == 64)
+    #expect(message.contains("no libOS program 'nope' runs on the spec; known: faultalloc"))
+    let (limited, stopped) = try exo(
+      ["spec-run", "--program", "spin", "--tick-every", "0", "--operation-limit", "5000"])
+    #expect(limited == 5)
+    #expect(stopped.contains("exo: stopped after 5000 operations"))
+  }
+}
