@@ -19,7 +19,9 @@ import LibOS
 ///   machine switches stacks whenever a transition changes `current`;
 /// - transfer entries: a `call` or `send` runs the target's call handler
 ///   when it next runs, and its `reply` returns the message to the caller;
-/// - slice ends: a `tick` after every `tickEvery` operations.
+/// - slice ends: a `tick` after every `tickEvery` operations (an operation
+///   is a memory access, the entry into a system call, or the return from
+///   one).
 ///
 /// Deterministic: one thread, and what runs is decided by the spec.
 public final class Machine {

@@ -18,6 +18,8 @@ public struct SimulatedKernel: KernelInterface {
     let arguments = Array([a0, a1, a2, a3, a4, a5].prefix(call.parameters.count))
     let result = machine.apply(environment, .call(call), arguments)
     machine.schedule(environment)
+    // A slice may also end right after the call returns.
+    machine.operation(environment)
     return result
   }
 

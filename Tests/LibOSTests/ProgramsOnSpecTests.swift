@@ -110,4 +110,30 @@ struct ProgramsOnSpecTests {
     #expect(lines.last == "threads: turns taken with threadYield: 0 1 2 0 1 2 0 1 2")
     #expect(machine.spec.environments.exitStatus[0] == 0)
   }
+
+  /// Slice ends at every possible distance: a race between environments
+  /// shows as a wrong line at some of them.
+  @Test("pingpong and primes at every slice length from 1 to 40 operations")
+  func everySliceLength() {
+    var primes: [Int] = []
+    var n = 2
+    while primes.count < 100 {
+      if !primes.contains(where: { n % $0 == 0 }) { primes.append(n) }
+      n += 1
+    }
+    for tick in 1...40 {
+      let (_, pong, _) = run(tickEvery: tick) { os, start throws(ExoError) in
+        try PingPong.main(os, start)
+      }
+      #expect(pong.last == "pingpong: counter reached 20", "tick every \(tick): \(pong)")
+      let (_, lines, _) = run(tickEvery: tick) { os, start throws(ExoError) in
+        try Primes.main(os, start)
+      }
+      let printed = lines.compactMap { line -> Int? in
+        guard line.hasSuffix(")") else { return nil }
+        return Int(line.dropFirst("primes: ".count).prefix { $0 != " " })
+      }
+      #expect(printed == primes, "tick every \(tick)")
+    }
+  }
 }
