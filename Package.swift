@@ -20,7 +20,8 @@ let package = Package(
     .library(name: "SMT", targets: ["SMT"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
   ],
   targets: [
     .target(name: "ExoABI", swiftSettings: optimized),
@@ -35,7 +36,8 @@ let package = Package(
     .executableTarget(
       name: "exo",
       dependencies: [
-        "ExoHarness", "ExoABI", "ExoSpec", "ExoDiff", "ExoVerify",
+        "ExoHarness", "ExoABI", "ExoSpec", "ExoDiff", "ExoVerify", "LibOS", "LibOSHost",
+        "LibOSPrograms",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(
@@ -45,6 +47,24 @@ let package = Package(
     .target(
       name: "ExoDiff", dependencies: ["ExoABI", "ExoSpec", "ExoHarness", "CSharedMemory"],
       swiftSettings: optimized),
+    // The library OS: the same files are compiled into user images by `exo build`.
+    .target(name: "LibOS", dependencies: ["ExoABI"]),
+    // The libOS's host kernel: the executable spec in process.
+    .target(name: "CCoroutine"),
+    // The libOS programs' code (each program's `main.swift` is the kernel
+    // wrapper), for running them on the spec.
+    .target(
+      name: "LibOSPrograms", dependencies: ["LibOS", "ExoABI"], path: "kernel/user/programs",
+      exclude: [
+        "crash", "forever", "hello", "hostile", "selftest", "faultalloc/main.swift",
+        "forktree/main.swift", "pingpong/main.swift", "primes/main.swift", "spin/main.swift",
+        "threads/main.swift",
+      ],
+      sources: [
+        "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "pingpong/PingPong.swift",
+        "primes/Primes.swift", "spin/Spin.swift", "threads/Threads.swift",
+      ]),
+    .target(name: "LibOSHost", dependencies: ["LibOS", "ExoSpec", "ExoABI", "CCoroutine"]),
     .executableTarget(
       name: "exoverify",
       dependencies: [
@@ -57,6 +77,12 @@ let package = Package(
     .testTarget(name: "SMTTests", dependencies: ["SMT"]),
     .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI", "ExoSpec"]),
     .testTarget(name: "SpecTests", dependencies: ["ExoSpec", "ExoABI", "SMT"]),
+    .testTarget(
+      name: "LibOSTests",
+      dependencies: [
+        "LibOS", "LibOSHost", "LibOSPrograms", "ExoSpec", "ExoProofs", "ExoABI",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]),
     .testTarget(
       name: "DiffTests", dependencies: ["ExoDiff", "ExoVerify", "ExoSpec", "ExoABI", "ExoHarness"]),
   ]

@@ -86,6 +86,8 @@ public struct KernelBuild {
     let kernelHeaders = project.files(in: "kernel/include", suffix: "")
     let userLibSources = project.files(in: "kernel/user/lib", suffix: ".swift")
     let userHeaders = project.files(in: "kernel/user/include", suffix: "")
+    let libOSSources = project.files(in: "Sources/LibOS", suffix: ".swift")
+    let libOSKernelSources = project.files(in: "kernel/user/libos", suffix: ".swift")
     let programs = project.programNames
 
     func swiftModule(
@@ -102,8 +104,12 @@ public struct KernelBuild {
       arguments += ["-c", "-o", o("\(folder)/\(module).o")] + sources
       // The modules this one imports are inputs too: a changed ExoABI
       // rebuilds everything that imports it.
-      let moduleInputs = [("abi-kernel", "ExoABI"), ("abi-user", "ExoABI"), ("user", "ExoUser")]
-        .filter { imports.contains(o($0.0)) }.map { o("\($0.0)/\($0.1).swiftmodule") }
+      let moduleInputs = [
+        ("abi-kernel", "ExoABI"), ("abi-user", "ExoABI"), ("user", "ExoUser"), ("user", "LibOS"),
+        ("user", "LibOSKernel"),
+      ]
+      .filter { imports.contains(o($0.0)) && $0.1 != module }
+      .map { o("\($0.0)/\($0.1).swiftmodule") }
       return BuildStep(
         name: name, tool: toolchain.swiftc, arguments: arguments,
         inputs: sources + headers + moduleInputs, outputs: outputs)
@@ -170,6 +176,9 @@ public struct KernelBuild {
         source: project.path("kernel/user/upcall.S"), object: "user/upcall.o",
         headers: [o("user/abi_layout.h")]),
       clang(
+        "context.S", flags: KernelBuild.clangUser, source: project.path("kernel/user/context.S"),
+        object: "user/context.o"),
+      clang(
         "libc.c (user)", flags: KernelBuild.clangUser, source: project.path("kernel/user/libc.c"),
         object: "user/libc.o"),
     ])
@@ -201,6 +210,9 @@ public struct KernelBuild {
           "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
           folder: "user", emitModule: true,
           imports: [o("abi-user"), project.path("kernel/user/include")]),
+        swiftModule(
+          "LibOS (user)", module: "LibOS", flags: [], sources: libOSSources, headers: [],
+          folder: "user", emitModule: true, imports: [o("abi-user")]),
       ]
         + mutants.map { mutant in
           swiftModule(
@@ -209,6 +221,13 @@ public struct KernelBuild {
             headers: kernelHeaders, folder: "kernel-mutant-\(mutant.rawValue)", emitModule: false,
             imports: [o("abi-kernel"), project.path("kernel/include")])
         })
+    // The libOS's system-call kernel, over the user runtime and the libOS.
+    stages.append([
+      swiftModule(
+        "LibOSKernel", module: "LibOSKernel", flags: [], sources: libOSKernelSources,
+        headers: userHeaders, folder: "user", emitModule: true,
+        imports: [o("abi-user"), o("user"), project.path("kernel/user/include")])
+    ])
     // Stage 3: each program's module; stage 4: its image.
     stages.append(
       programs.map { name in
@@ -238,7 +257,8 @@ public struct KernelBuild {
         link(
           "link \(name)", script: "kernel/user/user.ld",
           objects: ["user/crt0.o"] + programAssembly(name).map(\.object) + [
-            "programs/\(name).o", "user/ExoUser.o", "user/upcall.o",
+            "programs/\(name).o", "user/ExoUser.o", "user/LibOS.o", "user/LibOSKernel.o",
+            "user/upcall.o", "user/context.o",
             "abi-user/ExoABI.o",
             "user/libc.o", "user/memory.o",
           ],

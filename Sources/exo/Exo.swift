@@ -7,7 +7,9 @@ struct Exo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "exo",
     abstract: "Build, boot and test the Swift exokernel.",
-    subcommands: [Build.self, Boot.self, Replay.self, SpecBench.self, DiffTest.self])
+    subcommands: [
+      Build.self, Boot.self, SpecRun.self, Replay.self, SpecBench.self, DiffTest.self,
+    ])
 }
 
 /// Prints a line to standard error.

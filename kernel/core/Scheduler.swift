@@ -60,6 +60,24 @@ enum Scheduler {
     if fpuOwner == e { fpuOwner = none }
   }
 
+  /// Keeps `e`'s FPU/SSE state as a transfer interrupts it, for
+  /// ``restoreTransferredFPU(_:)`` when it replies.
+  static func saveTransferredFPU(_ e: UInt64) {
+    if fpuOwner == e { arch_fxsave(arch_env_fx(e)) }
+    PhysicalMemory.copy(
+      to: UInt64(UInt(bitPattern: arch_env_saved_fx(e))),
+      from: UnsafePointer(arch_env_fx(e).assumingMemoryBound(to: UInt8.self)), count: 512)
+  }
+
+  /// Gives `e` back the FPU/SSE state a transfer interrupted (its handler's
+  /// state is dropped).
+  static func restoreTransferredFPU(_ e: UInt64) {
+    PhysicalMemory.copy(
+      to: UInt64(UInt(bitPattern: arch_env_fx(e))),
+      from: UnsafePointer(arch_env_saved_fx(e).assumingMemoryBound(to: UInt8.self)), count: 512)
+    if fpuOwner == e { fpuOwner = none }
+  }
+
   /// The frame to return to: the current environment's, with its address
   /// space and FPU/SSE state in place. Ends the machine if nothing can run.
   static func resume() -> UnsafeMutablePointer<trap_frame> {

@@ -35,6 +35,7 @@ func sys_call(
   // The callee's interrupted registers come back when it replies.
   let interrupted = Scheduler.frame(target).pointee
   arch_env_saved(target).pointee = interrupted
+  Scheduler.saveTransferredFPU(target)
   let rsp = handlerStackStart(target, interruptedRsp: interrupted.rsp) & ~15
   Scheduler.reset(target, rip: Info[environment: target, .callEntry], rsp: rsp)
   let f = Scheduler.frame(target)
@@ -57,6 +58,7 @@ func sys_reply(_ caller: UInt64, message: (UInt64, UInt64, UInt64, UInt64)) -> S
 
   Info[environment: caller, .caller] = none
   Scheduler.frame(caller).pointee = arch_env_saved(caller).pointee
+  Scheduler.restoreTransferredFPU(caller)
   if waiter < Info.environmentCount && Info.state(waiter) == .waiting {
     Info[environment: waiter, .state] = EnvironmentState.runnable.rawValue
     let f = Scheduler.frame(waiter)

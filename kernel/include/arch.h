@@ -137,6 +137,7 @@ struct env_private {
   struct trap_frame frame;   // the registers to resume
   struct trap_frame saved;   // registers interrupted by a control transfer
   uint8_t fx[512] __attribute__((aligned(16)));  // FPU/SSE state (fxsave)
+  uint8_t saved_fx[512] __attribute__((aligned(16)));  // FPU/SSE state interrupted by a transfer
 };
 #define EXO_ENVIRONMENT_SLOTS 16
 extern struct env_private exo_env_private[EXO_ENVIRONMENT_SLOTS];
@@ -147,6 +148,7 @@ static inline struct trap_frame *_Nonnull arch_env_saved(uint64_t i) {
   return &exo_env_private[i].saved;
 }
 static inline void *_Nonnull arch_env_fx(uint64_t i) { return exo_env_private[i].fx; }
+static inline void *_Nonnull arch_env_saved_fx(uint64_t i) { return exo_env_private[i].saved_fx; }
 
 static inline void arch_fxsave(void *_Nonnull area) {
   __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
