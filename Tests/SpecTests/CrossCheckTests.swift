@@ -6,7 +6,7 @@ import Testing
 /// arguments, evaluating the symbolic formula under the same assignment gives
 /// exactly the concrete result (status, value and every table word).
 @Suite struct CrossCheckTests {
-  static let casesPerTransition = 200
+  static let casesPerTransition = 300
 
   @Test(arguments: Transition.all)
   func interpretationsAgree(_ transition: Transition) throws {

@@ -136,6 +136,16 @@ struct Generator {
         return [UInt64(k)] + (1..<5).map { _ in random.next() }
       }
     }
+    if transition == .call(.revocationRequest), chance(50) {
+      // A request through an environment capability of the caller's naming
+      // another environment, for a plausible count, with a short deadline.
+      let targets = held.filter {
+        caps.kind[$0] == CapabilityKind.environment.rawValue && caps.base[$0] != state.current
+      }
+      if let k = targets.randomElement(using: &random) {
+        return [caps.base[k], UInt64(k), UInt64(below(4) + 1), UInt64(below(10) + 1)]
+      }
+    }
     return transition.parameters.map { name in
       chance(50) ? (informedArgument(name, state) ?? argument(name)) : argument(name)
     }
