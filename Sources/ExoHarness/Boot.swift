@@ -55,6 +55,11 @@ public struct BootOptions: Sendable {
   public var kernel: URL
   /// The user program to start (`program=NAME` on the kernel command line).
   public var program: String?
+  /// The whole kernel command line, instead of `program=NAME` (for booting
+  /// another kernel, such as Linux for `exo bench`).
+  public var commandLine: String?
+  /// An initial RAM disk (`-initrd`).
+  public var initrd: URL?
   public var timeout: Double = 30
   /// Wait for gdb on tcp::1234 before the first instruction.
   public var gdb = false
@@ -76,7 +81,12 @@ public struct BootOptions: Sendable {
       "-device", "isa-debug-exit,iobase=0x\(String(DebugExit.port, radix: 16)),iosize=0x04",
       "-kernel", kernel.path,
     ]
-    if let program { arguments += ["-append", "program=\(program)"] }
+    if let initrd { arguments += ["-initrd", initrd.path] }
+    if let commandLine {
+      arguments += ["-append", commandLine]
+    } else if let program {
+      arguments += ["-append", "program=\(program)"]
+    }
     if icount { arguments += ["-icount", "shift=0,sleep=off"] }
     if gdb { arguments += ["-s", "-S"] }
     if let qemuLog { arguments += ["-d", "int,cpu_reset", "-D", qemuLog] }
