@@ -50,7 +50,8 @@ public struct BenchLog: Equatable, Sendable {
     var log = BenchLog(side: side)
     var begun = false
     var ended = false
-    for (index, raw) in console.split(separator: "\n", omittingEmptySubsequences: false)
+    // Serial consoles end lines with "\r\n", one Character in Swift.
+    for (index, raw) in console.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
       .enumerated()
     {
       let number = index + 1

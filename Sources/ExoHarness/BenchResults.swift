@@ -34,6 +34,9 @@ public struct BenchResults: Codable, Equatable, Sendable {
     public var value: Double
     public var unit: String
     public var note: String
+    public init(name: String, value: Double, unit: String, note: String) {
+      (self.name, self.value, self.unit, self.note) = (name, value, unit, note)
+    }
   }
 
   /// A row with no figure, and why.
@@ -42,6 +45,9 @@ public struct BenchResults: Codable, Equatable, Sendable {
     public var reason: String
     /// The Linux figure, when only the exokernel side is missing.
     public var linux: UInt64?
+    public init(name: String, reason: String, linux: UInt64?) {
+      (self.name, self.reason, self.linux) = (name, reason, linux)
+    }
   }
 
   /// Which statistic of the per-iteration counts the figures are.
@@ -61,6 +67,9 @@ public struct BenchResults: Codable, Equatable, Sendable {
   public var deterministic: Bool?
 
   public init() {}
+
+  /// The date both guests' real-time clock starts at.
+  public static let rtcBase = "2026-01-01T00:00:00"
 
   /// Pairs the guest figures by `BenchRows`. `linux` is `nil` when Linux
   /// was not run (`why` says why). A figure that is missing and not
@@ -102,15 +111,13 @@ public struct BenchResults: Codable, Equatable, Sendable {
     return results
   }
 
-  /// The per-iteration counts of every workload on both sides, for
-  /// comparing two runs.
-  public static func counts(_ logs: [BenchLog]) -> [String: BenchSample] {
-    var all: [String: BenchSample] = [:]
+  /// Every count of every workload on both sides (median, minimum,
+  /// maximum) and the boot figure, for comparing two runs.
+  public static func counts(_ logs: [BenchLog]) -> [String: [UInt64]] {
+    var all: [String: [UInt64]] = [:]
     for log in logs {
-      for (name, sample) in log.samples { all[name] = sample }
-      if let boot = log.bootInstructions {
-        all["\(log.side).boot"] = BenchSample(median: boot, min: boot, max: boot, iterations: 1)
-      }
+      for (name, s) in log.samples { all[name] = [s.median, s.min, s.max, UInt64(s.iterations)] }
+      if let boot = log.bootInstructions { all["\(log.side).boot"] = [boot] }
     }
     return all
   }

@@ -60,6 +60,10 @@ public struct BootOptions: Sendable {
   public var commandLine: String?
   /// An initial RAM disk (`-initrd`).
   public var initrd: URL?
+  /// Start the real-time clock at this date and run it on the virtual
+  /// clock (`-rtc base=DATE,clock=vm`): a guest that reads the date (Linux
+  /// seeds its random pool with it) then runs the same on every boot.
+  public var rtcBase: String?
   public var timeout: Double = 30
   /// Wait for gdb on tcp::1234 before the first instruction.
   public var gdb = false
@@ -88,6 +92,7 @@ public struct BootOptions: Sendable {
       arguments += ["-append", "program=\(program)"]
     }
     if icount { arguments += ["-icount", "shift=0,sleep=off"] }
+    if let rtcBase { arguments += ["-rtc", "base=\(rtcBase),clock=vm"] }
     if gdb { arguments += ["-s", "-S"] }
     if let qemuLog { arguments += ["-d", "int,cpu_reset", "-D", qemuLog] }
     return arguments

@@ -7,7 +7,7 @@ struct Exo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "exo",
     abstract: "Build, boot and test the Swift exokernel.",
-    subcommands: [Build.self, Boot.self, Replay.self, SpecBench.self, DiffTest.self])
+    subcommands: [Build.self, Boot.self, Replay.self, SpecBench.self, DiffTest.self, Bench.self])
 }
 
 /// Prints a line to standard error.

@@ -3,7 +3,8 @@
 // Under QEMU's -icount shift=0 rdtsc counts guest instructions, so each
 // figure is an instruction count.
 //
-// Runs as a child of the initramfs's /init, prints one line per workload,
+// Runs as a child of the initramfs's /init; at the end prints one line per
+// workload,
 //
 //     BENCH <name> <median> <min> <max> <iterations>
 //
@@ -64,7 +65,6 @@ static void report(const char *name, int n) {
   uint64_t median = samples[n / 2], min = samples[0], max = samples[n - 1];
   printf("BENCH %s %llu %llu %llu %d\n", name, (unsigned long long)(median - overhead),
          (unsigned long long)(min - overhead), (unsigned long long)(max - overhead), n);
-  fflush(stdout);
 }
 
 static void measure_overhead(void) {
@@ -188,6 +188,10 @@ static void bench_fork(int n) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--fail") == 0) end_machine(EXIT_FAILURE_VALUE);
+  // All output waits for the end: console work (tty interrupts and
+  // workers) between the measurements would move their counts.
+  static char output[16384];
+  setvbuf(stdout, output, _IOFBF, sizeof output);
   printf("BENCH-BEGIN linux\n");
   measure_overhead();
   bench_getppid(1000);
