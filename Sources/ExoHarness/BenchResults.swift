@@ -139,7 +139,9 @@ public struct BenchResults: Codable, Equatable, Sendable {
     lines.append("instructions per iteration (\(statistic)):")
     row(["path", "exo", "linux", "ratio", "target"])
     for p in pairs {
-      let target = p.target.map { "<= \(format($0))" + (p.meetsTarget == true ? " met" : " not met") }
+      let target = p.target.map {
+        "<= \(format($0))" + (p.meetsTarget == true ? " met" : " not met")
+      }
       row([p.name, "\(p.exo)", "\(p.linux)", format(p.ratio), target ?? ""])
     }
     for s in exoOnly { row([s.name, "\(s.instructions)", "-", "-", ""]) }

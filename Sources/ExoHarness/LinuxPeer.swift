@@ -78,7 +78,8 @@ public struct LinuxPeer {
   /// The package `linux-image-amd64` depends on (the actual kernel).
   func resolveKernelPackage() throws(BenchSetupError) -> String {
     let output = try run(
-      "apt-cache", ["depends", LinuxPeer.metaPackage], what: "apt-cache depends \(LinuxPeer.metaPackage)")
+      "apt-cache", ["depends", LinuxPeer.metaPackage],
+      what: "apt-cache depends \(LinuxPeer.metaPackage)")
     for line in output.split(separator: "\n") {
       let t = line.trimmingCharacters(in: .whitespaces)
       if t.hasPrefix("Depends: linux-image-") {
@@ -94,7 +95,8 @@ public struct LinuxPeer {
   func download(_ package: String, into folder: URL) throws(BenchSetupError) -> URL {
     if let deb = findFile(in: folder, prefix: package + "_") { return deb }
     progress("apt-get download \(package)")
-    try run("apt-get", ["download", "-q", package], in: folder, what: "apt-get download \(package)")
+    try run(
+      "apt-get", ["download", "-q", package], in: folder, what: "apt-get download \(package)")
     guard let deb = findFile(in: folder, prefix: package + "_") else {
       throw .failed("apt-get download \(package) left no .deb in \(folder.path)")
     }
@@ -122,11 +124,13 @@ public struct LinuxPeer {
     if FileManager.default.fileExists(atPath: image.path) { return image }
 
     guard let gcc = ProcessRunner.which("gcc") else {
-      throw .failed("gcc not found: install gcc and libc6-dev (the benchmark is a static C program)")
+      throw .failed(
+        "gcc not found: install gcc and libc6-dev (the benchmark is a static C program)")
     }
     let binary = folder.appendingPathComponent("linuxbench-\(key)")
     progress("gcc \(LinuxPeer.source)")
-    try run(gcc, flags + ["-o", binary.path, sourceURL.path], what: "gcc -static \(LinuxPeer.source)")
+    try run(
+      gcc, flags + ["-o", binary.path, sourceURL.path], what: "gcc -static \(LinuxPeer.source)")
     guard let program = try? Data(contentsOf: binary) else { throw .failed("gcc wrote no binary") }
     var archive = NewcArchive()
     archive.add(".", .directory, mode: 0o755)
@@ -195,4 +199,6 @@ private func findFile(in folder: URL, prefix: String) -> URL? {
   }
 }
 
-private func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+private func quote(_ s: String) -> String {
+  "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

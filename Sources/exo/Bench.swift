@@ -91,7 +91,9 @@ struct Bench: ParsableCommand {
       linuxOptions.program = nil
       linuxOptions.commandLine = LinuxPeer.commandLine
       for i in 0..<runs {
-        note("booting \(prepared.kernelPackage) with the benchmark\(runs > 1 ? " (run \(i + 1))" : "")")
+        note(
+          "booting \(prepared.kernelPackage) with the benchmark\(runs > 1 ? " (run \(i + 1))" : "")"
+        )
         linuxLogs.append(try guestRun(linuxOptions, side: "linux"))
       }
     }
@@ -200,7 +202,9 @@ struct Bench: ParsableCommand {
     let exoverify = try exoverifyBinary(configuration)
     let cache = FileManager.default.currentDirectoryPath + "/.build/bench/exoverify-cache"
     try? FileManager.default.removeItem(atPath: cache)
-    for (name, label) in [("exoverify cold", "empty proof cache"), ("exoverify warm", "cache from the cold run")] {
+    for (name, label) in [
+      ("exoverify cold", "empty proof cache"), ("exoverify warm", "cache from the cold run"),
+    ] {
       note("\(name): \(exoverify.lastPathComponent) --cache-folder \(cache)")
       let start = Date()
       let process = Process()

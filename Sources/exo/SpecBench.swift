@@ -25,7 +25,9 @@ struct SpecBench: ParsableCommand {
   func run() throws {
     let rate = try SpecWorkload.measure(seconds: seconds)
     print("spec transitions: \(rate.transitions) in \(String(format: "%.3f", rate.seconds)) s")
-    print("mix: \(rate.roundLength) calls per round, \(rate.failing) failing (checksum \(rate.checksum))")
+    print(
+      "mix: \(rate.roundLength) calls per round, \(rate.failing) failing (checksum \(rate.checksum))"
+    )
     print("rate: \(String(format: "%.0f", rate.perSecond)) transitions/s at Bounds.kernel")
   }
 }

@@ -31,7 +31,9 @@ enum Resources {
   static let createdCapability = cap(20)
 
   /// Allocates and maps a run of pages for environment 0.
-  static func map(_ name: StaticString, index: UInt64, count: UInt64, capability: CapabilitySlot, slot: UInt64) {
+  static func map(
+    _ name: StaticString, index: UInt64, count: UInt64, capability: CapabilitySlot, slot: UInt64
+  ) {
     let r = Kernel.pageAllocate(page(index), count: count, capability: capability)
     if r.status != 0 { benchFail(name, "pageAllocate", r.status) }
     for i in 0..<count {

@@ -68,7 +68,9 @@ enum Workloads {
     Measure.run("exo.page", n) { i in
       failed |= Kernel.pageAllocate(physical, count: 1, capability: c).status
       failed |=
-        Kernel.pageMap(me, memory: c, page: physical, slot: Resources.cycleSlot, rights: [.read, .write])
+        Kernel.pageMap(
+          me, memory: c, page: physical, slot: Resources.cycleSlot, rights: [.read, .write]
+        )
         .status
       store(UserMemory.pointer(address, to: UInt64.self), UInt64(i))
       failed |= Kernel.pageUnmap(me, slot: Resources.cycleSlot).status
