@@ -59,7 +59,7 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
 /// and enter the handler, or stop the environment and report the fault.
 func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
   let f = Scheduler.frame(e)
-  let interrupted = f.pointee
+  let interrupted = UnsafePointer(f).pointee  // read in place: Swift may not copy it
   let cr2 = vector == 14 ? address : 0
   let handler = Info[environment: e, .handler]
   if handler != 0 && Info[environment: e, .handlerStack] != 0 {
