@@ -53,6 +53,9 @@ public enum BenchRows {
 
   public static let singles: [Single] = [
     Single(
+      name: "exception dispatch only", metric: "exo.dispatch",
+      workload: "ud2 reaches the user handler, which skips it by editing the frame; resume"),
+    Single(
       name: "revocation round trip", metric: "exo.revoke",
       workload: "revocation request, voluntary return",
       pending: "visible revocation (issue 6) is not on this branch"),

@@ -16,6 +16,7 @@ private func transcript(side: String, _ lines: [String], end: Bool = true) -> St
 
 private let exoLines = [
   "BENCH exo.null 200 200 900 1000", "BENCH exo.exception 1800 1800 2500 1000",
+  "BENCH exo.dispatch 700 700 900 1000",
   "BENCH exo.pct 1600 1600 2000 1000", "BENCH exo.page 6000 6000 7000 500",
   "BENCH exo.envcreate 70000 70000 71000 200", "BENCH exo.envcreateonly 60000 60000 61000 200",
 ]
@@ -101,7 +102,10 @@ struct BenchTests {
     let fork = try #require(results.unavailable.first { $0.name == "fork" })
     #expect(fork.linux == 150_000 && fork.reason.contains("issue 8"))
     #expect(results.unavailable.contains { $0.name == "revocation round trip" })
-    #expect(results.exoOnly.map(\.name) == ["environment create", "environment create+teardown"])
+    #expect(
+      results.exoOnly.map(\.name) == [
+        "exception dispatch only", "environment create", "environment create+teardown",
+      ])
     #expect(results.bootInstructions == 3_000_000)
     let table = results.table()
     #expect(table.contains("null system call") && table.contains("0.500"))

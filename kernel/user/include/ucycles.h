@@ -13,4 +13,7 @@ static inline uint64_t exo_rdtsc(void) {
   return ((uint64_t)hi << 32) | lo;
 }
 
+// An invalid opcode (two bytes): the exception benchmark's handler skips it.
+static inline void exo_ud2(void) { __asm__ volatile("ud2" ::: "memory"); }
+
 #endif

@@ -33,6 +33,12 @@ enum Workloads {
     Measure.report("exo.exception", n)
   }
 
+  /// The dispatch alone: an invalid opcode reaches the handler, which
+  /// skips it by editing the frame's rip; the exception entry resumes.
+  static func exceptionDispatch(_ n: Int) {
+    Measure.run("exo.dispatch", n) { _ in exo_ud2() }
+  }
+
   @inline(never) static func store(_ p: UnsafeMutablePointer<UInt64>, _ v: UInt64) {
     p.pointee = v
   }

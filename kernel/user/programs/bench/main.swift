@@ -19,6 +19,7 @@ struct Bench {
     Measure.measureOverhead()
     Workloads.nullCall(1000)
     Workloads.exception(1000)
+    Workloads.exceptionDispatch(1000)
     Workloads.controlTransfer(1000)
     Workloads.pageCycle(500)
     Workloads.environmentCreate(200)
