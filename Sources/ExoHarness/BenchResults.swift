@@ -134,7 +134,7 @@ public struct BenchResults: Codable, Equatable, Sendable {
         let w = widths[min(i, widths.count - 1)]
         text += i == 0 ? cell.padding(toLength: w, withPad: " ", startingAt: 0) : pad(cell, w)
       }
-      lines.append(text)
+      lines.append(String(text.reversed().drop { $0 == " " }.reversed()))
     }
     lines.append("instructions per iteration (\(statistic)):")
     row(["path", "exo", "linux", "ratio", "target"])
