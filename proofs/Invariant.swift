@@ -68,6 +68,25 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
   /// callee.
   case pendingCallsLive
 
+  // Revocation and the abort protocol.
+  /// Each revocation record is well formed: a defined phase; requested,
+  /// returned, held and repossessed at most P; vector entries below the
+  /// header are managed pages, the others 0; a free environment's record is
+  /// all zeros; a pending request's environment is live and asked for
+  /// 1 to P pages.
+  case revocationRecords
+  /// Each repossessed page is recorded once: the valid entries of a vector
+  /// are pairwise distinct.
+  case repossessedOnce
+  /// No binding to a repossessed page: a recorded page that is free has no
+  /// mapping (with `mappingsCountExact`: no window slot maps it), and while
+  /// the request is pending the environment does not own it.
+  case repossessedUnbound
+  /// Pages are conserved: while a request is pending, the pages the
+  /// environment owns plus those it returned plus those repossessed are the
+  /// pages it held when asked.
+  case pagesConserved
+
   /// The invariant's name, e.g. `bindingBacked`.
   public var name: String { rawValue }
 
@@ -94,6 +113,10 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
     case .sliceOwnerExists: return v.sliceOwnerExists()
     case .currentRunnable: return v.currentRunnable()
     case .pendingCallsLive: return v.pendingCallsLive()
+    case .revocationRecords: return v.revocationRecords()
+    case .repossessedOnce: return v.repossessedOnce()
+    case .repossessedUnbound: return v.repossessedUnbound()
+    case .pagesConserved: return v.pagesConserved()
     }
   }
 

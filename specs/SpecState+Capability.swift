@@ -68,6 +68,10 @@ extension SpecState {
     v.require(d.ult(t, word(bounds.environments)), else: .outOfRange)
     v.require(isLive(t), else: .wrongState)
     v.require(d.eq(bindingsOf(c), zero), else: .busy)
+    // ABI.md "Revocation": no root memory capability moves to or from an
+    // environment with a request pending.
+    v.require(
+      d.not(d.and(isRootMemory(c), d.or(isPending(current), isPending(t)))), else: .busy)
     return finish(v) { s in
       let isRootMemory = d.and(
         d.eq(s.kindOf(c), s.word(CapabilityKind.memory)), d.eq(s.parentOf(capability: c), s.none))
@@ -87,6 +91,7 @@ extension SpecState {
     var v = begin()
     requireHeld(&v, c)
     v.require(d.and(d.eq(childrenOf(c), zero), d.eq(bindingsOf(c), zero)), else: .busy)
+    v.require(d.not(d.and(isRootMemory(c), isPending(current))), else: .busy)
     return finish(v) { s in
       s.deleteCapability(c)
       return s.zero

@@ -90,6 +90,7 @@ extension SpecState {
       let isSelf = d.eq(t, s.current)
       d.write(&s.environments.state, t, s.word(EnvironmentState.dying))
       d.write(&s.environments.exitStatus, t, s.none)
+      d.write(&s.revocations.phase, t, s.word(RevocationPhase.none))
       s.endCall(t)
       d.when(isSelf) { s.advance() }
       return s.zero
@@ -190,6 +191,7 @@ extension SpecState {
     d.write(&environments.caller, e, none)
     d.write(&environments.exitStatus, e, zero)
     d.write(&environments.capabilities, e, zero)
+    clearRevocation(e)
   }
 
   /// Adds `delta` (wrapping: `.max` is −1) to the capability count of

@@ -56,6 +56,14 @@ extension SpecState where D == ConcreteDomain {
         }
       }
     }
+    for (field, column) in revocationColumns {
+      for e in 0..<bounds.environments { put(layout.offset(revocation: e, field), column[e]) }
+    }
+    for e in 0..<bounds.environments {
+      for i in 0..<bounds.pages {
+        put(layout.offset(repossession: e, entry: i), repossessions[e * bounds.pages + i])
+      }
+    }
     return out
   }
 
@@ -126,17 +134,71 @@ extension SpecState where D == ConcreteDomain {
         bindings.rights[j] = get(layout.offset(binding: e, slot: s, .rights))
       }
     }
+    for e in 0..<bounds.environments {
+      let phase = get(layout.offset(revocation: e, .phase))
+      guard RevocationPhase(rawValue: phase) != nil else {
+        throw .invalidField(field: "revocations[\(e)].phase", value: phase)
+      }
+      revocations.phase[e] = phase
+      revocations.requested[e] = get(layout.offset(revocation: e, .requested))
+      revocations.deadline[e] = get(layout.offset(revocation: e, .deadline))
+      revocations.returned[e] = get(layout.offset(revocation: e, .returned))
+      revocations.held[e] = get(layout.offset(revocation: e, .held))
+      revocations.repossessed[e] = get(layout.offset(revocation: e, .repossessed))
+      for i in 0..<bounds.pages {
+        repossessions[e * bounds.pages + i] = get(layout.offset(repossession: e, entry: i))
+      }
+    }
   }
 
-  /// A canonical 64-bit digest of the state: `InfoDigest` (ExoABI) of
-  /// ``infoWords()``. Equal states (and equal exported images) have
-  /// equal digests.
-  public var digest: UInt64 { Self.digest(infoWords: infoWords()) }
+  /// The canonical digest of the state: `InfoDigest` (ExoABI) of
+  /// ``infoWords()``, computed from the tables without building the image.
+  /// Equal states (and equal exported images) have equal digests.
+  public var digest: UInt64 {
+    let layout = InfoLayout(bounds: bounds)
+    var d = InfoDigest()
+    func add(_ offset: Int, _ value: UInt64) { d.add(index: offset / 8, value: value) }
+    let header: [(InfoHeader, UInt64)] = [
+      (.magic, InfoHeader.magicValue), (.version, InfoHeader.currentVersion),
+      (.environments, UInt64(bounds.environments)), (.pages, UInt64(bounds.pages)),
+      (.capabilities, UInt64(bounds.capabilities)), (.windowSlots, UInt64(bounds.windowSlots)),
+      (.slices, UInt64(bounds.slices)), (.maximumDepth, UInt64(bounds.maximumDepth)),
+      (.maximumRun, UInt64(bounds.maximumRun)), (.firstPage, firstPage), (.current, current),
+      (.currentSlice, currentSlice), (.ticks, tickCount),
+    ]
+    for (field, value) in header { add(layout.offset(field), value) }
+    for (field, column) in environmentColumns {
+      for i in 0..<bounds.environments { add(layout.offset(environment: i, field), column[i]) }
+    }
+    for i in 0..<bounds.slices { add(layout.offset(slice: i), slices[i]) }
+    for (field, column) in pageColumns {
+      for i in 0..<bounds.pages { add(layout.offset(page: i, field), column[i]) }
+    }
+    for (field, column) in capabilityColumns {
+      for i in 0..<bounds.capabilities { add(layout.offset(capability: i, field), column[i]) }
+    }
+    for (field, column) in bindingColumns {
+      for e in 0..<bounds.environments {
+        for s in 0..<bounds.windowSlots {
+          add(layout.offset(binding: e, slot: s, field), column[e * bounds.windowSlots + s])
+        }
+      }
+    }
+    for (field, column) in revocationColumns {
+      for e in 0..<bounds.environments { add(layout.offset(revocation: e, field), column[e]) }
+    }
+    for e in 0..<bounds.environments {
+      for i in 0..<bounds.pages {
+        add(layout.offset(repossession: e, entry: i), repossessions[e * bounds.pages + i])
+      }
+    }
+    return d.value
+  }
 
   /// `InfoDigest` (ExoABI) of `words`.
   public static func digest(infoWords words: [UInt64]) -> UInt64 { InfoDigest.of(words) }
 
-  var environmentColumns: [(EnvironmentField, [UInt64])] {
+  public var environmentColumns: [(EnvironmentField, [UInt64])] {
     let t = environments
     return [
       (.state, t.state), (.parent, t.parent), (.handler, t.handler),
@@ -145,11 +207,11 @@ extension SpecState where D == ConcreteDomain {
     ]
   }
 
-  var pageColumns: [(PageField, [UInt64])] {
+  public var pageColumns: [(PageField, [UInt64])] {
     [(.owner, pages.owner), (.mappings, pages.mappings), (.root, pages.root)]
   }
 
-  var capabilityColumns: [(CapabilityField, [UInt64])] {
+  public var capabilityColumns: [(CapabilityField, [UInt64])] {
     let t = capabilities
     return [
       (.kind, t.kind), (.owner, t.owner), (.parent, t.parent), (.depth, t.depth),
@@ -158,7 +220,15 @@ extension SpecState where D == ConcreteDomain {
     ]
   }
 
-  var bindingColumns: [(BindingField, [UInt64])] {
+  public var revocationColumns: [(RevocationField, [UInt64])] {
+    let t = revocations
+    return [
+      (.phase, t.phase), (.requested, t.requested), (.deadline, t.deadline),
+      (.returned, t.returned), (.held, t.held), (.repossessed, t.repossessed),
+    ]
+  }
+
+  public var bindingColumns: [(BindingField, [UInt64])] {
     [(.page, bindings.page), (.capability, bindings.capability), (.rights, bindings.rights)]
   }
 

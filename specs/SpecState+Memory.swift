@@ -20,6 +20,7 @@ extension SpecState {
     v.require(d.ult(slot, word(bounds.capabilities)), else: .outOfRange)
     v.require(d.eq(kindOf(slot), word(CapabilityKind.empty)), else: .slotInUse)
     v.require(runIsFree(page: page, count: count), else: .slotInUse)
+    v.require(d.not(isPending(current)), else: .busy)
     return finish(v) { s in
       let me = s.current
       s.freeRun(base: page, count: count, when: d.bool(true)) { state, index in

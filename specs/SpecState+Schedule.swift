@@ -1,7 +1,7 @@
 import ExoABI
 
 /// Console, time, slices and scheduling (docs/ABI.md, "Calls"):
-/// consoleWrite, exit, ticks, sliceAllocate, sliceFree, yield, yieldTo.
+/// consoleWrite, consoleRead, exit, ticks, sliceAllocate, sliceFree, yield, yieldTo.
 extension SpecState {
   /// `consoleWrite(address, length)`. Value: `length`.
   public mutating func consoleWrite(address: W, length: W) -> Outcome<D> {
@@ -37,6 +37,38 @@ extension SpecState {
     return d.or(image, stack, d.and(inWindow, bound))
   }
 
+  /// `consoleRead(address, length)`. The spec models a console with no
+  /// input waiting: value 0 (the kernel's value is how many bytes were
+  /// waiting, at most `length`). No change to the abstract state.
+  public mutating func consoleRead(address: W, length: W) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    v.require(d.ule(length, word(ConsoleLimits.maximumRead)), else: .invalidArgument)
+    // Writable regions are whole pages and a read spans at most two pages.
+    let last = d.add(address, d.sub(length, word(1)))
+    v.require(
+      d.or(
+        d.eq(length, zero),
+        d.and(d.uge(last, address), isWritable(address), isWritable(last))),
+      else: .badAddress)
+    return finish(v) { s in s.zero }
+  }
+
+  /// Whether byte `a` is memory of the caller that `consoleRead` may write:
+  /// the stack pages below `stackTop` and the window slots bound with write.
+  // ABI.md: the program image is not, though its data pages are writable.
+  func isWritable(_ a: W) -> B {
+    let d = domain
+    let stackBottom = UserLayout.stackTop - UserLayout.stackPages * pageSize
+    let stack = d.inRange(a, stackBottom, UserLayout.stackTop)
+    let windowEnd = UserLayout.windowBase + UInt64(bounds.windowSlots) * pageSize
+    let inWindow = d.inRange(a, UserLayout.windowBase, windowEnd)
+    let b = binding(current, d.shiftRight(d.sub(a, word(UserLayout.windowBase)), 12))
+    let bound = d.and(
+      d.ne(pageOf(binding: b), none), d.has(rightsOf(binding: b), Rights.write.rawValue))
+    return d.or(stack, d.and(inWindow, bound))
+  }
+
   /// `exit(status)`: the caller becomes dying. The spec's value is 0, though
   /// the call never returns.
   public mutating func exit(status: W) -> Outcome<D> {
@@ -45,6 +77,7 @@ extension SpecState {
       let me = s.current
       s.domain.write(&s.environments.state, me, s.word(EnvironmentState.dying))
       s.domain.write(&s.environments.exitStatus, me, status)
+      s.domain.write(&s.revocations.phase, me, s.word(RevocationPhase.none))
       s.endCall(me)
       s.advance()
       return s.zero

@@ -26,6 +26,12 @@ public struct BindingTable<W> {
   public var page, capability, rights: [W]
 }
 
+/// Every environment's revocation record, one array per field
+/// (`RevocationField`), each of `Bounds.environments` words.
+public struct RevocationTable<W> {
+  public var phase, requested, deadline, returned, held, repossessed: [W]
+}
+
 /// The abstract state of the kernel (docs/ABI.md, "State"): bounded tables
 /// whose sizes are `bounds`, holding values of the domain `D`. The kernel's
 /// `InfoLayout` export is exactly this state (`SpecState+Info.swift`).
@@ -55,6 +61,10 @@ public struct SpecState<D: SpecDomain> {
   public var pages: PageTable<W>
   public var capabilities: CapabilityTable<W>
   public var bindings: BindingTable<W>
+  public var revocations: RevocationTable<W>
+  /// Every environment's repossession vector, `environments × pages` words,
+  /// environment-major: entry `i` of environment `e` is at `e * pages + i`.
+  public var repossessions: [W]
 
   /// A state whose every word is `make(name)`, with names as in
   /// ``wordNames(bounds:)``, in the order of ``words``.
@@ -100,11 +110,18 @@ public struct SpecState<D: SpecDomain> {
       for f in 0..<BindingField.wordCount { binding[f].append(take()) }
     }
     bindings = BindingTable(page: binding[0], capability: binding[1], rights: binding[2])
+    var revocation = [[W]](repeating: [], count: RevocationField.wordCount)
+    for _ in 0..<e { for f in 0..<RevocationField.wordCount { revocation[f].append(take()) } }
+    revocations = RevocationTable(
+      phase: revocation[0], requested: revocation[1], deadline: revocation[2],
+      returned: revocation[3], held: revocation[4], repossessed: revocation[5])
+    repossessions = (0..<(e * bounds.pages)).map { _ in take() }
   }
 
   /// Every word of the state, record-major in the order of the exported
   /// layout: `current`, `currentSlice`, `ticks`, then each environment's
-  /// fields, the slices, each page's, each capability's, each binding's.
+  /// fields, the slices, each page's, each capability's, each binding's,
+  /// each revocation record's, the repossession vectors.
   public var words: [W] {
     var out: [W] = [current, currentSlice, tickCount]
     out.reserveCapacity(Self.wordCount(bounds: bounds))
@@ -127,6 +144,13 @@ public struct SpecState<D: SpecDomain> {
     for i in 0..<bindings.page.count {
       out += [bindings.page[i], bindings.capability[i], bindings.rights[i]]
     }
+    for i in 0..<bounds.environments {
+      let t = revocations
+      out += [
+        t.phase[i], t.requested[i], t.deadline[i], t.returned[i], t.held[i], t.repossessed[i],
+      ]
+    }
+    out += repossessions
     return out
   }
 
@@ -136,7 +160,8 @@ public struct SpecState<D: SpecDomain> {
     let pages: Int = bounds.pages * PageField.wordCount
     let capabilities: Int = bounds.capabilities * CapabilityField.wordCount
     let bindings: Int = bounds.environments * bounds.windowSlots * BindingField.wordCount
-    return 3 + environments + bounds.slices + pages + capabilities + bindings
+    let revocations: Int = bounds.environments * (RevocationField.wordCount + bounds.pages)
+    return 3 + environments + bounds.slices + pages + capabilities + bindings + revocations
   }
 
   /// The name of each word of ``words``, e.g. `capabilities[3].children`,
@@ -156,6 +181,12 @@ public struct SpecState<D: SpecDomain> {
         for f in BindingField.allCases { names.append("bindings[\(e)][\(s)].\(f)") }
       }
     }
+    for e in 0..<bounds.environments {
+      for f in RevocationField.allCases { names.append("revocations[\(e)].\(f)") }
+    }
+    for e in 0..<bounds.environments {
+      for i in 0..<bounds.pages { names.append("repossessions[\(e)][\(i)]") }
+    }
     return names
   }
 }
@@ -174,6 +205,8 @@ extension SpecState {
     for _ in 0..<bounds.pages { words += [none, 0, none] }
     for _ in 0..<bounds.capabilities { words += [0, none, none, 0, 0, 0, 0, 0, 0] }
     for _ in 0..<(bounds.environments * bounds.windowSlots) { words += [none, none, 0] }
+    words += [UInt64](
+      repeating: 0, count: bounds.environments * (RevocationField.wordCount + bounds.pages))
     self.init(domain: domain, bounds: bounds, firstPage: firstPage, words: words.map(domain.word))
   }
 }
@@ -182,6 +215,7 @@ extension EnvironmentTable: Sendable where W: Sendable {}
 extension PageTable: Sendable where W: Sendable {}
 extension CapabilityTable: Sendable where W: Sendable {}
 extension BindingTable: Sendable where W: Sendable {}
+extension RevocationTable: Sendable where W: Sendable {}
 extension SpecState: Sendable where D: Sendable, D.W: Sendable {}
 
 /// The spec on concrete values: the oracle the replay runner, the

@@ -7,12 +7,20 @@ public enum KernelEvent: String, CaseIterable, Hashable, Sendable, Codable {
   case tick
   /// A CPU exception in ring 3 of the current environment.
   case exception
+  /// The deadline of an environment's revocation request passes.
+  case revocationDeadline
+  /// One step of the abort protocol for an environment.
+  case revocationAbort
+  /// Memory pressure: the kernel asks an environment for pages.
+  case revocationPressure
 
   /// The event's arguments, in order.
   public var parameters: [String] {
     switch self {
     case .tick: []
     case .exception: ["vector", "error", "address", "frameSlot"]
+    case .revocationDeadline, .revocationAbort: ["target"]
+    case .revocationPressure: ["target", "count"]
     }
   }
 }
@@ -31,7 +39,7 @@ extension Syscall {
   /// named as in docs/ABI.md.
   public var parameters: [String] {
     switch self {
-    case .consoleWrite: ["address", "length"]
+    case .consoleWrite, .consoleRead: ["address", "length"]
     case .exit: ["status"]
     case .ticks: []
     case .environmentCreate: ["environment", "slot"]
@@ -53,6 +61,8 @@ extension Syscall {
     case .yieldTo: ["target"]
     case .call, .send: ["capability", "m0", "m1", "m2", "m3"]
     case .reply: ["m0", "m1", "m2", "m3"]
+    case .revocationRequest: ["target", "envCap", "count", "ticks"]
+    case .revocationReturn: ["capability"]
     }
   }
 }
@@ -97,6 +107,7 @@ extension SpecState {
     case .call(let call):
       switch call {
       case .consoleWrite: return consoleWrite(address: a[0], length: a[1])
+      case .consoleRead: return consoleRead(address: a[0], length: a[1])
       case .exit: return exit(status: a[0])
       case .ticks: return self.ticks()
       case .environmentCreate: return environmentCreate(environment: a[0], slot: a[1])
@@ -128,10 +139,16 @@ extension SpecState {
       case .call: return self.call(capability: a[0])
       case .reply: return reply()
       case .send: return send(capability: a[0])
+      case .revocationRequest:
+        return revocationRequest(target: a[0], envCap: a[1], count: a[2], ticks: a[3])
+      case .revocationReturn: return revocationReturn(capability: a[0])
       }
     case .event(.tick): return tick()
     case .event(.exception):
       return exception(vector: a[0], error: a[1], address: a[2], frameSlot: a[3])
+    case .event(.revocationDeadline): return revocationDeadline(target: a[0])
+    case .event(.revocationAbort): return revocationAbort(target: a[0])
+    case .event(.revocationPressure): return revocationPressure(target: a[0], count: a[1])
     }
   }
 }

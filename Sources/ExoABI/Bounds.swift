@@ -38,7 +38,7 @@ public struct Bounds: Hashable, Sendable {
 
 /// The value of a record field that names nothing (no owner, no parent,
 /// no caller).
-public let none: UInt64 = .max
+@inlinable public var none: UInt64 { .max }
 
 /// The state of an environment slot.
 public enum EnvironmentState: UInt64, CaseIterable, Sendable {
@@ -66,4 +66,4 @@ public enum CapabilityKind: UInt64, CaseIterable, Sendable {
 
 /// The `caller` field of an environment that is serving an asynchronous
 /// `send` (no one waits for its reply).
-public let asynchronousCaller: UInt64 = .max - 1
+@inlinable public var asynchronousCaller: UInt64 { .max - 1 }

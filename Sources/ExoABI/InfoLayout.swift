@@ -9,6 +9,8 @@
 ///     pagesOffset                 pages × PageField.wordCount words
 ///     capabilitiesOffset          capabilities × CapabilityField.wordCount words
 ///     bindingsOffset              environments × windowSlots × BindingField.wordCount words
+///     revocationsOffset           environments × RevocationField.wordCount words
+///     repossessionsOffset         environments × pages words: repossession vectors
 ///
 /// Each table starts on a page boundary.
 public struct InfoLayout: Hashable, Sendable {
@@ -31,11 +33,18 @@ public struct InfoLayout: Hashable, Sendable {
     capabilitiesOffset
       + InfoLayout.pageAligned(bounds.capabilities * CapabilityField.wordCount * 8)
   }
-  /// The size of the whole area, a multiple of the page size.
-  public var size: Int {
+  public var revocationsOffset: Int {
     bindingsOffset
       + InfoLayout.pageAligned(
         bounds.environments * bounds.windowSlots * BindingField.wordCount * 8)
+  }
+  public var repossessionsOffset: Int {
+    revocationsOffset
+      + InfoLayout.pageAligned(bounds.environments * RevocationField.wordCount * 8)
+  }
+  /// The size of the whole area, a multiple of the page size.
+  public var size: Int {
+    repossessionsOffset + InfoLayout.pageAligned(bounds.environments * bounds.pages * 8)
   }
 
   /// Byte offset of a header field.
@@ -59,6 +68,15 @@ public struct InfoLayout: Hashable, Sendable {
     bindingsOffset
       + ((index * bounds.windowSlots + slot) * BindingField.wordCount + Int(field.rawValue)) * 8
   }
+  /// Byte offset of a field of environment `index`'s revocation record.
+  public func offset(revocation index: Int, _ field: RevocationField) -> Int {
+    revocationsOffset + (index * RevocationField.wordCount + Int(field.rawValue)) * 8
+  }
+  /// Byte offset of entry `entry` of environment `index`'s repossession
+  /// vector.
+  public func offset(repossession index: Int, entry: Int) -> Int {
+    repossessionsOffset + (index * bounds.pages + entry) * 8
+  }
 }
 
 /// The header's words.
@@ -80,6 +98,9 @@ public enum InfoHeader: UInt64, CaseIterable, Sendable {
   /// "EXOINFO1" in ASCII, little-endian.
   public static let magicValue: UInt64 = 0x3146_4E49_4F58_4F45
   public static let currentVersion: UInt64 = 1
+  /// The `firstPage` of the kernel: its managed pages start at 16 MiB, so
+  /// page numbers in replay files mean the same on every build.
+  public static let kernelFirstPage: UInt64 = 0x1000
 }
 
 /// An environment record's words.

@@ -15,6 +15,9 @@ public enum Syscall: UInt64, CaseIterable, Sendable {
   case exit = 2
   /// `ticks()`: slice ends (timer ticks) since boot.
   case ticks = 3
+  /// `consoleRead(address, length)`: reads the bytes waiting on the kernel
+  /// console (at most `length`) without blocking. Value: how many.
+  case consoleRead = 4
 
   // Environments.
   /// `environmentCreate(environment, capability slot)`.
@@ -70,10 +73,21 @@ public enum Syscall: UInt64, CaseIterable, Sendable {
   case reply = 51
   /// `send(cap, m0, m1, m2, m3)`: asynchronous call; the sender does not wait.
   case send = 52
+
+  // Revocation (docs/ABI.md "Revocation").
+  /// `revocationRequest(target, envCap, count, ticks)`: asks `target` to
+  /// give back `count` pages within `ticks` timer ticks.
+  case revocationRequest = 60
+  /// `revocationReturn(cap)`: gives back the run of a root memory
+  /// capability towards the caller's pending request. Value: pages still
+  /// owed.
+  case revocationReturn = 61
 }
 
 /// Bounds the kernel enforces on console output.
 public enum ConsoleLimits {
   /// The largest `consoleWrite` the kernel accepts in one call.
   public static let maximumWrite: UInt64 = 4096
+  /// The largest `consoleRead` the kernel accepts in one call.
+  public static let maximumRead: UInt64 = 4096
 }

@@ -25,6 +25,10 @@ extension ReplayFile {
           note =
             "divergence: \(divergence.referenceName) gives \(text(divergence.referenceResult)), "
             + "\(divergence.candidateName) gives \(text(divergence.candidateResult))"
+        case .failure:
+          note =
+            "divergence: \(divergence.candidateName) failed at this step: "
+            + (divergence.failure ?? "no result")
         case .state:
           let shown = divergence.stateDifferences.prefix(4).joined(separator: "; ")
           let more =
@@ -51,5 +55,31 @@ extension ReplayFile {
     let path = (directory as NSString).appendingPathComponent(name)
     try encodedJSON().write(to: URL(fileURLWithPath: path))
     return path
+  }
+}
+
+extension ReplayFile {
+  /// Runs the file on `target` (the kernel, or any other target) from the
+  /// ABI's initial state: every result, then the final state. A file that
+  /// starts from an explicit state (an exoverify counterexample) runs only
+  /// on the spec (`runOnSpec`).
+  public func run(on target: any DiffTarget) throws -> ReplayReport {
+    guard initial == .initial else {
+      throw DiffError.targetFailed(
+        "the file starts from an explicit state, which only the spec can start from")
+    }
+    let diffSteps = steps.map { DiffStep($0.transition, $0.arguments) }
+    let run = try target.observe(
+      diffSteps, checkpointEvery: max(1, diffSteps.count), bounds: bounds, firstPage: firstPage)
+    if let failure = run.failure {
+      throw DiffError.targetFailed(
+        "\(target.name) failed at step \(run.observations.count): \(failure)")
+    }
+    let state = try target.state()
+    let reports = zip(steps.indices, run.observations).map { i, observation in
+      ReplayStepReport(index: i, step: steps[i], result: observation.result)
+    }
+    let differences = final.map { $0.differences(from: state) } ?? []
+    return ReplayReport(steps: reports, finalState: state, finalDifferences: differences)
   }
 }

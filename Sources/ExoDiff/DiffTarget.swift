@@ -21,8 +21,44 @@ public struct DiffStep: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
+/// What a target showed for one step: its result and, at a checkpoint, the
+/// digest of the abstract state after it.
+public struct Observation: Equatable, Sendable {
+  public var result: SyscallResult
+  public var digest: UInt64?
+
+  public init(result: SyscallResult, digest: UInt64?) {
+    self.result = result
+    self.digest = digest
+  }
+}
+
+/// A whole sequence as a target ran it.
+public struct ObservedRun: Sendable {
+  /// The digest right after the reset.
+  public var initialDigest: UInt64?
+  /// One per step, in order; fewer than the steps when the target failed.
+  public var observations: [Observation]
+  /// Why the target stopped answering (the guest died, panicked, broke the
+  /// protocol), or nil.
+  public var failure: String?
+
+  public init(initialDigest: UInt64?, observations: [Observation], failure: String? = nil) {
+    self.initialDigest = initialDigest
+    self.observations = observations
+    self.failure = failure
+  }
+
+  /// Whether step `i` (0-based) of a run of `count` steps is a checkpoint
+  /// when checkpoints are every `k` steps: every k-th step and the last.
+  public static func isCheckpoint(_ i: Int, count: Int, every k: Int) -> Bool {
+    (i + 1) % k == 0 || i == count - 1
+  }
+}
+
 /// Something the differential tester runs call sequences on: the spec, a
-/// mutated spec, or (next) the kernel in QEMU through its in-guest agent.
+/// mutated spec, or the kernel in QEMU through its in-guest agent
+/// (`KernelTarget`).
 ///
 /// Every call is made by the target's current environment. The methods
 /// throw only when the target itself fails (the guest died, the link broke),
@@ -40,6 +76,29 @@ public protocol DiffTarget: AnyObject {
   func digest() throws -> UInt64
   /// The whole abstract state. Fetched only when digests differ.
   func state() throws -> ConcreteState
+  /// Resets, runs `steps` and reports every result and the digest at each
+  /// checkpoint (`ObservedRun.isCheckpoint`). A target that can batch (the
+  /// kernel: many calls per round trip) overrides the default, which calls
+  /// the methods above one by one.
+  func observe(_ steps: [DiffStep], checkpointEvery k: Int, bounds: Bounds, firstPage: UInt64)
+    throws -> ObservedRun
+}
+
+extension DiffTarget {
+  public func observe(
+    _ steps: [DiffStep], checkpointEvery k: Int, bounds: Bounds, firstPage: UInt64
+  ) throws -> ObservedRun {
+    try reset(bounds: bounds, firstPage: firstPage)
+    let initial = try digest()
+    var observations: [Observation] = []
+    observations.reserveCapacity(steps.count)
+    for (i, step) in steps.enumerated() {
+      let result = try run(step.transition, step.arguments)
+      let checkpoint = ObservedRun.isCheckpoint(i, count: steps.count, every: k)
+      observations.append(Observation(result: result, digest: checkpoint ? try digest() : nil))
+    }
+    return ObservedRun(initialDigest: initial, observations: observations)
+  }
 }
 
 /// The executable spec, in process.
@@ -47,20 +106,26 @@ public final class SpecTarget: DiffTarget {
   public let name: String
   public private(set) var current: ConcreteState
 
+  var tracker: DigestTracker
+
   public init(name: String = "spec", bounds: Bounds = .kernel, firstPage: UInt64 = 0x1000) {
     self.name = name
     current = ConcreteState(bounds: bounds, firstPage: firstPage)
+    tracker = DigestTracker(current)
   }
 
   public func reset(bounds: Bounds, firstPage: UInt64) {
     current = ConcreteState(bounds: bounds, firstPage: firstPage)
+    if tracker.snapshot.bounds != bounds || tracker.snapshot.firstPage != firstPage {
+      tracker = DigestTracker(current)
+    }
   }
 
   public func run(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
     current.step(step, arguments)
   }
 
-  public func digest() -> UInt64 { current.digest }
+  public func digest() -> UInt64 { tracker.update(to: current) }
   public func state() -> ConcreteState { current }
 }
 
@@ -74,6 +139,7 @@ public final class MutantSpecTarget: DiffTarget {
   public let name: String
   public private(set) var current: ConcreteState
   let apply: Apply
+  var tracker: DigestTracker
 
   public init(
     name: String, bounds: Bounds = .kernel, firstPage: UInt64 = 0x1000,
@@ -82,17 +148,21 @@ public final class MutantSpecTarget: DiffTarget {
     self.name = name
     self.apply = apply
     current = ConcreteState(bounds: bounds, firstPage: firstPage)
+    tracker = DigestTracker(current)
   }
 
   public func reset(bounds: Bounds, firstPage: UInt64) {
     current = ConcreteState(bounds: bounds, firstPage: firstPage)
+    if tracker.snapshot.bounds != bounds || tracker.snapshot.firstPage != firstPage {
+      tracker = DigestTracker(current)
+    }
   }
 
   public func run(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
     apply(step, &current, arguments)
   }
 
-  public func digest() -> UInt64 { current.digest }
+  public func digest() -> UInt64 { tracker.update(to: current) }
   public func state() -> ConcreteState { current }
 }
 

@@ -8,6 +8,9 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
     case result
     /// The results agreed but the abstract states differ (digests differ).
     case state
+    /// The candidate stopped answering at this step: the guest panicked,
+    /// died or broke the protocol (`failure` says how).
+    case failure
   }
 
   public var kind: Kind
@@ -23,11 +26,15 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
   /// `field: reference → candidate` lines (`SpecState.differences(from:)`);
   /// empty when the states agree.
   public var stateDifferences: [String]
+  /// For `.failure`: what the candidate reported.
+  public var failure: String?
 
   public init(
     kind: Kind, index: Int, step: DiffStep?, referenceName: String, candidateName: String,
-    referenceResult: SyscallResult?, candidateResult: SyscallResult?, stateDifferences: [String]
+    referenceResult: SyscallResult?, candidateResult: SyscallResult?, stateDifferences: [String],
+    failure: String? = nil
   ) {
+    self.failure = failure
     self.kind = kind
     self.index = index
     self.step = step
@@ -49,6 +56,10 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
     func text(_ r: SyscallResult?) -> String { r.map { ReplayExpectation($0).description } ?? "-" }
     let marker = kind == .result ? "   <-- results differ" : ""
     lines.append("  \(referenceName): \(text(referenceResult))")
+    if let failure {
+      lines.append("  \(candidateName): FAILED: \(failure)")
+      return lines.joined(separator: "\n")
+    }
     lines.append("  \(candidateName): \(text(candidateResult))\(marker)")
     if stateDifferences.isEmpty {
       lines.append("  states agree")
@@ -71,6 +82,10 @@ public final class Differ {
   public let firstPage: UInt64
   /// Compare digests after every `checkpointEvery` steps (and after the last).
   public var checkpointEvery: Int
+
+  /// Fetch and diff the whole states at a divergence (the shrinker turns
+  /// this off for its candidates: only the final report needs them).
+  public var fetchStates = true
 
   /// Work done so far, for reports.
   public private(set) var stepsRun = 0
@@ -114,44 +129,87 @@ public final class Differ {
 
   func run(_ steps: [DiffStep], every k: Int) throws -> Divergence? {
     sequencesRun += 1
-    try reference.reset(bounds: bounds, firstPage: firstPage)
-    try candidate.reset(bounds: bounds, firstPage: firstPage)
-    if let d = try compareStates(index: -1, step: nil, nil, nil) { return d }
-    for (i, step) in steps.enumerated() {
-      let a = try reference.run(step.transition, step.arguments)
-      let b = try candidate.run(step.transition, step.arguments)
-      stepsRun += 1
-      if a != b {
-        let differences = try stateDifferences()
+    let a = try reference.observe(steps, checkpointEvery: k, bounds: bounds, firstPage: firstPage)
+    let b = try candidate.observe(steps, checkpointEvery: k, bounds: bounds, firstPage: firstPage)
+    precondition(a.failure == nil, "the reference target failed: \(a.failure ?? "")")
+    digestsCompared += 1
+    if let failure = b.failure, b.initialDigest == nil {
+      return Divergence(
+        kind: .failure, index: -1, step: nil, referenceName: reference.name,
+        candidateName: candidate.name, referenceResult: nil, candidateResult: nil,
+        stateDifferences: [], failure: failure)
+    }
+    if a.initialDigest != b.initialDigest {
+      return try divergence(.state, at: -1, in: steps, nil, nil)
+    }
+    for i in steps.indices {
+      guard i < b.observations.count else {
+        stepsRun += i
         return Divergence(
-          kind: .result, index: i, step: step, referenceName: reference.name,
-          candidateName: candidate.name, referenceResult: a, candidateResult: b,
-          stateDifferences: differences)
+          kind: .failure, index: i, step: steps[i], referenceName: reference.name,
+          candidateName: candidate.name, referenceResult: a.observations[i].result,
+          candidateResult: nil, stateDifferences: [], failure: b.failure ?? "no result")
       }
-      if (i + 1) % k == 0 || i == steps.count - 1 {
-        if let d = try compareStates(index: i, step: step, a, b) { return d }
+      let x = a.observations[i]
+      let y = b.observations[i]
+      if x.result != y.result {
+        stepsRun += i + 1
+        return try divergence(.result, at: i, in: steps, x.result, y.result)
+      }
+      if let digest = x.digest {
+        digestsCompared += 1
+        if digest != y.digest {
+          stepsRun += i + 1
+          return try divergence(.state, at: i, in: steps, x.result, y.result)
+        }
       }
     }
+    stepsRun += steps.count
     return nil
   }
 
-  func compareStates(
-    index: Int, step: DiffStep?, _ a: SyscallResult?, _ b: SyscallResult?
-  ) throws -> Divergence? {
-    digestsCompared += 1
-    guard try reference.digest() != candidate.digest() else { return nil }
-    var differences = try stateDifferences()
-    if differences.isEmpty {
+  /// A divergence at step `index` (-1: after the reset), with the state
+  /// differences after that step, fetched by running the prefix again.
+  func divergence(
+    _ kind: Divergence.Kind, at index: Int, in steps: [DiffStep], _ a: SyscallResult?,
+    _ b: SyscallResult?
+  ) throws -> Divergence {
+    var differences: [String] = []
+    var failure: String?
+    if fetchStates {
+      do {
+        differences = try stateDifferences(after: Array(steps.prefix(index + 1)))
+      } catch {
+        failure = "cannot fetch the state: \(error)"
+      }
+    }
+    if fetchStates && kind == .state && differences.isEmpty && failure == nil {
       differences = ["(the digests differ but the states agree field by field)"]
     }
     return Divergence(
-      kind: .state, index: index, step: step, referenceName: reference.name,
-      candidateName: candidate.name, referenceResult: a, candidateResult: b,
-      stateDifferences: differences)
+      kind: kind, index: index, step: index >= 0 ? steps[index] : nil,
+      referenceName: reference.name, candidateName: candidate.name, referenceResult: a,
+      candidateResult: b, stateDifferences: differences, failure: failure)
   }
 
-  func stateDifferences() throws -> [String] {
+  /// Runs `prefix` on both targets and compares their whole states.
+  func stateDifferences(after prefix: [DiffStep]) throws -> [String] {
     statesFetched += 1
+    let k = max(1, prefix.count)
+    _ = try reference.observe(prefix, checkpointEvery: k, bounds: bounds, firstPage: firstPage)
+    let b = try candidate.observe(prefix, checkpointEvery: k, bounds: bounds, firstPage: firstPage)
+    if let failure = b.failure { throw DiffError.targetFailed(failure) }
     return try reference.state().differences(from: candidate.state())
+  }
+}
+
+/// A target that cannot do what the tester asks.
+public enum DiffError: Error, CustomStringConvertible {
+  case targetFailed(String)
+
+  public var description: String {
+    switch self {
+    case .targetFailed(let why): why
+    }
   }
 }

@@ -126,13 +126,33 @@ public struct Generator {
   }
 
   func acceptable(_ step: DiffStep) -> Bool {
+    var after = state
+    return Self.admits(step, in: &after, configuration)
+  }
+
+  /// Runs `step` on `state` and tells whether the generator could have made
+  /// it there (see the type's doc: environment 0 stays alive and something
+  /// keeps running, when `protectEnvironmentZero`).
+  static func admits(
+    _ step: DiffStep, in state: inout ConcreteState, _ configuration: Configuration
+  )
+    -> Bool
+  {
+    let me = state.current
+    _ = state.step(step.transition, step.arguments)
     guard configuration.protectEnvironmentZero else { return true }
     if step.transition == .call(.exit) && me == 0 { return false }
-    var after = state
-    _ = after.step(step.transition, step.arguments)
-    if after.current == ExoABI.none { return false }
-    let zero = after.environments.state[0]
+    if step.transition == .event(.exception) && !configuration.includeExceptions { return false }
+    if state.current == ExoABI.none { return false }
+    let zero = state.environments.state[0]
     return zero != EnvironmentState.stopped.rawValue && zero != EnvironmentState.dying.rawValue
+  }
+
+  /// Whether every step of `steps`, from the initial state, is one the
+  /// generator could make: the shrinker keeps only such candidates.
+  public static func admits(_ steps: [DiffStep], _ configuration: Configuration) -> Bool {
+    var state = ConcreteState(bounds: configuration.bounds, firstPage: configuration.firstPage)
+    return steps.allSatisfy { admits($0, in: &state, configuration) }
   }
 
   /// Weighted choice of the next transition, then its arguments.
@@ -242,6 +262,10 @@ public struct Generator {
         UserLayout.stackTop - 16,
       ], or: UserLayout.imageBase)
   }
+  /// An entry point (handler, upcall, call entry): the agent's call entry
+  /// (`DiffProtocol.callEntry`, where every copy of the kernel target's
+  /// agent can be entered), or now and then none.
+  mutating func entryAddress() -> UInt64 { chance(0.9) ? DiffProtocol.callEntry : 0 }
   mutating func smallWord() -> UInt64 { UInt64(below(8)) }
   mutating func anyWord() -> UInt64 {
     chance(0.7) ? UInt64(below(max(bounds.capabilities, bounds.windowSlots) + 2)) : random.next()
@@ -254,12 +278,16 @@ public struct Generator {
     let caps = state.capabilities
     switch transition {
     case .event(.tick): return []
+    case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure):
+      return nil  // not generated yet
     case .event(.exception):
       let slot = pick(boundSlots(of: me)) ?? UInt64(below(bounds.windowSlots))
       return [14, 6, UserLayout.windowBase + slot * pageSize + 8, slot]
     case .call(let call):
       switch call {
       case .ticks, .yield: return []
+      case .revocationRequest, .revocationReturn: return nil  // not generated yet
+      case .consoleRead: return nil  // not generated: the agent's input is the console
       case .exit: return [smallWord()]
       case .consoleWrite:
         let readable = boundSlots(of: me).filter {
@@ -277,7 +305,7 @@ public struct Generator {
         guard let (t, c) = liveControllable() else { return nil }
         let stack =
           UserLayout.windowBase + UInt64(1 + below(bounds.windowSlots)) * pageSize
-        return [t, c, userAddress(), stack, chance(0.5) ? 0 : userAddress(), userAddress()]
+        return [t, c, entryAddress(), stack, chance(0.5) ? 0 : entryAddress(), entryAddress()]
       case .environmentStart:
         let stopped = environments(in: [.stopped])
         guard let (t, c) = pick(controllable().filter { stopped.contains($0.0) }) else {
@@ -330,9 +358,10 @@ public struct Generator {
         let m = state.bindings.capability[bindingIndex(t, Int(s))]
         return [t, c, s, bindingRights(within: caps.rights[Int(m)])]
       case .capabilityDerive:
-        let parents = held(by: me, rights: .grant).filter {
-          caps.depth[Int($0)] < UInt64(bounds.maximumDepth)
-        }
+        // Now and then a parent at the maximum depth (refused: too deep).
+        let granting = held(by: me, rights: .grant)
+        let shallow = granting.filter { caps.depth[Int($0)] < UInt64(bounds.maximumDepth) }
+        let parents = chance(0.1) ? granting : shallow
         // Half the time the deepest parent, to reach the maximum depth.
         let deepest = parents.max { caps.depth[Int($0)] < caps.depth[Int($1)] }
         guard let c = chance(0.5) ? deepest : pick(parents), let child = pick(emptySlots)
@@ -382,9 +411,13 @@ public struct Generator {
           let t = Int(caps.base[Int(c)])
           return t != Int(me) && state.environments.state[t] == EnvironmentState.runnable.rawValue
             && state.environments.callEntry[t] != 0 && state.environments.handlerStack[t] != 0
-            && state.environments.caller[t] == ExoABI.none
         }
-        guard let c = pick(targets) else { return nil }
+        let free = targets.filter {
+          state.environments.caller[Int(caps.base[Int($0)])] == ExoABI.none
+        }
+        // Now and then a callee that is already serving one (refused: busy).
+        let busy = targets.filter { !free.contains($0) }
+        guard let c = (chance(0.3) ? pick(busy) : nil) ?? pick(free) else { return nil }
         return [c, smallWord(), smallWord(), smallWord(), smallWord()]
       case .reply:
         return [smallWord(), smallWord(), smallWord(), smallWord()]
@@ -446,12 +479,20 @@ public struct Generator {
       return pick(
         [0, UInt64(bounds.maximumRun + 1), ExoABI.none, huge, UInt64(bounds.pages + 1)], or: 0)
     case "rights":
+      // Undefined bits, rights a binding cannot use, and valid binding
+      // rights beyond what most derived capabilities carry.
       return pick(
         [
           random.next(), Rights.all.rawValue, 0, Rights.write.rawValue, 1 << 6,
           Rights.execute.rawValue, Rights.control.rawValue | Rights.read.rawValue,
+          Rights([.read, .write]).rawValue, Rights([.read, .write, .execute]).rawValue,
+          Rights([.read, .execute]).rawValue,
         ], or: 0)
-    case "handler", "handlerStack", "upcall", "callEntry", "rip", "rsp", "address":
+    case "handler", "upcall", "callEntry":
+      // Only addresses the kernel refuses: a valid entry that is not the
+      // agent's would send a transfer into code that is not there.
+      return pick(kernelAddresses.filter { !VirtualAddress(rawValue: $0).isUser } + [huge], or: 0)
+    case "handlerStack", "rip", "rsp", "address":
       return pick(kernelAddresses + [huge], or: 0)
     case "length":
       return pick([ConsoleLimits.maximumWrite + 1, ExoABI.none, huge, 4096], or: 4097)

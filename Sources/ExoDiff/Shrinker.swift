@@ -13,10 +13,17 @@ public struct Shrinker {
   public let differ: Differ
   /// At most this many candidate runs in all.
   public var maximumRuns: Int
+  /// Candidates the targets can run at all (e.g. `Generator.admits`: the
+  /// kernel's agent needs environment 0 alive); others are skipped.
+  public var admissible: ([DiffStep]) -> Bool
 
-  public init(differ: Differ, maximumRuns: Int = 5_000) {
+  public init(
+    differ: Differ, maximumRuns: Int = 5_000,
+    admissible: @escaping ([DiffStep]) -> Bool = { _ in true }
+  ) {
     self.differ = differ
     self.maximumRuns = maximumRuns
+    self.admissible = admissible
   }
 
   public struct Result: Sendable {
@@ -29,12 +36,15 @@ public struct Shrinker {
   /// Shrinks `steps`; nil when they do not diverge in the first place.
   public func shrink(_ steps: [DiffStep]) throws -> Result? {
     var runs = 1
+    let fetching = differ.fetchStates
+    differ.fetchStates = false
+    defer { differ.fetchStates = fetching }
     guard var best = try differ.firstDivergence(steps, checkpointEvery: 1) else { return nil }
     var current = truncated(steps, at: best)
 
     /// Keeps `candidate` if it diverges.
     func attempt(_ candidate: [DiffStep]) throws -> Bool {
-      guard runs < maximumRuns else { return false }
+      guard runs < maximumRuns, admissible(candidate) else { return false }
       runs += 1
       // Results are compared at every call, states only after the last one
       // (the sequence ends where it diverges); a hit is then located exactly.
@@ -79,6 +89,12 @@ public struct Shrinker {
           }
         }
       }
+    }
+    // The report of the shortest sequence, with the states compared.
+    differ.fetchStates = fetching
+    if fetching, let located = try differ.firstDivergence(current, checkpointEvery: 1) {
+      best = located
+      current = truncated(current, at: located)
     }
     return Result(steps: current, divergence: best, runs: runs)
   }

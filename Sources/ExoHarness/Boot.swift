@@ -64,6 +64,11 @@ public struct BootOptions: Sendable {
   /// clock (`-rtc base=DATE,clock=vm`): a guest that reads the date (Linux
   /// seeds its random pool with it) then runs the same on every boot.
   public var rtcBase: String?
+  /// More `key=value` words for the kernel command line (e.g. `difftest=1`).
+  public var kernelArguments: [String] = []
+  /// Back the guest's RAM with this file, shared with the host (which can
+  /// then map guest physical memory: offset = physical address).
+  public var sharedMemoryFile: String?
   public var timeout: Double = 30
   /// Wait for gdb on tcp::1234 before the first instruction.
   public var gdb = false
@@ -80,16 +85,24 @@ public struct BootOptions: Sendable {
 
   /// QEMU's arguments.
   public func arguments() -> [String] {
+    let machine = sharedMemoryFile == nil ? self.machine : "\(self.machine),memory-backend=ram"
     var arguments = [
       "-M", machine, "-m", memory, "-display", "none", "-serial", "stdio", "-no-reboot",
       "-device", "isa-debug-exit,iobase=0x\(String(DebugExit.port, radix: 16)),iosize=0x04",
       "-kernel", kernel.path,
     ]
     if let initrd { arguments += ["-initrd", initrd.path] }
+    let words = (program.map { ["program=\($0)"] } ?? []) + kernelArguments
     if let commandLine {
       arguments += ["-append", commandLine]
-    } else if let program {
-      arguments += ["-append", "program=\(program)"]
+    } else if !words.isEmpty {
+      arguments += ["-append", words.joined(separator: " ")]
+    }
+    if let sharedMemoryFile {
+      arguments += [
+        "-object",
+        "memory-backend-file,id=ram,size=\(memory),mem-path=\(sharedMemoryFile),share=on",
+      ]
     }
     if icount { arguments += ["-icount", "shift=0,sleep=off"] }
     if let rtcBase { arguments += ["-rtc", "base=\(rtcBase),clock=vm"] }
@@ -112,6 +125,9 @@ public struct BootResult: Sendable {
 
 /// Runs the kernel under QEMU (TCG) and judges the outcome.
 public enum QEMU {
+  /// The path of the QEMU binary `name` (a name on PATH or a path), or nil.
+  public static func locate(_ name: String) -> String? { ProcessRunner.which(name) }
+
   /// Boots, streaming the console to `echo` as it arrives.
   public static func boot(
     _ options: BootOptions, echo: @escaping @Sendable (String) -> Void = { _ in }

@@ -14,6 +14,11 @@ public struct BuildReport: Sendable {
   /// The invariant-checking kernel with a planted bug (an uncounted
   /// mapping), which the check must catch.
   public var plantedBugKernel: URL
+  /// The invariant-checking kernel with a planted revocation bug (an abort
+  /// step records a page twice), which the check must catch.
+  public var plantedRevocationBugKernel: URL
+  /// The kernels with planted bugs that were asked for.
+  public var mutantKernels: [KernelMutant: URL]
   /// Each user program's own ELF image.
   public var programs: [String: URL]
   /// How many steps ran (0: everything was up to date).
@@ -58,14 +63,16 @@ public struct KernelBuild {
   static let clangKernel = clangCommon + ["-fno-pic", "-mno-sse", "-mno-sse2", "-mno-mmx"]
   static let clangUser = clangCommon + ["-fpic"]
 
-  /// Builds whatever is out of date.
-  public func run() throws(HarnessError) -> BuildReport {
+  /// Builds whatever is out of date, and the kernels with `mutants`
+  /// compiled in (`kernel-mutant-NAME.elf`, built only when asked for).
+  public func run(mutants: [KernelMutant] = []) throws(HarnessError) -> BuildReport {
     let out = project.buildFolder
     let o = { (name: String) in out.appendingPathComponent(name).path }
     try? FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
     for folder in [
-      "abi-kernel", "abi-user", "kernel", "kernel-debug", "kernel-planted", "user", "programs",
-    ] {
+      "abi-kernel", "abi-user", "kernel", "kernel-debug", "kernel-planted",
+      "kernel-planted-revocation", "user", "programs",
+    ] + mutants.map({ "kernel-mutant-\($0.rawValue)" }) {
       try? FileManager.default.createDirectory(
         at: out.appendingPathComponent(folder), withIntermediateDirectories: true)
     }
@@ -79,6 +86,8 @@ public struct KernelBuild {
     let kernelHeaders = project.files(in: "kernel/include", suffix: "")
     let userLibSources = project.files(in: "kernel/user/lib", suffix: ".swift")
     let userHeaders = project.files(in: "kernel/user/include", suffix: "")
+    let libOSSources = project.files(in: "Sources/LibOS", suffix: ".swift")
+    let libOSKernelSources = project.files(in: "kernel/user/libos", suffix: ".swift")
     let programs = project.programNames
 
     func swiftModule(
@@ -95,8 +104,12 @@ public struct KernelBuild {
       arguments += ["-c", "-o", o("\(folder)/\(module).o")] + sources
       // The modules this one imports are inputs too: a changed ExoABI
       // rebuilds everything that imports it.
-      let moduleInputs = [("abi-kernel", "ExoABI"), ("abi-user", "ExoABI"), ("user", "ExoUser")]
-        .filter { imports.contains(o($0.0)) }.map { o("\($0.0)/\($0.1).swiftmodule") }
+      let moduleInputs = [
+        ("abi-kernel", "ExoABI"), ("abi-user", "ExoABI"), ("user", "ExoUser"), ("user", "LibOS"),
+        ("user", "LibOSKernel"),
+      ]
+      .filter { imports.contains(o($0.0)) && $0.1 != module }
+      .map { o("\($0.0)/\($0.1).swiftmodule") }
       return BuildStep(
         name: name, tool: toolchain.swiftc, arguments: arguments,
         inputs: sources + headers + moduleInputs, outputs: outputs)
@@ -163,45 +176,89 @@ public struct KernelBuild {
         source: project.path("kernel/user/upcall.S"), object: "user/upcall.o",
         headers: [o("user/abi_layout.h")]),
       clang(
+        "context.S", flags: KernelBuild.clangUser, source: project.path("kernel/user/context.S"),
+        object: "user/context.o"),
+      clang(
         "libc.c (user)", flags: KernelBuild.clangUser, source: project.path("kernel/user/libc.c"),
         object: "user/libc.o"),
     ])
     // Stage 2: the kernel module and the user library.
+    stages.append(
+      [
+        swiftModule(
+          "Kernel", module: "Kernel", flags: KernelBuild.noSIMD, sources: kernelSources,
+          headers: kernelHeaders, folder: "kernel", emitModule: false,
+          imports: [o("abi-kernel"), project.path("kernel/include")]),
+        swiftModule(
+          "Kernel (invariants)", module: "Kernel",
+          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS"],
+          sources: kernelSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
+          imports: [o("abi-kernel"), project.path("kernel/include")]),
+        swiftModule(
+          "Kernel (planted bug)", module: "Kernel",
+          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_BUG"],
+          sources: kernelSources,
+          headers: kernelHeaders, folder: "kernel-planted", emitModule: false,
+          imports: [o("abi-kernel"), project.path("kernel/include")]),
+        swiftModule(
+          "Kernel (planted revocation bug)", module: "Kernel",
+          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_REVOCATION_BUG"],
+          sources: kernelSources,
+          headers: kernelHeaders, folder: "kernel-planted-revocation", emitModule: false,
+          imports: [o("abi-kernel"), project.path("kernel/include")]),
+        swiftModule(
+          "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
+          folder: "user", emitModule: true,
+          imports: [o("abi-user"), project.path("kernel/user/include")]),
+        swiftModule(
+          "LibOS (user)", module: "LibOS", flags: [], sources: libOSSources, headers: [],
+          folder: "user", emitModule: true, imports: [o("abi-user")]),
+      ]
+        + mutants.map { mutant in
+          swiftModule(
+            "Kernel (mutant \(mutant.rawValue))", module: "Kernel",
+            flags: KernelBuild.noSIMD + ["-D", mutant.condition], sources: kernelSources,
+            headers: kernelHeaders, folder: "kernel-mutant-\(mutant.rawValue)", emitModule: false,
+            imports: [o("abi-kernel"), project.path("kernel/include")])
+        })
+    // The libOS's system-call kernel, over the user runtime and the libOS.
     stages.append([
       swiftModule(
-        "Kernel", module: "Kernel", flags: KernelBuild.noSIMD, sources: kernelSources,
-        headers: kernelHeaders, folder: "kernel", emitModule: false,
-        imports: [o("abi-kernel"), project.path("kernel/include")]),
-      swiftModule(
-        "Kernel (invariants)", module: "Kernel", flags: KernelBuild.noSIMD + ["-D", "INVARIANTS"],
-        sources: kernelSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
-        imports: [o("abi-kernel"), project.path("kernel/include")]),
-      swiftModule(
-        "Kernel (planted bug)", module: "Kernel",
-        flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_BUG"],
-        sources: kernelSources,
-        headers: kernelHeaders, folder: "kernel-planted", emitModule: false,
-        imports: [o("abi-kernel"), project.path("kernel/include")]),
-      swiftModule(
-        "ExoUser", module: "ExoUser", flags: [], sources: userLibSources, headers: userHeaders,
-        folder: "user", emitModule: true,
-        imports: [o("abi-user"), project.path("kernel/user/include")]),
+        "LibOSKernel", module: "LibOSKernel", flags: [], sources: libOSKernelSources,
+        headers: userHeaders, folder: "user", emitModule: true,
+        imports: [o("abi-user"), o("user"), project.path("kernel/user/include")])
     ])
     // Stage 3: each program's module; stage 4: its image.
     stages.append(
       programs.map { name in
         swiftModule(
           "program \(name)", module: name, flags: [],
-          sources: project.files(in: "kernel/user/programs/\(name)", suffix: ".swift"),
+          sources: project.programSources(name),
           headers: userHeaders, folder: "programs", emitModule: false,
           imports: [o("abi-user"), o("user"), project.path("kernel/user/include")])
       })
+    // A program's own assembly (`NAME/*.S`) links right after crt0, so
+    // a page-aligned section in it starts at imageBase + 0x1000.
+    func programAssembly(_ name: String) -> [(source: String, object: String)] {
+      project.files(in: "kernel/user/programs/\(name)", suffix: ".S").map { source in
+        let base = (source as NSString).lastPathComponent.replacingOccurrences(of: ".S", with: "")
+        return (source, "programs/\(name)-\(base).o")
+      }
+    }
+    stages[0] += programs.flatMap { name in
+      programAssembly(name).map { a in
+        clang(
+          "\(name)/\((a.source as NSString).lastPathComponent)", flags: KernelBuild.clangUser,
+          source: a.source, object: a.object)
+      }
+    }
     stages.append(
       programs.map { name in
         link(
           "link \(name)", script: "kernel/user/user.ld",
-          objects: [
-            "user/crt0.o", "programs/\(name).o", "user/ExoUser.o", "user/upcall.o",
+          objects: ["user/crt0.o"] + programAssembly(name).map(\.object) + [
+            "programs/\(name).o", "user/ExoUser.o", "user/LibOS.o", "user/LibOSKernel.o",
+            "user/upcall.o", "user/context.o",
             "abi-user/ExoABI.o",
             "user/libc.o", "user/memory.o",
           ],
@@ -220,25 +277,39 @@ public struct KernelBuild {
       "kernel/programs.o",
     ]
     let kernelObjects = ["kernel/Kernel.o"] + support
-    stages.append([
-      link(
-        "link kernel", script: "kernel/kernel.ld",
-        objects: kernelObjects + ["kernel/selftest_none.o"], image: "kernel.elf"),
-      link(
-        "link fault-test kernel", script: "kernel/kernel.ld",
-        objects: kernelObjects + ["kernel/selftest_fault.o"], image: "kernel-faulttest.elf"),
-      link(
-        "link debug kernel", script: "kernel/kernel.ld",
-        objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"],
-        image: "kernel-debug.elf"),
-      link(
-        "link triple-fault kernel", script: "kernel/kernel.ld",
-        objects: kernelObjects + ["kernel/selftest_triplefault.o"], image: "kernel-triplefault.elf"),
-      link(
-        "link planted-bug kernel", script: "kernel/kernel.ld",
-        objects: ["kernel-planted/Kernel.o"] + support + ["kernel/selftest_none.o"],
-        image: "kernel-planted.elf"),
-    ])
+    stages.append(
+      [
+        link(
+          "link kernel", script: "kernel/kernel.ld",
+          objects: kernelObjects + ["kernel/selftest_none.o"], image: "kernel.elf"),
+        link(
+          "link fault-test kernel", script: "kernel/kernel.ld",
+          objects: kernelObjects + ["kernel/selftest_fault.o"], image: "kernel-faulttest.elf"),
+        link(
+          "link debug kernel", script: "kernel/kernel.ld",
+          objects: ["kernel-debug/Kernel.o"] + support + ["kernel/selftest_none.o"],
+          image: "kernel-debug.elf"),
+        link(
+          "link triple-fault kernel", script: "kernel/kernel.ld",
+          objects: kernelObjects + ["kernel/selftest_triplefault.o"],
+          image: "kernel-triplefault.elf"),
+        link(
+          "link planted-bug kernel", script: "kernel/kernel.ld",
+          objects: ["kernel-planted/Kernel.o"] + support + ["kernel/selftest_none.o"],
+          image: "kernel-planted.elf"),
+        link(
+          "link planted-revocation-bug kernel", script: "kernel/kernel.ld",
+          objects: ["kernel-planted-revocation/Kernel.o"] + support + ["kernel/selftest_none.o"],
+          image: "kernel-planted-revocation.elf"),
+      ]
+        + mutants.map { mutant in
+          link(
+            "link mutant kernel \(mutant.rawValue)", script: "kernel/kernel.ld",
+            objects: ["kernel-mutant-\(mutant.rawValue)/Kernel.o"] + support + [
+              "kernel/selftest_none.o"
+            ],
+            image: mutant.imageName)
+        })
 
     var ran = 0
     var total = 0
@@ -262,6 +333,9 @@ public struct KernelBuild {
       tripleFaultKernel: out.appendingPathComponent("kernel-triplefault.elf"),
       debugKernel: out.appendingPathComponent("kernel-debug.elf"),
       plantedBugKernel: out.appendingPathComponent("kernel-planted.elf"),
+      plantedRevocationBugKernel: out.appendingPathComponent("kernel-planted-revocation.elf"),
+      mutantKernels: Dictionary(
+        uniqueKeysWithValues: mutants.map { ($0, out.appendingPathComponent($0.imageName)) }),
       programs: Dictionary(
         uniqueKeysWithValues: programs.map { ($0, URL(fileURLWithPath: o("programs/\($0).elf"))) }),
       stepsRun: ran, stepsTotal: total)

@@ -41,6 +41,23 @@ public struct Project: Sendable {
     return names.filter { $0.hasSuffix(suffix) }.sorted().map { "\(folder)/\($0)" }
   }
 
+  /// The Swift sources of program `name`: those of its folder, then those
+  /// of each folder of `kernel/user/shared` named on a line of the folder's
+  /// `shared` file (if it has one).
+  func programSources(_ name: String) -> [String] {
+    var sources = files(in: "kernel/user/programs/\(name)", suffix: ".swift")
+    let list = path("kernel/user/programs/\(name)/shared")
+    if let text = try? String(contentsOfFile: list, encoding: .utf8) {
+      for line in text.split(separator: "\n") {
+        let folder = line.trimmingCharacters(in: .whitespaces)
+        if !folder.isEmpty {
+          sources += files(in: "kernel/user/shared/\(folder)", suffix: ".swift")
+        }
+      }
+    }
+    return sources
+  }
+
   /// The user programs: the folders of `kernel/user/programs`.
   public var programNames: [String] {
     let folder = path("kernel/user/programs")

@@ -39,6 +39,17 @@ public enum Mutant: String, CaseIterable, Sendable {
   case failedSliceFreeFrees
   /// reply forgets to wake the waiting caller.
   case replyForgetsCaller
+  /// An abort step takes a run but leaves every binding as it was (forgets
+  /// to unmap).
+  case abortForgetsUnmap
+  /// An abort step records the first page of the run it takes twice.
+  case abortRecordsTwice
+  /// revocationReturn records the pages it gives back in the repossession
+  /// vector as if they had been repossessed.
+  case returnRecords
+  /// The last abort step does not end the request: the abort never
+  /// finishes (only the liveness check can see this).
+  case abortNeverFinishes
 
   /// The transition the mutant changes.
   public var transition: Transition {
@@ -55,6 +66,33 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .exitKeepsRunning: .call(.exit)
     case .failedSliceFreeFrees: .call(.sliceFree)
     case .replyForgetsCaller: .call(.reply)
+    case .abortForgetsUnmap, .abortRecordsTwice, .abortNeverFinishes: .event(.revocationAbort)
+    case .returnRecords: .call(.revocationReturn)
+    }
+  }
+
+  /// The obligation the mutant is meant to break: ``Verifier/catchMutant(_:)``
+  /// tries it first (only an order: any obligation that fails with a
+  /// counterexample catches the mutant).
+  public var firstTried: Obligation {
+    let t = transition
+    switch self {
+    case .mapForgetsPageCount, .unmapLeavesPageCount: return .preserves(t, .mappingsCountExact)
+    case .mapForgetsCapabilityCount: return .preserves(t, .bindingsCountExact)
+    case .mapGrantsWrite, .protectAddsExecute: return .preserves(t, .bindingBacked)
+    case .deriveForgetsChild, .revokeKeepsChild: return .preserves(t, .childrenCountExact)
+    case .deriveWidensRange: return .preserves(t, .rangeShrinks)
+    case .deleteLeavesPagesOwned, .grantLeavesPageOwner, .allocateForgetsRoot:
+      return .preserves(t, .pageOwnership)
+    case .reclaimFreesEarly: return .preserves(t, .environmentRecords)
+    case .exitKeepsRunning: return .preserves(t, .currentRunnable)
+    case .failedSliceFreeFrees: return .errorUnchanged(t)
+    case .replyForgetsCaller: return .preserves(t, .pendingCallsLive)
+    case .abortForgetsUnmap: return .preserves(t, .repossessedUnbound)
+    case .abortRecordsTwice: return .preserves(t, .repossessedOnce)
+    case .returnRecords: return .transitionProperty(t, .voluntaryNotRecorded)
+    case .abortNeverFinishes:
+      return .abortCompletes(steps: Verifier.abortSteps(Verifier.proofBounds))
     }
   }
 
@@ -132,6 +170,39 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .replyForgetsCaller:
       keep(\.environments.state, when: ok)
       state.current = d.ite(ok, pre.current, state.current)
+    case .abortForgetsUnmap:
+      let took = d.and(ok, d.eq(outcome.value, d.word(1)))
+      keep(\.bindings.page, when: took)
+      keep(\.bindings.capability, when: took)
+      keep(\.bindings.rights, when: took)
+      keep(\.pages.mappings, when: took)
+    case .abortRecordsTwice:
+      let t = arguments[0]
+      let took = d.and(ok, d.eq(outcome.value, d.word(1)))
+      let p = UInt64(state.bounds.pages)
+      let before = d.read(pre.revocations.repossessed, t, default: d.word(0))
+      let after = d.read(state.revocations.repossessed, t, default: d.word(0))
+      let first = d.read(state.repossessions, d.add(d.mul(t, p), before), default: d.word(0))
+      d.when(d.and(took, d.ult(after, d.word(p)))) {
+        d.write(&state.repossessions, d.add(d.mul(t, p), after), first)
+        d.write(&state.revocations.repossessed, t, d.add(after, d.word(1)))
+      }
+    case .returnRecords:
+      let c = arguments[0]
+      let me = pre.current
+      let p = UInt64(state.bounds.pages)
+      let base = d.read(pre.capabilities.base, c, default: d.word(0))
+      let count = d.read(pre.capabilities.count, c, default: d.word(0))
+      let recorded = d.read(pre.revocations.repossessed, me, default: d.word(0))
+      for i in 0..<state.bounds.maximumRun {
+        let entry = d.add(recorded, d.word(UInt64(i)))
+        d.when(d.and(ok, d.ult(d.word(UInt64(i)), count), d.ult(entry, d.word(p)))) {
+          d.write(&state.repossessions, d.add(d.mul(me, p), entry), d.add(base, d.word(UInt64(i))))
+        }
+      }
+      d.when(ok) { d.write(&state.revocations.repossessed, me, d.add(recorded, count)) }
+    case .abortNeverFinishes:
+      keep(\.revocations.phase, when: d.and(ok, d.eq(outcome.value, d.word(0))))
     }
     return outcome
   }

@@ -9,9 +9,13 @@ extension Verifier {
   public func catchMutant(_ mutant: Mutant) -> ObligationReport? {
     var verifier = self
     verifier.mutant = mutant
-    for obligation in Obligation.all(transitions: [mutant.transition]) {
+    // One session: the pre-state invariants are bit-blasted once for all
+    // of the transition's obligations.
+    let session = try? ProofSession(verifier)
+    let all = Obligation.all(transitions: [mutant.transition])
+    for obligation in [mutant.firstTried] + all.filter({ $0 != mutant.firstTried }) {
       if case .initial = obligation { continue }
-      let report = verifier.check(obligation)
+      let report = verifier.check(group: [obligation], session: session)[0]
       if report.verdict == .failed && report.counterexample != nil { return report }
     }
     return nil

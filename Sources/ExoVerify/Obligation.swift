@@ -12,12 +12,20 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
   case preserves(Transition, Invariant)
   /// When the transition fails, the state is unchanged.
   case errorUnchanged(Transition)
+  /// Every invariant before implies the transition property of the
+  /// transition, from the state before to the state after.
+  case transitionProperty(Transition, TransitionProperty)
+  /// Bounded liveness of the abort protocol: from every state satisfying
+  /// every invariant with an expired request, this many kernel steps end
+  /// it (``Verifier/checkLiveness(_:steps:)``).
+  case abortCompletes(steps: Int)
 
   /// The transition's name, or `initial`.
   public var transitionName: String {
     switch self {
     case .initial: "initial"
-    case .preserves(let t, _), .errorUnchanged(let t): t.name
+    case .abortCompletes: "abortProtocol"
+    case .preserves(let t, _), .errorUnchanged(let t), .transitionProperty(let t, _): t.name
     }
   }
 
@@ -26,14 +34,16 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .initial(let i), .preserves(_, let i): i.name
     case .errorUnchanged: "errorUnchanged"
+    case .transitionProperty(_, let p): p.name
+    case .abortCompletes(let steps): "completesWithin\(steps)Steps"
     }
   }
 
   /// The transition, or nil for an initial-state obligation.
   public var transitionOrNil: Transition? {
     switch self {
-    case .initial: nil
-    case .preserves(let t, _), .errorUnchanged(let t): t
+    case .initial, .abortCompletes: nil
+    case .preserves(let t, _), .errorUnchanged(let t), .transitionProperty(let t, _): t
     }
   }
 
@@ -41,11 +51,20 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
 
   /// Every obligation, in a fixed order: initial ones, then per transition
   /// its preservation obligations and its error obligation.
-  public static func all(transitions: [Transition] = Transition.all) -> [Obligation] {
+  /// The liveness obligation comes last, with `abortSteps` steps; it is
+  /// included when the revocation events are among `transitions`.
+  public static func all(
+    transitions: [Transition] = Transition.all,
+    abortSteps: Int = Verifier.abortSteps(Verifier.proofBounds)
+  ) -> [Obligation] {
     var list = Invariant.allCases.map(Obligation.initial)
     for t in transitions {
       list += Invariant.allCases.map { .preserves(t, $0) }
       list.append(.errorUnchanged(t))
+      list += TransitionProperty.allCases.map { .transitionProperty(t, $0) }
+    }
+    if transitions.contains(.event(.revocationAbort)) {
+      list.append(.abortCompletes(steps: abortSteps))
     }
     return list
   }

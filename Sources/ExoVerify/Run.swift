@@ -11,7 +11,7 @@ public func runObligations(
   var groups: [[Int]] = []
   var index: [String: Int] = [:]
   for (i, o) in obligations.enumerated() {
-    let key = o.transitionOrNil?.name ?? "initial"
+    let key = o.transitionName
     if let g = index[key] {
       groups[g].append(i)
     } else {

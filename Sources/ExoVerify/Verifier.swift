@@ -71,6 +71,17 @@ public struct Verifier: Sendable {
       solver.assert(outcome.status.ne(domain.word(0)))
       solver.assert(!unchanged)
       return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
+    case .abortCompletes(let steps):
+      return try livenessQuery(steps: steps, context: context)
+    case .transitionProperty(let transition, let property):
+      let pre = SymbolicState(
+        symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
+      let arguments = transition.parameters.map { domain.variable("arg.\($0)") }
+      var post = pre
+      _ = apply(transition, to: &post, arguments)
+      solver.assert(Invariant.all(in: pre))
+      solver.assert(!property.holds(transition, pre: pre, post: post))
+      return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
     }
   }
 
@@ -106,6 +117,9 @@ public struct Verifier: Sendable {
     func since(_ t: DispatchTime) -> Double {
       Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e9
     }
+    if case .abortCompletes(let steps) = group[0] {
+      return group.map { checkLiveness($0, steps: steps) }
+    }
     var reports: [ObligationReport] = []
     do {
       let session = try existing ?? ProofSession(self)
@@ -137,6 +151,10 @@ public struct Verifier: Sendable {
           var unchanged = domain.bool(true)
           for (a, b) in zip(pre.words, post.words) { unchanged = unchanged && a.eq(b) }
           goal = !status.ne(domain.word(0)) || unchanged
+        case .transitionProperty(let t, let property):
+          goal = property.holds(t, pre: pre, post: post)
+        case .abortCompletes:
+          continue  // checked on its own above
         }
         let key = base.map { ProofCache.key($0 + " " + (!goal).ast.contentHash) }
         // The shared setup is charged to the first obligation of the group.

@@ -1,48 +1,66 @@
 import ArgumentParser
 import ExoABI
 import ExoDiff
+import ExoHarness
 import ExoSpec
 import ExoVerify
 import Foundation
 
 /// `exo difftest`: differential testing. Generates call sequences from a
-/// seed, runs each on the spec and on a target, compares every result and
-/// the abstract state's digest at every checkpoint, and shrinks the first
-/// divergence to a short sequence written as a replay file.
+/// seed, runs each on the spec and on a target (by default the kernel in
+/// QEMU), compares every result and the abstract state's digest at every
+/// checkpoint, and shrinks the first divergence to a short sequence written
+/// as a replay file.
 struct DiffTest: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "difftest",
     abstract: "Run generated call sequences on the spec and a target and compare them.",
     discussion: """
-      Targets: `spec` (the spec against itself: a sanity check of the tester), \
-      `spec-mutant:NAME` (the spec with an exoverify mutant, e.g. \
-      spec-mutant:mapForgetsPageCount), `kernel` (not supported yet: next comes the \
-      in-guest agent). The generator never makes the exception event nor exit of \
-      environment 0, and never leaves environment 0 stopped or dying or the kernel idle. \
-      Exit status: 0 no divergence, 1 a divergence (shrunk, written as a replay file \
-      to --out), 2 bad arguments or an unsupported target.
+      Targets: `kernel` (default: the kernel in QEMU, driven by its in-guest agent), \
+      `spec` (the spec against itself: a check of the tester), `spec-mutant:NAME` (the \
+      spec with an exoverify mutant). `--kernel-mutant NAME` runs a kernel with a planted \
+      bug (`--list-mutants`). Sequence i uses a seed derived from --seed and i, so a run \
+      is deterministic for a seed whatever --jobs is. The generator never makes the \
+      exception event nor exit of environment 0, and never leaves environment 0 stopped \
+      or dying or the kernel idle. Exit status: 0 no divergence, 1 a divergence (shrunk, \
+      written as a replay file to --out), 2 bad arguments or a target that cannot run.
       """)
 
-  @Option(help: "The seed of the first sequence (sequence i uses a seed derived from it).")
+  @Option(help: "The seed of the run (sequence i uses a seed derived from it and i).")
   var seed: UInt64 = 1
 
-  @Option(help: "How many sequences to run.")
-  var sequences: Int = 20
+  @Option(help: "How many calls in all (whole sequences of --length calls).")
+  var calls: Int = 10_000
 
-  @Option(help: "Calls per sequence.")
+  @Option(help: "Calls per sequence (the target is reset between sequences).")
   var length: Int = 200
 
   @Option(help: "Compare state digests after every K calls (results are compared always).")
   var checkpointEvery: Int = 1
 
-  @Option(help: "What to compare with the spec: spec, spec-mutant:NAME, or kernel.")
-  var against: String = "spec"
+  @Option(help: "What to compare with the spec: kernel, spec, or spec-mutant:NAME.")
+  var against: String = "kernel"
 
-  @Option(help: "The table sizes: kernel (Bounds.kernel) or small (4 environments, 16 pages…).")
+  @Option(help: "Run a kernel with this planted bug (see --list-mutants).")
+  var kernelMutant: String?
+
+  @Flag(help: "List the planted kernel bugs (and the spec mutants) and exit.")
+  var listMutants = false
+
+  @Option(help: "Boot this kernel image instead of building one (with --against kernel).")
+  var kernel: String?
+
+  @Option(help: "Run this many targets in parallel (QEMU instances for the kernel).")
+  var jobs: Int = 1
+
+  @Option(help: "Start no new sequence after this many seconds.")
+  var timeBudget: Double?
+
+  @Option(help: "The table sizes: kernel (Bounds.kernel) or small (spec targets only).")
   var bounds: String = "kernel"
 
-  @Option(help: "The physical page number of page index 0.")
-  var firstPage: UInt64 = 0x1000
+  @Option(help: "The physical page number of page index 0 (the kernel's is fixed).")
+  var firstPage: UInt64 = InfoHeader.kernelFirstPage
 
   @Option(help: "Fraction (0...1) of calls with hostile arguments.")
   var hostile: Double = 0.15
@@ -54,12 +72,18 @@ struct DiffTest: ParsableCommand {
   var noShrink = false
 
   func validate() throws {
-    guard sequences >= 1 else { throw ValidationError("--sequences must be at least 1") }
-    guard length >= 1 else { throw ValidationError("--length must be at least 1") }
+    guard calls >= 1 else { throw ValidationError("--calls must be at least 1") }
+    guard (1...KernelTarget.maximumSteps).contains(length) else {
+      throw ValidationError("--length must be in 1...\(KernelTarget.maximumSteps), got \(length)")
+    }
+    guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1") }
     guard checkpointEvery >= 1 else {
       throw ValidationError("--checkpoint-every must be at least 1")
     }
     guard (0...1).contains(hostile) else { throw ValidationError("--hostile must be in 0...1") }
+    if let timeBudget, timeBudget <= 0 {
+      throw ValidationError("--time-budget must be positive")
+    }
   }
 
   static let smallBounds = Bounds(
@@ -67,6 +91,15 @@ struct DiffTest: ParsableCommand {
     maximumRun: 4)
 
   func run() throws {
+    if listMutants {
+      print("kernel mutants (--kernel-mutant NAME):")
+      for m in KernelMutant.allCases {
+        print("  \(m.rawValue.padding(toLength: 30, withPad: " ", startingAt: 0)) \(m.summary)")
+      }
+      print("spec mutants (--against spec-mutant:NAME):")
+      for m in Mutant.allCases { print("  \(m.rawValue)") }
+      return
+    }
     let tableSizes: Bounds
     switch bounds {
     case "kernel": tableSizes = .kernel
@@ -75,84 +108,217 @@ struct DiffTest: ParsableCommand {
       note("error: --bounds must be kernel or small, got '\(bounds)'")
       throw ExitCode(2)
     }
-    let candidate: any DiffTarget
-    if against == "spec" {
-      candidate = SpecTarget(name: "spec (copy)")
-    } else if against == "kernel" {
-      note(
-        "error: --against kernel is not yet supported (next: the in-guest agent that runs calls "
-          + "in QEMU and exports digests); use spec or spec-mutant:NAME")
+    let makeCandidate = try candidateFactory(tableSizes)
+    var workers: [Differ] = []
+    for j in 0..<jobs {
+      let candidate: any DiffTarget
+      do {
+        candidate = try makeCandidate(j)
+      } catch {
+        note("error: cannot start the target: \(error)")
+        throw ExitCode(2)
+      }
+      workers.append(
+        Differ(
+          reference: SpecTarget(name: "spec", bounds: tableSizes, firstPage: firstPage),
+          candidate: candidate, bounds: tableSizes, firstPage: firstPage,
+          checkpointEvery: checkpointEvery))
+    }
+    let configuration = Generator.Configuration(
+      bounds: tableSizes, firstPage: firstPage, hostileFraction: hostile)
+    let sequences = (calls + length - 1) / length
+    let clock = ContinuousClock()
+    let began = clock.now
+    let deadline = timeBudget.map { began + .milliseconds(Int64($0 * 1000)) }
+    let pool = Pool(sequences: sequences)
+    let boxes = workers.map(Box.init)
+    let seed = self.seed
+    let length = self.length
+    DispatchQueue.concurrentPerform(iterations: jobs) { j in
+      let differ = boxes[j].differ
+      while let index = pool.next(deadline: deadline, clock: clock) {
+        let sequenceSeed = SplitMix64.derive(seed, index)
+        let (steps, statistics) = Generator.sequence(
+          seed: sequenceSeed, length: length, configuration: configuration)
+        do {
+          if let divergence = try differ.firstDivergence(steps) {
+            pool.found(index: index, worker: j, steps: steps, divergence: divergence)
+          }
+        } catch {
+          pool.failed(index: index, error: "\(error)")
+        }
+        pool.finished(statistics)
+      }
+    }
+    let elapsed = Self.seconds(clock.now - began)
+    let compared = workers.reduce(0) { $0 + $1.stepsRun }
+    let digests = workers.reduce(0) { $0 + $1.digestsCompared }
+    let rate = Double(compared) / max(elapsed, 1e-9)
+    let name = workers[0].candidate.name
+    let summary =
+      "\(pool.sequencesRun) sequences, \(compared) calls compared against \(name) "
+      + "(of those generated \(pool.successes) succeed and \(pool.failures) fail on the spec), "
+      + "\(digests) digests "
+      + "compared, \(jobs) job\(jobs == 1 ? "" : "s"), seed \(seed); "
+      + String(format: "%.1f s, %.0f calls/s", elapsed, rate)
+    if let error = pool.error {
+      note("error: the target failed: \(error)")
+      print(summary)
       throw ExitCode(2)
-    } else if against.hasPrefix("spec-mutant:") {
-      let name = String(against.dropFirst("spec-mutant:".count))
-      guard let mutant = Mutant(rawValue: name) else {
+    }
+    guard let found = pool.divergence else {
+      print("no divergence: \(summary)")
+      return
+    }
+    let differ = workers[found.worker]
+    let divergence = found.divergence
+    let sequenceSeed = SplitMix64.derive(seed, found.index)
+    print(
+      "DIVERGENCE in sequence \(found.index) (seed \(sequenceSeed), \(found.steps.count) calls) "
+        + "between spec and \(differ.candidate.name):")
+    print(divergence)
+    var shortest = Array(found.steps.prefix(divergence.index + 1))
+    var final = divergence
+    if !noShrink {
+      let shrinkStart = clock.now
+      let shrinker = Shrinker(differ: differ) { Generator.admits($0, configuration) }
+      if let shrunk = try shrinker.shrink(found.steps) {
+        shortest = shrunk.steps
+        final = shrunk.divergence
+        print(
+          "\nshrunk from \(divergence.index + 1) to \(shortest.count) calls "
+            + "(\(shrunk.runs) candidate runs, "
+            + String(format: "%.2f s):", Self.seconds(clock.now - shrinkStart)))
+      }
+    }
+    for (i, step) in shortest.enumerated() {
+      print("  \(i)  \(step)\(i == final.index ? "   <-- diverges" : "")")
+    }
+    print(final)
+    let replay = ReplayFile(
+      diverging: shortest, divergence: final, bounds: tableSizes, firstPage: firstPage)
+    let safeName = differ.candidate.name.map { $0.isLetter || $0.isNumber ? $0 : "-" }
+    let path = try replay.write(
+      to: out, name: "difftest-\(String(safeName))-seed\(sequenceSeed).json")
+    print(
+      "replay file: \(path)  (exo replay \(path) --on spec passes; --on kernel reruns it)")
+    print(summary)
+    throw ExitCode.failure
+  }
+
+  /// Makes job j's candidate target.
+  func candidateFactory(_ tableSizes: Bounds) throws -> (Int) throws -> any DiffTarget {
+    if let kernelMutant {
+      guard let mutant = KernelMutant(rawValue: kernelMutant) else {
         note(
-          "error: no mutant '\(name)'; have: "
+          "error: no kernel mutant '\(kernelMutant)'; have: "
+            + KernelMutant.allCases.map(\.rawValue).joined(separator: ", "))
+        throw ExitCode(2)
+      }
+      let report = try buildImages(quiet: true, mutants: [mutant])
+      guard let image = report.mutantKernels[mutant] else { throw ExitCode(2) }
+      return { _ in try KernelTarget(kernel: image, name: "kernel-mutant:\(mutant.rawValue)") }
+    }
+    switch against {
+    case "kernel":
+      guard tableSizes == .kernel, firstPage == InfoHeader.kernelFirstPage else {
+        note(
+          "error: the kernel runs --bounds kernel and --first-page "
+            + "\(InfoHeader.kernelFirstPage)")
+        throw ExitCode(2)
+      }
+      let image: URL
+      if let kernel {
+        image = URL(fileURLWithPath: kernel)
+      } else {
+        image = try buildImages(quiet: true).kernel
+      }
+      return { _ in try KernelTarget(kernel: image) }
+    case "spec":
+      return { _ in SpecTarget(name: "spec (copy)", bounds: tableSizes, firstPage: firstPage) }
+    case let name where name.hasPrefix("spec-mutant:"):
+      let mutantName = String(name.dropFirst("spec-mutant:".count))
+      guard let mutant = Mutant(rawValue: mutantName) else {
+        note(
+          "error: no spec mutant '\(mutantName)'; have: "
             + Mutant.allCases.map(\.rawValue).joined(separator: ", "))
         throw ExitCode(2)
       }
-      candidate = MutantSpecTarget(name: against) { t, s, a in mutant.applyConcrete(t, to: &s, a) }
-    } else {
-      note("error: --against must be spec, spec-mutant:NAME or kernel, got '\(against)'")
-      throw ExitCode(2)
-    }
-    let differ = Differ(
-      reference: SpecTarget(name: "spec"), candidate: candidate, bounds: tableSizes,
-      firstPage: firstPage, checkpointEvery: checkpointEvery)
-    let configuration = Generator.Configuration(
-      bounds: tableSizes, firstPage: firstPage, hostileFraction: hostile)
-    let clock = ContinuousClock()
-    let began = clock.now
-    var successes = 0
-    var failures = 0
-    for index in 0..<sequences {
-      let sequenceSeed = SplitMix64.derive(seed, index)
-      let (steps, statistics) = Generator.sequence(
-        seed: sequenceSeed, length: length, configuration: configuration)
-      successes += statistics.totalSuccesses
-      failures += statistics.totalFailures
-      guard let divergence = try differ.firstDivergence(steps) else { continue }
-      print(
-        "DIVERGENCE in sequence \(index) (seed \(sequenceSeed), \(steps.count) calls) "
-          + "between spec and \(candidate.name):")
-      print(divergence)
-      var shortest = Array(steps.prefix(divergence.index + 1))
-      var final = divergence
-      if !noShrink {
-        let shrinkStart = clock.now
-        if let shrunk = try Shrinker(differ: differ).shrink(steps) {
-          shortest = shrunk.steps
-          final = shrunk.divergence
-          print(
-            "\nshrunk from \(divergence.index + 1) to \(shortest.count) calls "
-              + "(\(shrunk.runs) candidate runs, \(Self.seconds(clock.now - shrinkStart)) s):")
+      return { _ in
+        MutantSpecTarget(name: name, bounds: tableSizes, firstPage: self.firstPage) { t, s, a in
+          mutant.applyConcrete(t, to: &s, a)
         }
       }
-      for (i, step) in shortest.enumerated() {
-        print("  \(i)  \(step)\(i == final.index ? "   <-- diverges" : "")")
-      }
-      print(final)
-      let replay = ReplayFile(
-        diverging: shortest, divergence: final, bounds: tableSizes, firstPage: firstPage)
-      let safeName = candidate.name.map { $0.isLetter || $0.isNumber ? $0 : "-" }
-      let path = try replay.write(
-        to: out, name: "difftest-\(String(safeName))-seed\(sequenceSeed).json")
-      print("replay file: \(path)  (exo replay \(path) --on spec passes on the spec)")
-      print(
-        "\(index + 1) of \(sequences) sequences run, \(differ.stepsRun) calls, "
-          + "\(Self.seconds(clock.now - began)) s")
-      throw ExitCode.failure
+    default:
+      note("error: --against must be kernel, spec or spec-mutant:NAME, got '\(against)'")
+      throw ExitCode(2)
     }
-    print(
-      "no divergence: \(sequences) sequences × \(length) calls against \(candidate.name) "
-        + "(seed \(seed), bounds \(bounds), checkpoint every \(checkpointEvery)); "
-        + "\(successes) calls succeeded, \(failures) failed; "
-        + "\(differ.digestsCompared) digests compared, \(differ.statesFetched) states fetched; "
-        + "\(Self.seconds(clock.now - began)) s")
   }
 
-  static func seconds(_ d: Duration) -> String {
+  static func seconds(_ d: Duration) -> Double {
     let c = d.components
-    return String(format: "%.2f", Double(c.seconds) + Double(c.attoseconds) / 1e18)
+    return Double(c.seconds) + Double(c.attoseconds) / 1e18
+  }
+}
+
+/// A worker's differ, handed to one thread.
+private final class Box: @unchecked Sendable {
+  let differ: Differ
+  init(_ differ: Differ) { self.differ = differ }
+}
+
+/// The sequences to run, shared by the workers: each takes the next index;
+/// after a divergence at index i no index above i is started, so the
+/// divergence reported (the lowest index) is the same whatever the jobs.
+private final class Pool: @unchecked Sendable {
+  struct Found {
+    var index: Int
+    var worker: Int
+    var steps: [DiffStep]
+    var divergence: Divergence
+  }
+
+  let lock = NSLock()
+  let sequences: Int
+  var nextIndex = 0
+  var sequencesRun = 0
+  var successes = 0
+  var failures = 0
+  var divergence: Found?
+  var error: String?
+
+  init(sequences: Int) { self.sequences = sequences }
+
+  func next(deadline: ContinuousClock.Instant?, clock: ContinuousClock) -> Int? {
+    lock.lock()
+    defer { lock.unlock() }
+    if let deadline, clock.now >= deadline { return nil }
+    guard error == nil, nextIndex < sequences, nextIndex < (divergence?.index ?? .max) else {
+      return nil
+    }
+    defer { nextIndex += 1 }
+    return nextIndex
+  }
+
+  func found(index: Int, worker: Int, steps: [DiffStep], divergence d: Divergence) {
+    lock.lock()
+    if index < (divergence?.index ?? .max) {
+      divergence = Found(index: index, worker: worker, steps: steps, divergence: d)
+    }
+    lock.unlock()
+  }
+
+  func failed(index: Int, error e: String) {
+    lock.lock()
+    if error == nil { error = "sequence \(index): \(e)" }
+    lock.unlock()
+  }
+
+  func finished(_ statistics: Generator.Statistics) {
+    lock.lock()
+    sequencesRun += 1
+    successes += statistics.totalSuccesses
+    failures += statistics.totalFailures
+    lock.unlock()
   }
 }

@@ -7,7 +7,9 @@ struct Exo: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "exo",
     abstract: "Build, boot and test the Swift exokernel.",
-    subcommands: [Build.self, Boot.self, Replay.self, SpecBench.self, DiffTest.self, Bench.self])
+    subcommands: [
+      Build.self, Boot.self, SpecRun.self, Replay.self, SpecBench.self, DiffTest.self, Bench.self,
+    ])
 }
 
 /// Prints a line to standard error.
@@ -16,13 +18,13 @@ func note(_ text: String) {
 }
 
 /// Builds the images, printing progress; exits with a status on failure.
-func buildImages(quiet: Bool = false) throws -> BuildReport {
+func buildImages(quiet: Bool = false, mutants: [KernelMutant] = []) throws -> BuildReport {
   do {
     let project = try Project.locate()
     let build = KernelBuild(project: project, toolchain: try Toolchain.locate()) { line in
       if !quiet { note(line) }
     }
-    return try build.run()
+    return try build.run(mutants: mutants)
   } catch {
     note("error: \(error)")
     throw ExitCode(BootSetupExit.buildFailed)

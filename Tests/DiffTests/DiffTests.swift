@@ -170,3 +170,33 @@ func mutantTarget(_ mutant: Mutant) -> MutantSpecTarget {
     }
   }
 }
+
+@Suite struct DigestTests {
+  @Test func trackerEqualsTheFullDigestAfterEveryStep() {
+    for bounds in [testBounds, Bounds.kernel] {
+      let configuration = Generator.Configuration(bounds: bounds, firstPage: testFirstPage)
+      let (steps, _) = Generator.sequence(seed: 5, length: 300, configuration: configuration)
+      var state = ConcreteState(bounds: bounds, firstPage: testFirstPage)
+      var tracker = DigestTracker(state)
+      var distinct = Set<UInt64>()
+      for step in steps {
+        _ = state.step(step.transition, step.arguments)
+        let value = tracker.update(to: state)
+        #expect(value == state.digest)
+        #expect(value == InfoDigest.of(state.infoWords()))
+        distinct.insert(value)
+      }
+      #expect(distinct.count > 100, "the digest follows the state")
+    }
+  }
+
+  @Test func aChangedWordChangesTheDigest() {
+    var state = ConcreteState(bounds: testBounds, firstPage: testFirstPage)
+    var tracker = DigestTracker(state)
+    let before = tracker.update(to: state)
+    state.pages.mappings[3] = 1
+    #expect(tracker.update(to: state) != before)
+    state.pages.mappings[3] = 0
+    #expect(tracker.update(to: state) == before)
+  }
+}

@@ -72,18 +72,34 @@ struct ABITests {
     #expect(Rights.read.rawValue & Rights.write.rawValue == 0)
   }
 
-  @Test("the state digest is FNV-1a over little-endian bytes and sees every word")
+  @Test("the state digest is a position-keyed sum of word terms and sees every word")
   func digest() {
-    #expect(InfoDigest.of([]) == 0xCBF2_9CE4_8422_2325)
-    // The word 0x61 is the byte 0x61 followed by seven zero bytes.
-    var bytes: UInt64 = 0xCBF2_9CE4_8422_2325
-    for b: UInt64 in [0x61, 0, 0, 0, 0, 0, 0, 0] { bytes = (bytes ^ b) &* 0x0000_0100_0000_01B3 }
-    #expect(InfoDigest.of([0x61]) == bytes)
-    #expect(InfoDigest.of([1, 2]) != InfoDigest.of([2, 1]))
+    #expect(InfoDigest.of([]) == 0)
+    #expect(InfoDigest.of([0, 0, 0]) == 0, "zero words add nothing")
+    #expect(InfoDigest.term(index: 5, value: 0) == 0)
+    #expect(InfoDigest.of([0x61]) == InfoDigest.term(index: 0, value: 0x61))
+    #expect(InfoDigest.of([1, 2]) != InfoDigest.of([2, 1]), "positions matter")
     #expect(InfoDigest.of([1]) != InfoDigest.of([256]))
+    #expect(InfoDigest.of([0, 1]) != InfoDigest.of([1, 0]))
     var incremental = InfoDigest()
-    for w: UInt64 in [7, .max, 0] { incremental.add(w) }
+    for (i, w) in ([7, .max, 0] as [UInt64]).enumerated() { incremental.add(index: i, value: w) }
     #expect(incremental.value == InfoDigest.of([7, .max, 0]))
+    // A store keeps it exact: replacing word 1 equals hashing the new image.
+    incremental.replace(index: 1, old: .max, new: 42)
+    #expect(incremental.value == InfoDigest.of([7, 42, 0]))
+    incremental.replace(index: 2, old: 0, new: 9)
+    incremental.replace(index: 0, old: 7, new: 0)
+    #expect(incremental.value == InfoDigest.of([0, 42, 9]))
+    // Distinct single-word changes of a fixed image give distinct digests.
+    var seen = Set<UInt64>()
+    for i in 0..<64 {
+      for v: UInt64 in [1, 2, 3, .max, .max - 1, 1 << 40] {
+        var image = [UInt64](repeating: 0, count: 64)
+        image[i] = v
+        seen.insert(InfoDigest.of(image))
+      }
+    }
+    #expect(seen.count == 64 * 6)
   }
 
   @Test("typed addresses convert between pages and addresses")

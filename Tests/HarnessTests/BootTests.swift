@@ -39,7 +39,7 @@ struct BootTests {
     let first = try Images.report()
     #expect(FileManager.default.fileExists(atPath: first.kernel.path))
     #expect(
-      Set(["crash", "hello", "hostile", "selftest", "spin"]).isSubset(of: first.programs.keys))
+      Set(["crash", "hello", "hostile", "selftest", "forever"]).isSubset(of: first.programs.keys))
     #expect(FileManager.default.fileExists(atPath: first.debugKernel.path))
     let second = try KernelBuild(project: Images.project, toolchain: Toolchain.locate()).run()
     #expect(second.stepsRun == 0)
@@ -133,12 +133,12 @@ struct BootTests {
   @Test("a guest that runs on is stopped at the time limit and reported as a timeout")
   func timeout() throws {
     var options = BootOptions(kernel: try Images.report().kernel)
-    options.program = "spin"
+    options.program = "forever"
     options.timeout = 2
     let result = try QEMU.boot(options)
     #expect(result.outcome == .timeout)
     #expect(result.outcome.exitCode == 5)
-    #expect(result.console.contains("spin: running until stopped"))
+    #expect(result.console.contains("forever: running until stopped"))
     #expect(result.seconds >= 2 && result.seconds < 10)
   }
 

@@ -208,6 +208,14 @@ struct Generator {
       default: return UInt64(below(3))
       }
     }
+    if name.hasPrefix("revocations") {
+      switch field {
+      case "phase": return UInt64(below(3))
+      case "deadline": return UInt64(below(100))
+      default: return UInt64(below(bounds.pages + 2))
+      }
+    }
+    if name.hasPrefix("repossessions") { return chance(50) ? 0 : page() }
     if name.hasPrefix("environments") {
       switch field {
       case "state": return chance(50) ? 1 : UInt64(below(5))

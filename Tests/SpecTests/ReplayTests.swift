@@ -14,9 +14,16 @@ import Testing
     #expect(replay.steps.count > 40)
     let report = replay.runOnSpec()
     #expect(report.passed, "\(report.steps.filter { !$0.matches })")
-    // Every kernel call appears in the sample.
-    let calls = Set(replay.steps.map(\.transition))
-    for call in Syscall.allCases { #expect(calls.contains(.call(call)), "\(call) missing") }
+    // Every kernel call and event appears in the samples.
+    var transitions = Set(replay.steps.map(\.transition))
+    let folder = URL(fileURLWithPath: Self.samplePath).deletingLastPathComponent()
+    for name in try FileManager.default.contentsOfDirectory(atPath: folder.path)
+    where name.hasSuffix(".json") {
+      let other = try ReplayFile.load(path: folder.appendingPathComponent(name).path)
+      #expect(other.runOnSpec().passed, "\(name)")
+      transitions.formUnion(other.steps.map(\.transition))
+    }
+    for t in Transition.all { #expect(transitions.contains(t), "\(t) missing") }
   }
 
   @Test func roundTripsInitialAndSteps() throws {

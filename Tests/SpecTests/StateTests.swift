@@ -27,6 +27,9 @@ import Testing
       for i in 0..<bounds.capabilities {
         words[InfoLayout(bounds: bounds).offset(capability: i, .kind) / 8] %= 3
       }
+      for i in 0..<bounds.environments {
+        words[InfoLayout(bounds: bounds).offset(revocation: i, .phase) / 8] %= 3
+      }
       let decoded = try ConcreteState(infoWords: words, bounds: bounds)
       #expect(decoded.infoWords() == words)
       #expect(decoded.digest == ConcreteState.digest(infoWords: words))

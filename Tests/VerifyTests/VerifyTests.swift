@@ -54,10 +54,13 @@ struct VerifyTests {
   @Test("each invariant is violated by some corrupted reachable state (none is vacuous)")
   func invariantsCanFail() {
     var caught = Set<Invariant>()
-    for seed in 1...10 {
+    var goods: [ConcreteState] = (1...10).map { seed in
       var walk = RandomWalk(seed: UInt64(seed))
       for _ in 0..<100 { _ = walk.step() }
-      let good = walk.state
+      return walk.state
+    }
+    goods.append(abortingState())
+    for good in goods {
       for i in good.words.indices {
         for delta: UInt64 in [1, .max, 0x55] {
           var words = good.words
@@ -71,6 +74,31 @@ struct VerifyTests {
     }
     let uncaught = Set(Invariant.allCases).subtracting(caught)
     #expect(uncaught.isEmpty, "never violated: \(uncaught.map(\.name))")
+  }
+
+  /// A state at the proof bounds in the middle of an abort: environment 1
+  /// held three one-page runs, was asked for all three, ignored it, and
+  /// two have been repossessed.
+  func abortingState() -> ConcreteState {
+    let fp: UInt64 = 0x100
+    var s = ConcreteState(bounds: verifier.bounds, firstPage: fp)
+    let steps: [(Transition, [UInt64])] = [
+      (.call(.environmentCreate), [1, 0]),
+      (.call(.environmentStart), [1, 0, UserLayout.imageBase, UserLayout.stackTop]),
+      (.call(.yieldTo), [1]), (.call(.pageAllocate), [fp, 1, 1]),
+      (.call(.pageAllocate), [fp + 1, 1, 2]), (.call(.pageAllocate), [fp + 2, 1, 3]),
+      (.call(.pageMap), [1, ExoABI.none, 1, fp, 0, 1]), (.call(.yield), []), (.event(.tick), []),
+      (.call(.revocationRequest), [1, 0, 3, 1]), (.event(.tick), []),
+      (.event(.revocationDeadline), [1]), (.event(.revocationAbort), [1]),
+      (.event(.revocationAbort), [1]),
+    ]
+    for (t, a) in steps {
+      let r = s.step(t, a)
+      #expect(r.status == 0, "\(t)\(a): \(r)")
+    }
+    #expect(s.revocations.phase[1] == RevocationPhase.aborting.rawValue)
+    #expect(s.revocations.repossessed[1] == 2)
+    return s
   }
 
   @Test(

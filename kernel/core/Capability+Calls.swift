@@ -19,7 +19,12 @@ func sys_capabilityDerive(
   guard child < Info.capabilityCount else { return .failure(.outOfRange) }
   guard Info.kind(child) == .empty else { return .failure(.slotInUse) }
   let depth = Info[capability: c, .depth]
-  guard depth < UInt64(Info.bounds.maximumDepth) else { return .failure(.invalidArgument) }
+  #if MUTANT_deriveDepthOffByOne
+    // Kernel mutant: a capability at the maximum depth may derive one deeper.
+    guard depth <= UInt64(Info.bounds.maximumDepth) else { return .failure(.invalidArgument) }
+  #else
+    guard depth < UInt64(Info.bounds.maximumDepth) else { return .failure(.invalidArgument) }
+  #endif
   guard rights.isSubset(of: parentRights) else { return .failure(.insufficientRights) }
   let parentBase = Info[capability: c, .base]
   let parentCount = Info[capability: c, .count]
@@ -53,7 +58,12 @@ func sys_capabilityGrant(_ caller: UInt64, _ c: UInt64, to target: UInt64) -> Sy
   }
   guard target < Info.environmentCount else { return .failure(.outOfRange) }
   guard isLive(target) else { return .failure(.wrongState) }
-  guard Info[capability: c, .bindings] == 0 else { return .failure(.busy) }
+  #if !MUTANT_grantIgnoresBindings  // kernel mutant: a capability backing bindings moves
+    guard Info[capability: c, .bindings] == 0 else { return .failure(.busy) }
+  #endif
+  guard !(isRootMemory(c) && (isPending(caller) || isPending(target))) else {
+    return .failure(.busy)
+  }
 
   Info[capability: c, .owner] = target
   Info[environment: caller, .capabilities] -= 1
@@ -71,6 +81,7 @@ func sys_capabilityDelete(_ caller: UInt64, _ c: UInt64) -> SyscallResult {
   guard Info[capability: c, .children] == 0, Info[capability: c, .bindings] == 0 else {
     return .failure(.busy)
   }
+  guard !(isRootMemory(c) && isPending(caller)) else { return .failure(.busy) }
 
   deleteCapability(c)
   return .success(0)
@@ -84,7 +95,13 @@ func sys_capabilityRevoke(_ caller: UInt64, _ c: UInt64) -> SyscallResult {
   where Info.kind(k) != .empty && Info[capability: k, .children] == 0
     && isStrictDescendant(k, of: c)
   {
+    let holder = Info[capability: k, .owner]
+    let kind = Info[capability: k, .kind]
+    let deletes = Info[capability: k, .bindings] == 0
     removeOneDependent(of: k)
+    if deletes && holder != caller {
+      Upcall.raise(holder, .capabilityLost, k, kind)
+    }
     return .success(1)
   }
   return .success(0)

@@ -1,6 +1,6 @@
 import Arch
 
-/// The kernel console: the 16550 UART at COM1, polled. Output only.
+/// The kernel console: the 16550 UART at COM1, polled.
 ///
 /// No allocation: text goes out as `StaticString`s, numbers digit by digit,
 /// so the console works from any context, including a panic.
@@ -15,6 +15,11 @@ enum Console {
     arch_outb(port + 1, 0x00)
     arch_outb(port + 3, 0x03)  // 8 bits, no parity, one stop bit
     arch_outb(port + 2, 0xC7)  // FIFO on, cleared, 14-byte threshold
+  }
+
+  /// The next received byte, if one is waiting.
+  static func receive() -> UInt8? {
+    arch_inb(port + 5) & 0x01 != 0 ? arch_inb(port) : nil
   }
 
   /// Writes one byte, waiting for the transmitter.

@@ -16,6 +16,8 @@ func sys_exit(_ caller: UInt64, status: UInt64) {
 func makeDying(_ e: UInt64, status: UInt64) {
   Info[environment: e, .state] = EnvironmentState.dying.rawValue
   Info[environment: e, .exitStatus] = status
+  // A pending revocation request is cancelled (docs/ABI.md "Revocation").
+  Info[revocation: e, .phase] = RevocationPhase.none.rawValue
   // End call of e: servers of e's calls reply to no one; a caller waiting
   // on e gets wrongState.
   for other in 0..<Info.environmentCount where Info[environment: other, .caller] == e {
@@ -46,7 +48,9 @@ func sys_environmentCreate(_ caller: UInt64, _ e: UInt64, slot: UInt64) -> Sysca
   Info[capability: slot, .rights] = Rights([.grant, .control, .call]).rawValue
   Info[capability: slot, .base] = e
   Info[capability: slot, .count] = 1
-  Info[environment: caller, .capabilities] += 1
+  #if !MUTANT_createForgetsCapabilityCount  // kernel mutant: the new capability goes uncounted
+    Info[environment: caller, .capabilities] += 1
+  #endif
   AddressSpaces.build(e)
   Scheduler.reset(e, rip: ProgramImage.entry, rsp: UserLayout.stackTop)
   Scheduler.resetFPU(e)
@@ -112,9 +116,11 @@ func sys_environmentReclaim(_ caller: UInt64, _ target: UInt64) -> SyscallResult
   guard target < Info.environmentCount else { return .failure(.outOfRange) }
   guard Info.state(target) == .dying else { return .failure(.wrongState) }
   let parent = Info[environment: target, .parent]
-  guard caller == parent || parent >= Info.environmentCount || !isLive(parent) else {
-    return .failure(.notPermitted)
-  }
+  #if !MUTANT_reclaimIgnoresParent  // kernel mutant: anyone reclaims a live parent's child
+    guard caller == parent || parent >= Info.environmentCount || !isLive(parent) else {
+      return .failure(.notPermitted)
+    }
+  #endif
 
   // 1. The lowest bound window slot.
   for s in 0..<Info.windowSlots where Info[binding: target, slot: s, .page] != none {

@@ -3,12 +3,17 @@ import ExoABI
 /// The kernel's tables: the exported area of `InfoLayout`, which is both the
 /// kernel's storage for its abstract state and what every environment sees
 /// read-only at `UserLayout.infoBase`. Fields are read and written only
-/// through these accessors, by the names ExoABI gives them.
+/// through these accessors, by the names ExoABI gives them; every store goes
+/// through `store`, which keeps `digest` (ExoABI's `InfoDigest` of the whole
+/// area) exact.
 enum Info {
   /// Physical address of the area (page aligned, `layout.size` bytes).
   nonisolated(unsafe) static var base: UInt64 = 0
   /// Physical page number of page index 0 of the page table.
   nonisolated(unsafe) static var firstPage: UInt64 = 0
+
+  /// `InfoDigest` of the area, updated on every store.
+  nonisolated(unsafe) static var digest = InfoDigest()
 
   static var bounds: Bounds { .kernel }
   static var layout: InfoLayout { InfoLayout(bounds: .kernel) }
@@ -20,45 +25,56 @@ enum Info {
 
   static subscript(header field: InfoHeader) -> UInt64 {
     get { PhysicalMemory.load64(base + UInt64(layout.offset(field))) }
-    set { PhysicalMemory.store64(base + UInt64(layout.offset(field)), newValue) }
+    set { store(layout.offset(field), newValue) }
   }
 
   static subscript(environment e: UInt64, field: EnvironmentField) -> UInt64 {
     get { PhysicalMemory.load64(base + UInt64(layout.offset(environment: Int(e), field))) }
-    set {
-      PhysicalMemory.store64(base + UInt64(layout.offset(environment: Int(e), field)), newValue)
-    }
+    set { store(layout.offset(environment: Int(e), field), newValue) }
   }
 
   static subscript(slice p: UInt64) -> UInt64 {
     get { PhysicalMemory.load64(base + UInt64(layout.offset(slice: Int(p)))) }
-    set { PhysicalMemory.store64(base + UInt64(layout.offset(slice: Int(p))), newValue) }
+    set { store(layout.offset(slice: Int(p)), newValue) }
   }
 
   /// A field of the page with physical page number `page` (must be managed).
   static subscript(page page: UInt64, field: PageField) -> UInt64 {
     get { PhysicalMemory.load64(base + UInt64(layout.offset(page: Int(page - firstPage), field))) }
-    set {
-      PhysicalMemory.store64(
-        base + UInt64(layout.offset(page: Int(page - firstPage), field)), newValue)
-    }
+    set { store(layout.offset(page: Int(page - firstPage), field), newValue) }
   }
 
   static subscript(capability c: UInt64, field: CapabilityField) -> UInt64 {
     get { PhysicalMemory.load64(base + UInt64(layout.offset(capability: Int(c), field))) }
-    set {
-      PhysicalMemory.store64(base + UInt64(layout.offset(capability: Int(c), field)), newValue)
-    }
+    set { store(layout.offset(capability: Int(c), field), newValue) }
   }
 
   static subscript(binding e: UInt64, slot s: UInt64, field: BindingField) -> UInt64 {
     get {
       PhysicalMemory.load64(base + UInt64(layout.offset(binding: Int(e), slot: Int(s), field)))
     }
-    set {
-      PhysicalMemory.store64(
-        base + UInt64(layout.offset(binding: Int(e), slot: Int(s), field)), newValue)
+    set { store(layout.offset(binding: Int(e), slot: Int(s), field), newValue) }
+  }
+
+  /// Stores `value` at byte `offset` of the area and updates `digest`.
+  @inline(__always)
+  static func store(_ offset: Int, _ value: UInt64) {
+    let address = base + UInt64(offset)
+    digest.replace(index: offset / 8, old: PhysicalMemory.load64(address), new: value)
+    PhysicalMemory.store64(address, value)
+  }
+
+  static subscript(revocation e: UInt64, field: RevocationField) -> UInt64 {
+    get { PhysicalMemory.load64(base + UInt64(layout.offset(revocation: Int(e), field))) }
+    set { store(layout.offset(revocation: Int(e), field), newValue) }
+  }
+
+  /// Entry `i` of environment `e`'s repossession vector.
+  static subscript(repossession e: UInt64, entry i: UInt64) -> UInt64 {
+    get {
+      PhysicalMemory.load64(base + UInt64(layout.offset(repossession: Int(e), entry: Int(i))))
     }
+    set { store(layout.offset(repossession: Int(e), entry: Int(i)), newValue) }
   }
 
   static func state(_ e: UInt64) -> EnvironmentState {
@@ -117,6 +133,13 @@ enum Info {
     Info[environment: e, .caller] = none
     Info[environment: e, .exitStatus] = 0
     Info[environment: e, .capabilities] = 0
+    for field in RevocationField.allCases { Info[revocation: e, field] = 0 }
+    clearRepossessions(e)
+  }
+
+  /// Every entry of `e`'s repossession vector becomes 0.
+  static func clearRepossessions(_ e: UInt64) {
+    for i in 0..<pageCount { Info[repossession: e, entry: i] = 0 }
   }
 
   static func clearCapability(_ c: UInt64) {

@@ -169,6 +169,55 @@ import ExoABI
       guard current == none || (current < E && Info.state(current) == .runnable) else {
         panic("invariant currentRunnable")
       }
+      checkRevocation()
+    }
+
+    /// The abort-protocol invariants (proofs/: revocationRecords,
+    /// repossessedOnce, repossessedUnbound, pagesConserved). Reuses the page
+    /// counters as a mark per page.
+    private static func checkRevocation() {
+      let P = Info.pageCount
+      for e in 0..<Info.environmentCount {
+        let phase = Info[revocation: e, .phase]
+        let n = Info[revocation: e, .repossessed]
+        guard phase <= RevocationPhase.aborting.rawValue, n <= P else {
+          panic("invariant revocationRecords: phase or vector header out of range")
+        }
+        if Info.state(e) == .free {
+          for field in RevocationField.allCases where Info[revocation: e, field] != 0 {
+            panic("invariant revocationRecords: a free environment has a revocation record")
+          }
+        }
+        let pending = phase != RevocationPhase.none.rawValue
+        for i in 0..<P { PhysicalMemory.store64(scratch + i * 8, 0) }
+        for i in 0..<P {
+          let entry = Info[repossession: e, entry: i]
+          if i >= n {
+            guard entry == 0 else { panic("invariant revocationRecords: an entry past the header") }
+            continue
+          }
+          guard entry >= Info.firstPage, entry < Info.firstPage + P else {
+            panic("invariant revocationRecords: an entry is not a managed page")
+          }
+          guard counter(pageCounter(entry)) == 0 else {
+            panic("invariant repossessedOnce: a page is recorded twice")
+          }
+          bump(pageCounter(entry))
+          let owner = Info[page: entry, .owner]
+          guard !(pending && owner == e), owner != none || Info[page: entry, .mappings] == 0
+          else { panic("invariant repossessedUnbound: a repossessed page is still held or bound") }
+        }
+        if pending {
+          guard isLive(e), Info[revocation: e, .requested] >= 1,
+            Info[revocation: e, .requested] <= P
+          else { panic("invariant revocationRecords: a pending request is malformed") }
+          var owned: UInt64 = 0
+          for i in 0..<P where Info[page: Info.firstPage + i, .owner] == e { owned += 1 }
+          guard owned + Info[revocation: e, .returned] + n == Info[revocation: e, .held] else {
+            panic("invariant pagesConserved: owned + returned + repossessed != held")
+          }
+        }
+      }
     }
   }
 #endif

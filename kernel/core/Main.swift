@@ -37,6 +37,16 @@ func kmain(_ startInfo: UInt64) -> Never {
   Log("exo: ").decimal(allocator.totalPages).text(" pages of RAM for the kernel and users").end()
 
   // The pages users allocate by name, and the exported tables.
+  let difftest = boot.option("difftest").map { $0.1 == 1 && $0.0[0] == UInt8(ascii: "1") } ?? false
+  if difftest {
+    guard allocator.skip(to: DiffProtocol.ringBase) else {
+      panic("the difftest rings cannot be placed at DiffProtocol.ringBase")
+    }
+    _ = allocator.run(DiffProtocol.ringPages)
+  }
+  guard allocator.skip(to: InfoHeader.kernelFirstPage * pageSize) else {
+    panic("the managed pages cannot start at InfoHeader.kernelFirstPage")
+  }
   let userPages = allocator.run(Info.pageCount)
   let infoArea = allocator.run(UInt64(Info.layout.size) / pageSize)
   Info.initialize(base: infoArea, firstPage: userPages / pageSize)
@@ -60,6 +70,7 @@ func kmain(_ startInfo: UInt64) -> Never {
     exitMachine(.userFailure)
   }
   AddressSpaces.prepare(&allocator)
+  if difftest { DiffMode.enable(&allocator) }
   Scheduler.fpuTemplate = allocator.run(1)
   arch_fpu_reset()
   arch_fxsave(arch_pointer(Scheduler.fpuTemplate))

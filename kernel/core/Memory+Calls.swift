@@ -14,8 +14,10 @@ func sys_pageAllocate(_ caller: UInt64, page: UInt64, count: UInt64, slot: UInt6
   guard slot < Info.capabilityCount else { return .failure(.outOfRange) }
   guard Info.kind(slot) == .empty else { return .failure(.slotInUse) }
   for p in page..<(page + count) where Info[page: p, .owner] != none {
+    memoryPressure(caller, page: page, count: count)
     return .failure(.slotInUse)
   }
+  guard !isPending(caller) else { return .failure(.busy) }
 
   for p in page..<(page + count) {
     Info[page: p, .owner] = caller
@@ -48,9 +50,16 @@ func sys_pageMap(
     return .failure(.invalidCapability)
   }
   let base = Info[capability: m, .base]
-  guard page >= base, page - base < Info[capability: m, .count],
-    Rights(rawValue: rights).isSubset(of: Rights(rawValue: Info[capability: m, .rights]))
-  else { return .failure(.insufficientRights) }
+  #if MUTANT_mapSkipsRightsCheck
+    // Kernel mutant: the binding's rights are not checked against the capability's.
+    guard page >= base, page - base < Info[capability: m, .count] else {
+      return .failure(.insufficientRights)
+    }
+  #else
+    guard page >= base, page - base < Info[capability: m, .count],
+      Rights(rawValue: rights).isSubset(of: Rights(rawValue: Info[capability: m, .rights]))
+    else { return .failure(.insufficientRights) }
+  #endif
   guard Info[binding: target, slot: s, .page] == none else { return .failure(.slotInUse) }
 
   Info[binding: target, slot: s, .page] = page
@@ -87,9 +96,10 @@ func sys_pageProtect(
   guard s < Info.windowSlots else { return .failure(.outOfRange) }
   guard Info[binding: target, slot: s, .page] != none else { return .failure(.slotEmpty) }
   let m = Info[binding: target, slot: s, .capability]
-  guard Rights(rawValue: rights).isSubset(of: Rights(rawValue: Info[capability: m, .rights])) else {
-    return .failure(.insufficientRights)
-  }
+  #if !MUTANT_protectSkipsRightsCheck  // kernel mutant: any binding rights are accepted
+    guard Rights(rawValue: rights).isSubset(of: Rights(rawValue: Info[capability: m, .rights]))
+    else { return .failure(.insufficientRights) }
+  #endif
 
   Info[binding: target, slot: s, .rights] = rights
   AddressSpaces.syncWindow(target, slot: s)
@@ -101,7 +111,9 @@ func sys_pageProtect(
 func removeBinding(_ e: UInt64, _ s: UInt64) {
   let page = Info[binding: e, slot: s, .page]
   let m = Info[binding: e, slot: s, .capability]
-  Info[page: page, .mappings] -= 1
+  #if !MUTANT_unmapLeaksMapping  // kernel mutant: the page keeps counting the mapping
+    Info[page: page, .mappings] -= 1
+  #endif
   Info[capability: m, .bindings] -= 1
   Info.clearBinding(e, s)
   AddressSpaces.syncWindow(e, slot: s)
@@ -114,7 +126,11 @@ func deleteCapability(_ k: UInt64) {
   Info[environment: Info[capability: k, .owner], .capabilities] -= 1
   if Info.kind(k) == .memory && parent == none {
     let base = Info[capability: k, .base]
-    for p in base..<(base + Info[capability: k, .count]) {
+    var end = base + Info[capability: k, .count]
+    #if MUTANT_deleteLeaksPage
+      end -= 1  // kernel mutant: the run's last page is never freed
+    #endif
+    for p in base..<end {
       Info[page: p, .owner] = none
       Info[page: p, .root] = none
     }

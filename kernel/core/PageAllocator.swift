@@ -48,6 +48,16 @@ struct PageAllocator {
     return PhysicalAddress(rawValue: page)
   }
 
+  /// Moves on to `address` (page aligned) if it lies ahead in the current
+  /// region; the pages skipped are not used. Whether it did.
+  mutating func skip(to address: UInt64) -> Bool {
+    guard current < regionCount, next <= address, address < regionEnd[current] else {
+      return false
+    }
+    next = address
+    return true
+  }
+
   /// `count` zeroed pages that are physically contiguous; panics if memory is
   /// exhausted or not contiguous (boot-time configuration only).
   mutating func run(_ count: UInt64) -> UInt64 {

@@ -24,7 +24,12 @@ enum Scheduler {
   /// whose owner is runnable; `current = none` if there is none.
   static func advance() {
     let start = Info[header: .currentSlice]
-    for step in 1...Info.sliceCount {
+    #if MUTANT_advanceSkipsCurrentSlice
+      let last = Info.sliceCount - 1  // kernel mutant: the current slice is never rescanned
+    #else
+      let last = Info.sliceCount
+    #endif
+    for step in 1...last {
       let p = (start + step) % Info.sliceCount
       let owner = Info[slice: p]
       if owner != none && Info.state(owner) == .runnable {
@@ -52,6 +57,24 @@ enum Scheduler {
     let destination = UInt64(UInt(bitPattern: arch_env_fx(e)))
     PhysicalMemory.copy(
       to: destination, from: UnsafePointer(PhysicalMemory.bytes(fpuTemplate)), count: 512)
+    if fpuOwner == e { fpuOwner = none }
+  }
+
+  /// Keeps `e`'s FPU/SSE state as a transfer interrupts it, for
+  /// ``restoreTransferredFPU(_:)`` when it replies.
+  static func saveTransferredFPU(_ e: UInt64) {
+    if fpuOwner == e { arch_fxsave(arch_env_fx(e)) }
+    PhysicalMemory.copy(
+      to: UInt64(UInt(bitPattern: arch_env_saved_fx(e))),
+      from: UnsafePointer(arch_env_fx(e).assumingMemoryBound(to: UInt8.self)), count: 512)
+  }
+
+  /// Gives `e` back the FPU/SSE state a transfer interrupted (its handler's
+  /// state is dropped).
+  static func restoreTransferredFPU(_ e: UInt64) {
+    PhysicalMemory.copy(
+      to: UInt64(UInt(bitPattern: arch_env_fx(e))),
+      from: UnsafePointer(arch_env_saved_fx(e).assumingMemoryBound(to: UInt8.self)), count: 512)
     if fpuOwner == e { fpuOwner = none }
   }
 

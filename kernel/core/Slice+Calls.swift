@@ -18,11 +18,14 @@ func sys_sliceFree(_ caller: UInt64, position p: UInt64) -> SyscallResult {
   guard p < Info.sliceCount else { return .failure(.outOfRange) }
   let owner = Info[slice: p]
   guard owner != none else { return .failure(.slotEmpty) }
-  guard owner == caller || Info[environment: owner, .parent] == caller else {
-    return .failure(.notPermitted)
-  }
+  #if !MUTANT_sliceFreeIgnoresOwner  // kernel mutant: anyone frees anyone's slice
+    guard owner == caller || Info[environment: owner, .parent] == caller else {
+      return .failure(.notPermitted)
+    }
+  #endif
 
   Info[slice: p] = none
+  if owner != caller { Upcall.raise(owner, .sliceLost, p, 0) }
   return .success(0)
 }
 
@@ -33,7 +36,14 @@ func sys_yield(_ caller: UInt64) -> SyscallResult {
 
 func sys_yieldTo(_ caller: UInt64, _ target: UInt64) -> SyscallResult {
   guard target < Info.environmentCount else { return .failure(.outOfRange) }
-  guard Info.state(target) == .runnable else { return .failure(.wrongState) }
+  #if MUTANT_yieldToAcceptsStopped
+    // Kernel mutant: a stopped environment may be given the slice.
+    guard Info.state(target) == .runnable || Info.state(target) == .stopped else {
+      return .failure(.wrongState)
+    }
+  #else
+    guard Info.state(target) == .runnable else { return .failure(.wrongState) }
+  #endif
 
   Info.current = target
   return .success(0)
@@ -43,4 +53,5 @@ func sys_yieldTo(_ caller: UInt64, _ target: UInt64) -> SyscallResult {
 func tick() {
   Info[header: .ticks] += 1
   Scheduler.advance()
+  revocationTick()
 }

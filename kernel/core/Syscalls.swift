@@ -13,10 +13,14 @@ func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePoi
   // every register on each call.
   let f = UnsafePointer(Scheduler.frame(caller))
   let result: SyscallResult?
-  if let call = Syscall(rawValue: f.pointee.rax) {
+  if DiffMode.enabled, let call = DiffCall(rawValue: f.pointee.rax) {
+    result = DiffMode.dispatch(call, caller, f.pointee.rdi, f.pointee.rsi)
+  } else if let call = Syscall(rawValue: f.pointee.rax) {
     result = dispatch(call, caller, f)
+    if DiffMode.enabled { DiffMode.record(caller, result) }
   } else {
     result = .failure(.noSuchCall)
+    if DiffMode.enabled { DiffMode.record(caller, result) }
   }
   if let result {
     Scheduler.frame(caller).pointee.rax = result.status
@@ -37,11 +41,16 @@ private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: UnsafePointer<trap
     f.pointee.rdi, f.pointee.rsi, f.pointee.rdx, f.pointee.r10, f.pointee.r8, f.pointee.r9
   )
   switch call {
-  case .consoleWrite: return sys_consoleWrite(caller, address: a0, length: a1)
+  case .consoleWrite:
+    // In difftest mode the console carries the agent's protocol: the call
+    // checks and returns as always, but its bytes are dropped.
+    return sys_consoleWrite(
+      caller, address: a0, length: a1, sink: DiffMode.enabled ? .none : .console)
   case .exit:
     sys_exit(caller, status: a0)
     return nil
   case .ticks: return .success(Info[header: .ticks])
+  case .consoleRead: return sys_consoleRead(caller, address: a0, length: a1)
   case .environmentCreate: return sys_environmentCreate(caller, a0, slot: a1)
   case .environmentSetEntries:
     return sys_environmentSetEntries(
@@ -66,6 +75,9 @@ private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: UnsafePointer<trap
   case .call: return sys_call(caller, a0, message: (a1, a2, a3, a4), asynchronous: false)
   case .send: return sys_call(caller, a0, message: (a1, a2, a3, a4), asynchronous: true)
   case .reply: return sys_reply(caller, message: (a0, a1, a2, a3))
+  case .revocationRequest:
+    return sys_revocationRequest(caller, a0, a1, count: a2, ticks: a3)
+  case .revocationReturn: return sys_revocationReturn(caller, a0)
   }
 }
 
@@ -103,7 +115,19 @@ func isUserAddress(_ a: UInt64) -> Bool { a >= UserLayout.start && a < UserLayou
 
 // MARK: Console
 
-private func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64) -> SyscallResult {
+/// Where `consoleWrite` bytes go.
+enum ConsoleSink {
+  /// The UART.
+  case console
+  /// The difftest output ring (`diffWrite`).
+  case ring
+  /// Nowhere (`consoleWrite` in difftest mode).
+  case none
+}
+
+func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64, sink: ConsoleSink)
+  -> SyscallResult
+{
   guard length <= ConsoleLimits.maximumWrite else { return .failure(.invalidArgument) }
   if length == 0 { return .success(0) }  // no byte is read
   // The info area is readable too, but not console input (docs/ABI.md).
@@ -116,7 +140,40 @@ private func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64)
   case .failure(let error):
     return .failure(error)
   case .success(let buffer):
-    buffer.forEachChunk { start, count in Log("").bytes(start, count: count) }
+    switch sink {
+    case .console: buffer.forEachChunk { start, count in Log("").bytes(start, count: count) }
+    case .ring: buffer.forEachChunk { start, count in DiffMode.send(start, count: count) }
+    case .none: break
+    }
     return .success(length)
   }
+}
+
+/// docs/ABI.md consoleRead: the stack pages below `stackTop` and the window
+/// slots bound with write; not the program image.
+private func isReadTarget(_ caller: UInt64, _ a: UInt64) -> Bool {
+  let stackBottom = UserLayout.stackTop - UserLayout.stackPages * pageSize
+  if a >= stackBottom && a < UserLayout.stackTop { return true }
+  guard let s = UserLayout.windowSlot(of: VirtualAddress(rawValue: a), slots: Int(Info.windowSlots))
+  else { return false }
+  return Info[binding: caller, slot: UInt64(s), .page] != none
+    && Rights(rawValue: Info[binding: caller, slot: UInt64(s), .rights]).contains(.write)
+}
+
+private func sys_consoleRead(_ caller: UInt64, address: UInt64, length: UInt64) -> SyscallResult {
+  guard length <= ConsoleLimits.maximumRead else { return .failure(.invalidArgument) }
+  if length == 0 { return .success(0) }  // no byte is written
+  let (last, wraps) = address.addingReportingOverflow(length - 1)
+  // A read spans at most two pages, each wholly a target or not.
+  guard !wraps, isReadTarget(caller, address), isReadTarget(caller, last) else {
+    return .failure(.badAddress)
+  }
+  var count: UInt64 = 0
+  while count < length, let byte = DiffMode.enabled ? DiffMode.receive() : Console.receive() {
+    guard let entry = AddressSpaces.userEntry(caller, address + count) else { break }
+    PhysicalMemory.bytes(entry.frame.rawValue + ((address + count) & (pageSize - 1))).pointee =
+      byte
+    count += 1
+  }
+  return .success(count)
 }

@@ -33,6 +33,12 @@ enum Timer {
     arch_mmio_write32(base + Register.initialCount, period)
   }
 
+  /// Stops the timer (an initial count of 0 stops it): no more interrupts.
+  static func stop() {
+    arch_mmio_write32(base + Register.lvtTimer, UInt32(vector) | (1 << 16))  // masked
+    arch_mmio_write32(base + Register.initialCount, 0)
+  }
+
   /// Counts a timer interrupt and signals end of interrupt to the APIC.
   static func acknowledge() {
     ticks &+= 1

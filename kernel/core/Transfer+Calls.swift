@@ -28,10 +28,13 @@ func sys_call(
   guard Info.state(target) == .runnable else { return .failure(.wrongState) }
   guard Info[environment: target, .callEntry] != 0, Info[environment: target, .handlerStack] != 0
   else { return .failure(.noEntry) }
-  guard Info[environment: target, .caller] == none else { return .failure(.busy) }
+  #if !MUTANT_callSkipsBusyCheck  // kernel mutant: a callee already serving is entered again
+    guard Info[environment: target, .caller] == none else { return .failure(.busy) }
+  #endif
 
   // The callee's interrupted registers come back when it replies.
   arch_copy_frame(arch_env_saved(target), Scheduler.frame(target))
+  Scheduler.saveTransferredFPU(target)
   let rsp = handlerStackStart(target, interruptedRsp: Scheduler.frame(target).pointee.rsp) & ~15
   Scheduler.reset(target, rip: Info[environment: target, .callEntry], rsp: rsp)
   let f = Scheduler.frame(target)
@@ -54,6 +57,7 @@ func sys_reply(_ caller: UInt64, message: (UInt64, UInt64, UInt64, UInt64)) -> S
 
   Info[environment: caller, .caller] = none
   arch_copy_frame(Scheduler.frame(caller), arch_env_saved(caller))
+  Scheduler.restoreTransferredFPU(caller)
   if waiter < Info.environmentCount && Info.state(waiter) == .waiting {
     Info[environment: waiter, .state] = EnvironmentState.runnable.rawValue
     let f = Scheduler.frame(waiter)

@@ -36,9 +36,12 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   let fromUser = stackFrame.pointee.cs & 3 == 3
   if vector == Timer.vector {
     Timer.acknowledge()
-    guard fromUser else { return stackFrame }
+    guard fromUser, !DiffMode.enabled else { return stackFrame }
     Scheduler.enter(stackFrame)
     tick()
+    #if INVARIANTS
+      Invariants.check()
+    #endif
     return Scheduler.resume()
   }
   if vector >= 32 {
@@ -58,51 +61,13 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
 /// docs/ABI.md "exception": write an `ExceptionFrame` on the handler stack
 /// and enter the handler, or stop the environment and report the fault.
 func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
-  let f = Scheduler.frame(e)
-  let interrupted = UnsafePointer(f).pointee  // read in place: Swift may not copy it
+  let interrupted = UnsafePointer(Scheduler.frame(e)).pointee  // read in place
   let cr2 = vector == 14 ? address : 0
   let handler = Info[environment: e, .handler]
-  if handler != 0 && Info[environment: e, .handlerStack] != 0 {
-    let size = ExceptionFrame.size
-    var frame = (handlerStackStart(e, interruptedRsp: interrupted.rsp) &- size) & ~15
-    if frame >> 12 != (frame + size - 1) >> 12 {
-      frame = (frame & ~(pageSize - 1)) + pageSize - size
-    }
-    if let slot = UserLayout.windowSlot(
-      of: VirtualAddress(rawValue: frame), slots: Int(Info.windowSlots)),
-      Info[binding: e, slot: UInt64(slot), .page] != none,
-      Rights(rawValue: Info[binding: e, slot: UInt64(slot), .rights]).contains(.write)
-    {
-      let physical =
-        Info[binding: e, slot: UInt64(slot), .page] * pageSize + (frame & (pageSize - 1))
-      func put(_ field: ExceptionFrame, _ value: UInt64) {
-        PhysicalMemory.store64(physical + ExceptionFrame.offset(field), value)
-      }
-      put(.vector, vector)
-      put(.error, interrupted.error)
-      put(.address, cr2)
-      put(.rip, interrupted.rip)
-      put(.rsp, interrupted.rsp)
-      put(.rflags, interrupted.rflags)
-      put(.rax, interrupted.rax)
-      put(.rbx, interrupted.rbx)
-      put(.rcx, interrupted.rcx)
-      put(.rdx, interrupted.rdx)
-      put(.rsi, interrupted.rsi)
-      put(.rdi, interrupted.rdi)
-      put(.rbp, interrupted.rbp)
-      put(.r8, interrupted.r8)
-      put(.r9, interrupted.r9)
-      put(.r10, interrupted.r10)
-      put(.r11, interrupted.r11)
-      put(.r12, interrupted.r12)
-      put(.r13, interrupted.r13)
-      put(.r14, interrupted.r14)
-      put(.r15, interrupted.r15)
-      Scheduler.reset(e, rip: handler, rsp: frame)
-      f.pointee.rdi = frame
-      return
-    }
+  if handler != 0
+    && deliverFrame(e, entry: handler, vector: vector, error: interrupted.error, address: cr2)
+  {
+    return
   }
   Log("exo: environment ").decimal(e).text(" stopped: ").text(exceptionName(vector))
     .text(" rip=").hex(interrupted.rip).text(" error=").hex(interrupted.error)
@@ -113,6 +78,59 @@ func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
   }
   Info[environment: e, .state] = EnvironmentState.stopped.rawValue
   Scheduler.advance()
+}
+
+/// Writes an `ExceptionFrame` of `e`'s interrupted registers with `vector`,
+/// `error` and `address` on its handler stack (docs/ABI.md "exception":
+/// below the handler stack's top, or below the interrupted `rsp` if it is
+/// already on that stack, in one window slot) and redirects `e` to `entry`
+/// with `rdi` = `rsp` = the frame. False, and no change, when `e` has no
+/// handler stack or the frame's window slot is not bound writable.
+func deliverFrame(_ e: UInt64, entry: UInt64, vector: UInt64, error: UInt64, address: UInt64)
+  -> Bool
+{
+  guard Info[environment: e, .handlerStack] != 0 else { return false }
+  let f = Scheduler.frame(e)
+  let interrupted = UnsafePointer(f).pointee  // read in place: Swift may not copy it
+  let size = ExceptionFrame.size
+  var frame = (handlerStackStart(e, interruptedRsp: interrupted.rsp) &- size) & ~15
+  if frame >> 12 != (frame + size - 1) >> 12 {
+    frame = (frame & ~(pageSize - 1)) + pageSize - size
+  }
+  guard
+    let slot = UserLayout.windowSlot(
+      of: VirtualAddress(rawValue: frame), slots: Int(Info.windowSlots)),
+    Info[binding: e, slot: UInt64(slot), .page] != none,
+    Rights(rawValue: Info[binding: e, slot: UInt64(slot), .rights]).contains(.write)
+  else { return false }
+  let physical = Info[binding: e, slot: UInt64(slot), .page] * pageSize + (frame & (pageSize - 1))
+  func put(_ field: ExceptionFrame, _ value: UInt64) {
+    PhysicalMemory.store64(physical + ExceptionFrame.offset(field), value)
+  }
+  put(.vector, vector)
+  put(.error, error)
+  put(.address, address)
+  put(.rip, interrupted.rip)
+  put(.rsp, interrupted.rsp)
+  put(.rflags, interrupted.rflags)
+  put(.rax, interrupted.rax)
+  put(.rbx, interrupted.rbx)
+  put(.rcx, interrupted.rcx)
+  put(.rdx, interrupted.rdx)
+  put(.rsi, interrupted.rsi)
+  put(.rdi, interrupted.rdi)
+  put(.rbp, interrupted.rbp)
+  put(.r8, interrupted.r8)
+  put(.r9, interrupted.r9)
+  put(.r10, interrupted.r10)
+  put(.r11, interrupted.r11)
+  put(.r12, interrupted.r12)
+  put(.r13, interrupted.r13)
+  put(.r14, interrupted.r14)
+  put(.r15, interrupted.r15)
+  Scheduler.reset(e, rip: entry, rsp: frame)
+  f.pointee.rdi = frame
+  return true
 }
 
 /// Reports a kernel fault and ends the machine with the kernel-panic status.

@@ -56,6 +56,15 @@ static inline void arch_write_cr3(uint64_t v) {
   __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
+// Loads and stores of words shared with the host (difftest rings).
+static inline uint64_t arch_load_acquire(uint64_t address) {
+  return __atomic_load_n((volatile uint64_t *)address, __ATOMIC_ACQUIRE);
+}
+
+static inline void arch_store_release(uint64_t address, uint64_t value) {
+  __atomic_store_n((volatile uint64_t *)address, value, __ATOMIC_RELEASE);
+}
+
 static inline void arch_invlpg(uint64_t va) {
   __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory");
 }
@@ -128,6 +137,7 @@ struct env_private {
   struct trap_frame frame;   // the registers to resume
   struct trap_frame saved;   // registers interrupted by a control transfer
   uint8_t fx[512] __attribute__((aligned(16)));  // FPU/SSE state (fxsave)
+  uint8_t saved_fx[512] __attribute__((aligned(16)));  // FPU/SSE state interrupted by a transfer
 };
 #define EXO_ENVIRONMENT_SLOTS 16
 extern struct env_private exo_env_private[EXO_ENVIRONMENT_SLOTS];
@@ -138,6 +148,7 @@ static inline struct trap_frame *_Nonnull arch_env_saved(uint64_t i) {
   return &exo_env_private[i].saved;
 }
 static inline void *_Nonnull arch_env_fx(uint64_t i) { return exo_env_private[i].fx; }
+static inline void *_Nonnull arch_env_saved_fx(uint64_t i) { return exo_env_private[i].saved_fx; }
 
 // Frame copies and clears, a word per step. Struct assignments in Swift
 // compile (at -Osize) to `rep movsb`/`rep stosb`, a byte per step: these

@@ -7,6 +7,12 @@ public struct ReplayStepReport: Equatable, Sendable {
   public var step: ReplayStep
   public var result: SyscallResult
 
+  public init(index: Int, step: ReplayStep, result: SyscallResult) {
+    self.index = index
+    self.step = step
+    self.result = result
+  }
+
   /// The result is what the file expects (or the file expects nothing).
   public var matches: Bool { step.expect?.matches(result) ?? true }
 }
@@ -19,6 +25,12 @@ public struct ReplayReport: Equatable, Sendable {
   /// `name: expected → actual` lines; empty when the file states no final
   /// state or it matches.
   public var finalDifferences: [String]
+
+  public init(steps: [ReplayStepReport], finalState: ConcreteState, finalDifferences: [String]) {
+    self.steps = steps
+    self.finalState = finalState
+    self.finalDifferences = finalDifferences
+  }
 
   /// Every expectation held.
   public var passed: Bool { steps.allSatisfy(\.matches) && finalDifferences.isEmpty }

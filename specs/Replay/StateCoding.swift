@@ -7,7 +7,11 @@ import ExoABI
 /// unowned slice); a field not given has the empty record's value.
 enum StateCoding {
   enum Key: String, CodingKey {
-    case current, currentSlice, ticks, environments, slices, pages, capabilities, bindings
+    case current, currentSlice, ticks, environments, slices, pages, capabilities, bindings,
+      revocations
+  }
+  enum RevocationKey: String, CodingKey {
+    case environment, phase, requested, deadline, returned, held, repossessed, vector
   }
   enum EnvironmentKey: String, CodingKey {
     case environment, state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus,
@@ -116,6 +120,30 @@ enum StateCoding {
       state.bindings.rights[i] = try RightsCoding.decode(r, .rights)
       list = records
     }
+    list = try c.nestedUnkeyedContainerIfPresent(forKey: .revocations)
+    seen = []
+    while var records = list, !records.isAtEnd {
+      let r = try records.nestedContainer(keyedBy: RevocationKey.self)
+      let e = try index(r, .environment, below: bounds.environments)
+      try unique(&seen, e, r, .environment)
+      state.revocations.phase[e] = try EnumCoding.decode(
+        r, .phase, RevocationPhase.self, fallback: 0)
+      state.revocations.requested[e] = try word(r, .requested, 0)
+      state.revocations.deadline[e] = try word(r, .deadline, 0)
+      state.revocations.returned[e] = try word(r, .returned, 0)
+      state.revocations.held[e] = try word(r, .held, 0)
+      state.revocations.repossessed[e] = try word(r, .repossessed, 0)
+      let vector = try r.decodeIfPresent([ReplayWord].self, forKey: .vector) ?? []
+      guard vector.count <= bounds.pages else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .vector, in: r,
+          debugDescription: "\(vector.count) entries, the vector holds \(bounds.pages)")
+      }
+      for (i, entry) in vector.enumerated() {
+        state.repossessions[e * bounds.pages + i] = entry.value
+      }
+      list = records
+    }
     return state
   }
 
@@ -202,6 +230,26 @@ enum StateCoding {
       try r.encode(ReplayWord(b.page[i]), forKey: .page)
       try r.encode(ReplayWord(b.capability[i]), forKey: .capability)
       try RightsCoding.encode(&r, .rights, b.rights[i])
+    }
+    list = c.nestedUnkeyedContainer(forKey: .revocations)
+    let t = state.revocations
+    for e in 0..<bounds.environments {
+      let row = Array(state.repossessions[(e * bounds.pages)..<((e + 1) * bounds.pages)])
+      let record = [
+        t.phase[e], t.requested[e], t.deadline[e], t.returned[e], t.held[e], t.repossessed[e],
+      ]
+      guard record != [0, 0, 0, 0, 0, 0] || row.contains(where: { $0 != 0 }) else { continue }
+      var r = list.nestedContainer(keyedBy: RevocationKey.self)
+      try r.encode(e, forKey: .environment)
+      try EnumCoding.encode(&r, .phase, t.phase[e], RevocationPhase.self)
+      try r.encode(ReplayWord(t.requested[e]), forKey: .requested)
+      try r.encode(ReplayWord(t.deadline[e]), forKey: .deadline)
+      try r.encode(ReplayWord(t.returned[e]), forKey: .returned)
+      try r.encode(ReplayWord(t.held[e]), forKey: .held)
+      try r.encode(ReplayWord(t.repossessed[e]), forKey: .repossessed)
+      // Trailing zero entries are implied.
+      let used = (row.lastIndex(where: { $0 != 0 }) ?? -1) + 1
+      try r.encode(row[0..<used].map(ReplayWord.init), forKey: .vector)
     }
   }
 }

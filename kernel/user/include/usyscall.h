@@ -51,4 +51,25 @@ extern void exo_call_entry(void);
 static inline uint64_t exo_exception_entry_address(void) { return (uint64_t)&exo_exception_entry; }
 static inline uint64_t exo_call_entry_address(void) { return (uint64_t)&exo_call_entry; }
 
+// The program's entry (crt0.S): where a new environment starts.
+extern void _start(void);
+static inline uint64_t exo_program_entry_address(void) { return (uint64_t)&_start; }
+
+// User-level threads (context.S): a new thread's stack below top, prepared
+// so that switching to the returned stack pointer runs exo_thread_main(id).
+extern void exo_context_switch(uint64_t *save, uint64_t next);
+extern void exo_context_start(void);
+static inline uint64_t exo_context_prepare(uint64_t top, uint64_t id) {
+  uint64_t *sp = (uint64_t *)(top & ~(uint64_t)15);
+  *--sp = 0;  // keeps the start's stack aligned like a call's
+  *--sp = (uint64_t)&exo_context_start;
+  *--sp = 0;   // rbp
+  *--sp = 0;   // rbx
+  *--sp = id;  // r12
+  *--sp = 0;   // r13
+  *--sp = 0;   // r14
+  *--sp = 0;   // r15
+  return (uint64_t)sp;
+}
+
 #endif

@@ -153,6 +153,24 @@ public enum Kernel {
   }
 }
 
+extension Kernel {
+  // MARK: Revocation
+
+  /// Asks `target` to give back `count` pages within `ticks` timer ticks.
+  public static func revocationRequest(
+    _ target: EnvironmentID, via capability: CapabilitySlot, count: UInt64, ticks: UInt64
+  ) -> SyscallResult {
+    call(
+      .revocationRequest, UInt64(target.rawValue), UInt64(capability.rawValue), count, ticks)
+  }
+
+  /// Gives back the run of root memory capability `capability` towards the
+  /// caller's pending request. Value: pages still owed.
+  public static func revocationReturn(_ capability: CapabilitySlot) -> SyscallResult {
+    call(.revocationReturn, UInt64(capability.rawValue))
+  }
+}
+
 extension CapabilitySlot {
   /// No capability: for calls that act on the caller itself.
   public static let none = CapabilitySlot(rawValue: .max)

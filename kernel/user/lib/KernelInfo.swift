@@ -27,6 +27,14 @@ public enum KernelInfo {
     word(layout.offset(binding: Int(e), slot: Int(s), field))
   }
 
+  public static subscript(revocation e: UInt64, field: RevocationField) -> UInt64 {
+    word(layout.offset(revocation: Int(e), field))
+  }
+  /// Entry `i` of environment `e`'s repossession vector.
+  public static subscript(repossession e: UInt64, entry i: UInt64) -> UInt64 {
+    word(layout.offset(repossession: Int(e), entry: Int(i)))
+  }
+
   /// The environment running this code.
   public static var me: EnvironmentID { EnvironmentID(rawValue: UInt32(self[header: .current])) }
   /// Physical page number of the first page users can allocate.

@@ -1,14 +1,6 @@
 import ExoABI
 import UserArch
 
-/// The reply to a protected control transfer: four words.
-public struct Message: Equatable {
-  public var m0, m1, m2, m3: UInt64
-  public init(_ m0: UInt64 = 0, _ m1: UInt64 = 0, _ m2: UInt64 = 0, _ m3: UInt64 = 0) {
-    (self.m0, self.m1, self.m2, self.m3) = (m0, m1, m2, m3)
-  }
-}
-
 extension Kernel {
   /// `call`: a synchronous protected control transfer into the environment
   /// `capability` names. On success, the callee's reply.

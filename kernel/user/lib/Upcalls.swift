@@ -18,12 +18,17 @@ public struct FaultFrame {
 public enum Upcalls {
   /// Called with the frame of each exception; returns normally to resume.
   nonisolated(unsafe) public static var exceptionHandler: ((FaultFrame) -> Void)?
+  /// Called with each upcall's (reason, first argument, second argument)
+  /// (docs/ABI.md "Upcalls"); returns normally to resume the interrupted
+  /// code.
+  nonisolated(unsafe) public static var upcallHandler: ((UpcallReason, UInt64, UInt64) -> Void)?
   /// Called for each transfer with (caller, message, asynchronous); its
   /// result is the reply.
   nonisolated(unsafe) public static var callHandler: ((UInt64, Message, Bool) -> Message)?
 
   /// The address of the exception entry (`handler` of
-  /// `environmentSetEntries`).
+  /// `environmentSetEntries`). It is also the upcall entry (`upcall`): the
+  /// frame's vector tells an upcall (256 and up) from an exception.
   public static var exceptionEntry: UInt64 { exo_exception_entry_address() }
   /// The address of the transfer entry (`callEntry`).
   public static var callEntry: UInt64 { exo_call_entry_address() }
@@ -31,6 +36,11 @@ public enum Upcalls {
 
 @_cdecl("exo_exception_dispatch")
 func exceptionDispatch(_ frame: UnsafeMutablePointer<UInt64>) {
+  if let reason = UpcallReason(rawValue: frame[0]) {
+    // An upcall: without a handler it is ignored.
+    Upcalls.upcallHandler?(reason, frame[1], frame[2])
+    return
+  }
   guard let handler = Upcalls.exceptionHandler else {
     print("exception \(frame[0]) with no handler installed")
     Kernel.exit(70)

@@ -53,9 +53,35 @@ func attackTests() {
 
   // Call numbers.
   expect("call number 0", .noSuchCall) { Kernel.raw(0) }
-  expect("call number 4 (between groups)", .noSuchCall) { Kernel.raw(4) }
+  expect("call number 9 (between groups)", .noSuchCall) { Kernel.raw(9) }
   expect("call number 53", .noSuchCall) { Kernel.raw(53) }
   expect("call number UInt64.max", .noSuchCall) { Kernel.raw(UInt64.max) }
+
+  // Revocation (docs/ABI.md "Revocation"): hostile requests and returns.
+  expect("call number 62 (revocation, undefined)", .noSuchCall) { Kernel.raw(62) }
+  expect("revocationRequest on the caller itself", .invalidArgument) {
+    Kernel.revocationRequest(me, via: .none, count: 1, ticks: 1)
+  }
+  expect("revocationRequest of an environment out of range", .outOfRange) {
+    Kernel.raw(Syscall.revocationRequest.rawValue, 16, 0, 1, 1)
+  }
+  expect("revocationRequest with a capability slot out of range", .outOfRange) {
+    Kernel.raw(Syscall.revocationRequest.rawValue, 3, .max, 1, 1)
+  }
+  let notNamingThree =
+    (UInt64(0)..<256).first {
+      KernelInfo[capability: $0, .kind] != CapabilityKind.environment.rawValue
+        || KernelInfo[capability: $0, .base] != 3
+    } ?? 0
+  expect("revocationRequest with a capability that does not name the target", .invalidCapability) {
+    Kernel.raw(Syscall.revocationRequest.rawValue, 3, notNamingThree, .max, .max)
+  }
+  expect("revocationReturn with no request pending", .wrongState) {
+    Kernel.revocationReturn(cap(0))
+  }
+  expect("revocationReturn of a slot out of range, nothing pending", .wrongState) {
+    Kernel.raw(Syscall.revocationReturn.rawValue, .max)
+  }
 
   // consoleWrite: only the caller's readable memory.
   expect("console: kernel address", .badAddress) {

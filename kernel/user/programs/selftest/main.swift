@@ -10,6 +10,7 @@ struct Selftest {
   static func main() {
     print("selftest: every call, its denials, exceptions and attacks")
     area("info") { infoTests() }
+    area("console") { consoleTests() }
     area("handler") { installEnvZeroHandler() }
     area("environments") { environmentTests() }
     area("memory") { memoryTests() }

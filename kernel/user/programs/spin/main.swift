@@ -1,12 +1,13 @@
-import ExoUser
+import ExoABI
+import LibOS
+import LibOSKernel
 
-/// Never ends: for testing that `exo boot --timeout` stops a guest that runs
-/// on and reports it as a timeout.
+/// The `spin` program on the kernel: Spin.main on the libOS over real system calls.
 @main
-struct Spin {
+struct SpinProgram {
   static func main() {
-    print("spin: running until stopped")
-    var n: UInt64 = 0
-    while true { n &+= Kernel.ticks() }
+    LibOS.start(kernel: SystemKernel(), name: "spin") { os, start throws(ExoError) in
+      try Spin.main(os, start)
+    }
   }
 }

@@ -1,0 +1,26 @@
+/// The calls of the kernel's difftest mode (`difftest=1` on the kernel
+/// command line), numbers 70–79. They exist only in that mode (otherwise
+/// `noSuchCall`) and are not part of the abstract state machine: they let the
+/// in-guest agent of the differential tester drive the kernel
+/// deterministically and observe it (docs/ABI.md, "Difftest mode").
+public enum DiffCall: UInt64, CaseIterable, Sendable {
+  /// `diffTick()`: runs the kernel's timer-tick path (the `tick` event: a
+  /// slice ends) as if the timer had fired now. Value 0.
+  case tick = 70
+  /// `diffLastResult()`: the status and value the kernel gave the most
+  /// recent call that was not a difftest call (in `rax` and `rdx`, like
+  /// the call's own result). A call that returns nothing yet (a `call` that
+  /// waits, `reply`, `exit`) counts as status 0, value 0.
+  case lastResult = 71
+  /// `diffDigest()`: the `InfoDigest` of the exported tables, which the
+  /// kernel maintains on every store to them. Value: the digest.
+  case digest = 72
+  /// `diffReset()`: puts the kernel back into the ABI's initial state and
+  /// restarts environment 0 at the program's entry with fresh memory. Does
+  /// not return to the caller.
+  case reset = 73
+  /// `diffWrite(address, length)`: `consoleWrite` whose bytes reach the
+  /// console (in difftest mode `consoleWrite` checks and returns as always
+  /// but drops its bytes: the console carries the agent's protocol).
+  case write = 74
+}

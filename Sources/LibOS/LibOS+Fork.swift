@@ -1,0 +1,210 @@
+import ExoABI
+
+/// A child environment this libOS created.
+public struct Child: Equatable, Sendable {
+  /// The environment.
+  public var environment: UInt64
+  /// The environment capability the parent holds for it (`control`, `call`).
+  public var capability: UInt64
+  /// The slice position given to it, or `none`.
+  public var slice: UInt64
+}
+
+/// Fork in user space with copy-on-write. The kernel starts every new
+/// environment at the program's entry with a fresh copy of the program's
+/// data; what a fork child inherits is the window. The parent:
+///
+/// 1. creates the child (stopped);
+/// 2. shares every mapped program slot: derives a read-only capability for
+///    the page, grants it to the child, maps it read-only there, and makes
+///    its own binding read-only, both marked copy-on-write;
+/// 3. writes a fork record (function, argument, each slot's rights and
+///    flags) into a page mapped at the child's `forkRecordSlot`;
+/// 4. gives the child a slice and starts it.
+///
+/// The child's ``LibOS/boot()`` reads the record and rebuilds its tables
+/// from its bindings; a write in either copies the page (``LibOS/handle(_:)``).
+extension LibOS {
+  static var forkMagic: UInt64 { 0x4B52_4F46_534F_4C42 }  // "BLOSFORK"
+
+  /// Forks: a child whose window is this environment's as of now,
+  /// copy-on-write, and which runs `function` (the program's choice) with
+  /// `argument`. The child is stopped until fully set up; with
+  /// `start: false` it stays stopped.
+  @discardableResult
+  public func fork(function: UInt64, argument: UInt64 = 0, start: Bool = true) throws(ExoError)
+    -> Child
+  {
+    // Another environment may take the slot or the capability slot between
+    // the look and the call: look again.
+    var created: (UInt64, UInt64)? = nil
+    for _ in 0..<bounds.capabilities where created == nil {
+      guard let e = freeEnvironment(), let c = freeCapabilitySlot() else { throw .outOfRange }
+      let result = kernel.sys(.environmentCreate, e, c)
+      if result.error == nil {
+        created = (e, c)
+      } else if result.error != .slotInUse {
+        throw result.error ?? .outOfRange
+      }
+    }
+    guard let (e, envCap) = created else { throw .outOfRange }
+    var child = Child(environment: e, capability: envCap, slice: none)
+    do throws(ExoError) {
+      for s in 0..<userSlots where slots[s].page != none && !slots[s].isPrivate {
+        try share(slot: s, with: child)
+      }
+      try writeForkRecord(for: child, function: function, argument: argument)
+      child.slice = giveSlice(to: child)
+      if start {
+        let entries = kernel.entryPoints
+        try check(
+          kernel.sys(.environmentStart, e, envCap, entries.program, UserLayout.stackTop))
+      }
+    } catch {
+      // Undo: the kernel takes back whatever the child holds.
+      _ = kernel.sys(.environmentDestroy, e, envCap)
+      while kernel.sys(.environmentReclaim, e).value == 1 {}
+      collect()
+      throw error
+    }
+    children.append(child)
+    return child
+  }
+
+  /// Starts a child forked with `start: false`.
+  public func start(_ child: Child) throws(ExoError) {
+    try check(
+      kernel.sys(
+        .environmentStart, child.environment, child.capability, kernel.entryPoints.program,
+        UserLayout.stackTop))
+  }
+
+  func freeEnvironment() -> UInt64? {
+    for e in 0..<bounds.environments where state(UInt64(e)) == .free { return UInt64(e) }
+    return nil
+  }
+
+  /// Gives `child` the first free slice position, if any.
+  func giveSlice(to child: Child) -> UInt64 {
+    for p in 0..<bounds.slices where sliceOwner(p) == none {
+      if kernel.sys(.sliceAllocate, UInt64(p), child.environment, child.capability).error == nil {
+        return UInt64(p)
+      }
+    }
+    return none
+  }
+
+  /// Shares `slot` with `child` copy-on-write (or, for a read-only slot,
+  /// read-only). Falls back to an eager copy when the capability cannot be
+  /// derived further (maximum depth).
+  func share(slot s: Int, with child: Child) throws(ExoError) {
+    let record = slots[s]
+    let read: Rights = [.read]
+    let derived: UInt64
+    do throws(ExoError) {
+      derived = try withFreeCapabilitySlot { c in
+        kernel.sys(
+          .capabilityDerive, record.capability, c, Rights([.read, .grant]).rawValue, record.page, 1)
+      }
+    } catch {
+      guard error == .invalidArgument || error == .insufficientRights else { throw error }
+      try copyEagerly(slot: s, to: child)  // at the maximum depth
+      return
+    }
+    do throws(ExoError) {
+      try check(kernel.sys(.capabilityGrant, derived, child.environment))
+    } catch {
+      _ = kernel.sys(.capabilityDelete, derived)
+      throw error
+    }
+    try check(
+      kernel.sys(
+        .pageMap, child.environment, child.capability, derived, record.page, UInt64(s),
+        read.rawValue))
+    if record.rights.contains(.write) && !record.copyOnWrite
+      && plantedBug != .forkLeavesParentWritable
+    {
+      try check(kernel.sys(.pageProtect, me, none, UInt64(s), read.rawValue))
+      slots[s].copyOnWrite = true
+    }
+  }
+
+  /// Gives `child` its own copy of `slot` now.
+  func copyEagerly(slot s: Int, to child: Child) throws(ExoError) {
+    let (page, root) = try allocatePage()
+    let scratch = UInt64(scratchSlot)
+    try check(
+      kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
+    kernel.copyPage(from: address(slot: s), to: address(slot: scratchSlot))
+    try check(kernel.sys(.pageUnmap, me, none, scratch))
+    try check(kernel.sys(.capabilityGrant, root, child.environment))
+    // Marked copy-on-write in the record: the first write makes it writable.
+    let rights = slots[s].rights.subtracting(.write)
+    try check(
+      kernel.sys(
+        .pageMap, child.environment, child.capability, root, page, UInt64(s), rights.rawValue))
+  }
+
+  /// The fork record: magic, function, argument, parent, then one byte per
+  /// window slot (rights, bit 6 copy-on-write, bit 7 demand), eight to a
+  /// word.
+  func writeForkRecord(for child: Child, function: UInt64, argument: UInt64) throws(ExoError) {
+    let (page, root) = try allocatePage()
+    let scratch = UInt64(scratchSlot)
+    try check(
+      kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
+    let base = address(slot: scratchSlot)
+    kernel.store(base, Self.forkMagic)
+    kernel.store(base + 8, function)
+    kernel.store(base + 16, argument)
+    kernel.store(base + 24, me)
+    var word: UInt64 = 0
+    for s in 0..<userSlots {
+      let r = slots[s]
+      var byte = r.rights.rawValue & 0x3F
+      if r.page != none && r.rights.contains(.write) { byte |= 0x40 }  // copy-on-write in both
+      if r.demand { byte |= 0x80 }
+      word |= byte << UInt64((s % 8) * 8)
+      if s % 8 == 7 || s == userSlots - 1 {
+        kernel.store(base + 32 + UInt64(s / 8) * 8, word)
+        word = 0
+      }
+    }
+    try check(kernel.sys(.pageUnmap, me, none, scratch))
+    try check(kernel.sys(.capabilityGrant, root, child.environment))
+    try check(
+      kernel.sys(
+        .pageMap, child.environment, child.capability, root, page, UInt64(forkRecordSlot),
+        Rights([.read, .write]).rawValue))
+  }
+
+  /// In a fork child: rebuilds the slot records from the bindings and the
+  /// fork record, then gives the record's page back. Nil without a record.
+  func adoptForkRecord() throws(ExoError) -> ForkStart? {
+    let recordPage = binding(me, forkRecordSlot, .page)
+    guard recordPage != none else { return nil }
+    let base = address(slot: forkRecordSlot)
+    guard kernel.load(base) == Self.forkMagic else { return nil }
+    let start = ForkStart(
+      function: kernel.load(base + 8), argument: kernel.load(base + 16),
+      parent: kernel.load(base + 24))
+    for s in 0..<userSlots {
+      let byte = (kernel.load(base + 32 + UInt64(s / 8) * 8) >> UInt64((s % 8) * 8)) & 0xFF
+      var record = SlotRecord()
+      record.demand = byte & 0x80 != 0
+      let page = binding(me, s, .page)
+      if page != none {
+        record.page = page
+        record.capability = binding(me, s, .capability)
+        record.rights = Rights(rawValue: byte & 0x3F)
+        record.copyOnWrite = byte & 0x40 != 0
+        record.dirty = true
+      }
+      slots[s] = record
+    }
+    let recordCapability = binding(me, forkRecordSlot, .capability)
+    try check(kernel.sys(.pageUnmap, me, none, UInt64(forkRecordSlot)))
+    release(capability: recordCapability)
+    return start
+  }
+}

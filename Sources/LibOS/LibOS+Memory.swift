@@ -1,0 +1,175 @@
+import ExoABI
+
+/// Virtual memory: the program's window slots, mapped, unmapped,
+/// protected, allocated on demand, and copied on write after a fork.
+extension LibOS {
+  /// Allocates a zero page and maps it at `slot` with `rights`.
+  public func allocate(slot: Int, rights: Rights = [.read, .write], private: Bool = false)
+    throws(ExoError)
+  {
+    guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
+    guard slots[slot].page == none else { throw .slotInUse }
+    let (page, root) = try allocatePage()
+    do {
+      try check(kernel.sys(.pageMap, me, none, root, page, UInt64(slot), rights.rawValue))
+    } catch {
+      _ = kernel.sys(.capabilityDelete, root)
+      throw error
+    }
+    var record = SlotRecord()
+    record.page = page
+    record.capability = root
+    record.rights = rights
+    record.demand = slots[slot].demand
+    record.isPrivate = `private`
+    clock += 1
+    record.lastUse = clock
+    slots[slot] = record
+  }
+
+  /// Maps page `page`, covered by capability `capability` (held by this
+  /// environment), at `slot`.
+  public func map(slot: Int, page: UInt64, capability: UInt64, rights: Rights) throws(ExoError) {
+    guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
+    try check(kernel.sys(.pageMap, me, none, capability, page, UInt64(slot), rights.rawValue))
+    var record = SlotRecord()
+    record.page = page
+    record.capability = capability
+    record.rights = rights
+    record.demand = slots[slot].demand
+    slots[slot] = record
+  }
+
+  /// Unmaps `slot` and gives its page back when nothing else uses it.
+  public func unmap(slot: Int) throws(ExoError) {
+    guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
+    guard slots[slot].page != none else { throw .slotEmpty }
+    try check(kernel.sys(.pageUnmap, me, none, UInt64(slot)))
+    let c = slots[slot].capability
+    let demand = slots[slot].demand
+    slots[slot] = SlotRecord()
+    slots[slot].demand = demand
+    if plantedBug == .unmapKeepsPage { return }
+    release(capability: c)
+  }
+
+  /// Changes what the program may do with `slot`. A copy-on-write page
+  /// stays read-only in the binding until it is written.
+  public func protect(slot: Int, rights: Rights) throws(ExoError) {
+    guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
+    guard slots[slot].page != none else { throw .slotEmpty }
+    var record = slots[slot]
+    record.rights = rights
+    // A page this environment may only read (shared by a fork parent
+    // read-only) becomes writable by being copied on the first write.
+    let held = Rights(rawValue: capability(record.capability, .rights))
+    if rights.contains(.write) && !held.contains(.write) { record.copyOnWrite = true }
+    try check(kernel.sys(.pageProtect, me, none, UInt64(slot), record.boundRights.rawValue))
+    if plantedBug == .protectForgetsRecord { return }
+    slots[slot] = record
+  }
+
+  /// Marks `range` as demand-allocated: the first touch of an unmapped slot
+  /// maps a zero page read-write.
+  public func demand(_ range: Range<Int>) {
+    for s in range where s >= 0 && s < userSlots { slots[s].demand = true }
+  }
+
+  // MARK: Access
+
+  /// Reads the word at `address`; faults are handled on the way.
+  public func load(_ address: UInt64) -> UInt64 {
+    touch(address)
+    return kernel.load(address)
+  }
+
+  /// Writes the word at `address`; faults are handled on the way.
+  public func store(_ address: UInt64, _ value: UInt64) {
+    touch(address)
+    kernel.store(address, value)
+    if let s = slot(of: address) { slots[s].dirty = true }
+  }
+
+  /// Word `index` of window slot `slot`.
+  public func load(slot: Int, word index: Int) -> UInt64 {
+    load(address(slot: slot) + UInt64(index) * 8)
+  }
+  public func store(slot: Int, word index: Int, _ value: UInt64) {
+    store(address(slot: slot) + UInt64(index) * 8, value)
+  }
+
+  func touch(_ address: UInt64) {
+    preemptionPoint()
+    clock += 1
+    if let s = slot(of: address) { slots[s].lastUse = clock }
+  }
+
+  // MARK: Faults
+
+  /// The libOS's exception handler: resolves demand and copy-on-write page
+  /// faults, then asks ``faultHook``. False: not handled (the environment
+  /// ends).
+  public func handle(_ fault: Fault) -> Bool {
+    if fault.vector == 14, let s = slot(of: fault.address), s < userSlots {
+      let record = slots[s]
+      if record.page != none, record.copyOnWrite, fault.isWrite, record.rights.contains(.write) {
+        if (try? copyOnWrite(slot: s)) != nil {
+          faultsHandled += 1
+          return true
+        }
+      } else if record.page == none, record.demand {
+        if (try? allocate(slot: s)) != nil {
+          faultsHandled += 1
+          return true
+        }
+      }
+    }
+    if let hook = faultHook, hook(fault) { return true }
+    print(
+      "libos: environment \(me): unhandled exception \(fault.vector) at 0x\(hex(fault.address))")
+    return false
+  }
+
+  /// Gives `slot`, shared copy-on-write, a private writable page with the
+  /// same contents. When this environment is the page's last user, it only
+  /// makes the binding writable again.
+  func copyOnWrite(slot s: Int) throws(ExoError) {
+    let record = slots[s]
+    let c = record.capability
+    let sole =
+      capability(c, .owner) == me && capability(c, .parent) == none
+      && capability(c, .children) == 0 && page(record.page, .mappings) == 1
+    if sole || (plantedBug == .copyOnWriteSkipsCopy && record.rights.contains(.write)) {
+      try check(kernel.sys(.pageProtect, me, none, UInt64(s), record.rights.rawValue))
+      slots[s].copyOnWrite = false
+      return
+    }
+    let (page, root) = try allocatePage()
+    let scratch = UInt64(scratchSlot)
+    let rw: Rights = [.read, .write]
+    try check(kernel.sys(.pageMap, me, none, root, page, scratch, rw.rawValue))
+    kernel.copyPage(from: address(slot: s), to: address(slot: scratchSlot))
+    try check(kernel.sys(.pageUnmap, me, none, UInt64(s)))
+    release(capability: c)
+    try check(kernel.sys(.pageMap, me, none, root, page, UInt64(s), record.rights.rawValue))
+    try check(kernel.sys(.pageUnmap, me, none, scratch))
+    var copied = record
+    copied.page = page
+    copied.capability = root
+    copied.copyOnWrite = false
+    copied.dirty = true
+    slots[s] = copied
+  }
+}
+
+/// `value` in hexadecimal (embedded `print` has no format specifiers).
+public func hex(_ value: UInt64) -> String {
+  var bytes: [UInt8] = []
+  var v = value
+  repeat {
+    let digit = UInt8(v & 15)
+    bytes.append(digit < 10 ? 0x30 + digit : 0x57 + digit)
+    v >>= 4
+  } while v != 0
+  return String(decoding: bytes.reversed(), as: UTF8.self)
+}

@@ -1,0 +1,413 @@
+import CCoroutine
+import ExoABI
+import ExoSpec
+import LibOS
+
+/// A whole machine for libOS host tests: the executable spec is the kernel
+/// (every system call and kernel event is `ConcreteState.step`), and this
+/// adds what the spec does not model:
+///
+/// - the contents of physical pages (zeroed when allocated), read and
+///   written through the spec's bindings;
+/// - faults: an access the bindings do not allow becomes the spec's
+///   `exception` event, and when the spec delivers it, the environment's
+///   installed fault handler runs (nested, on the same stack) and the
+///   access is retried;
+/// - environments running code: every started environment runs the
+///   program (as the kernel runs the boot program in each) on its own
+///   coroutine, and only the spec's `current` environment runs; the
+///   machine switches stacks whenever a transition changes `current`;
+/// - transfer entries: a `call` or `send` runs the target's call handler
+///   when it next runs, and its `reply` returns the message to the caller;
+/// - slice ends: a `tick` after every `tickEvery` operations (an operation
+///   is a memory access, the entry into a system call, or the return from
+///   one).
+///
+/// Deterministic: one thread, and what runs is decided by the spec.
+public final class Machine {
+  /// The kernel's abstract state.
+  public private(set) var spec: ConcreteState
+  public var bounds: Bounds { spec.bounds }
+  /// Everything written to the console.
+  public private(set) var console = ""
+  /// A `tick` after every this many operations (system calls and memory
+  /// accesses) of any environment; 0 for none.
+  public var tickEvery: Int
+  /// The machine stops (``Ending/stepLimit``) after this many operations.
+  public var operationLimit: Int
+  /// Every transition applied, for failure reports.
+  public private(set) var transitions = 0
+  /// How the run ended.
+  public private(set) var ending: Ending? = nil
+  /// Called after every successful transition with its name (tests check
+  /// invariants here).
+  public var observer: ((Machine, Transition) -> Void)? = nil
+
+  /// Why ``run()`` returned.
+  public enum Ending: Equatable, Sendable {
+    /// No environment can run (the kernel would end the machine).
+    case idle
+    /// ``operationLimit`` operations ran.
+    case stepLimit
+  }
+
+  let program: (SimulatedKernel) -> Void
+  var memory: [UInt64: [UInt64]] = [:]
+  var runtimes: [Runtime?]
+  var retiredCoroutines: [OpaquePointer] = []
+  var threadContexts: [OpaquePointer] = []
+  var mainCoroutine: OpaquePointer? = nil
+  var operations = 0
+
+  /// A machine in the ABI's initial state (environment 0 current) that
+  /// runs `program` in each environment it starts.
+  public init(
+    bounds: Bounds, firstPage: UInt64 = 0x200, tickEvery: Int = 0,
+    operationLimit: Int = 2_000_000, program: @escaping (SimulatedKernel) -> Void
+  ) {
+    spec = ConcreteState(bounds: bounds, firstPage: firstPage)
+    self.tickEvery = tickEvery
+    self.operationLimit = operationLimit
+    self.program = program
+    runtimes = [Runtime?](repeating: nil, count: bounds.environments)
+  }
+
+  deinit {
+    for case let runtime? in runtimes {
+      retiredCoroutines.append(contentsOf: runtime.coroutineList)
+    }
+    for c in retiredCoroutines + threadContexts { exo_coroutine_destroy(c) }
+    if let mainCoroutine { exo_coroutine_destroy(mainCoroutine) }
+  }
+
+  /// Runs environment 0's program, and whatever it starts, until nothing
+  /// can run or the operation limit is reached.
+  @discardableResult
+  public func run() -> Ending {
+    precondition(mainCoroutine == nil, "a machine runs once")
+    mainCoroutine = exo_coroutine_current()
+    runtimes[0] = Runtime(environment: 0)
+    if let next = coroutine(for: 0) { exo_coroutine_switch(mainCoroutine, next) }
+    return ending ?? .idle
+  }
+
+  // MARK: Running environments
+
+  /// Per started environment: its stack, its installed handlers, the
+  /// transfers waiting to enter it.
+  final class Runtime {
+    let environment: UInt64
+    var coroutine: OpaquePointer? = nil
+    var coroutineList: [OpaquePointer] { coroutine.map { [$0] } ?? [] }
+    var faultHandler: ((Fault) -> Bool)? = nil
+    var callHandler: ((UInt64, Message, Bool) -> Message)? = nil
+    /// Nested deliveries (exceptions, transfers) on the handler stack.
+    var depth = 0
+    var entries: [(caller: UInt64, message: Message, asynchronous: Bool)] = []
+    /// The reply to this environment's own `call`, when one came.
+    var reply: Message? = nil
+    init(environment: UInt64) { self.environment = environment }
+  }
+
+  func coroutine(for e: UInt64) -> OpaquePointer? {
+    guard let runtime = runtimes[Int(e)] else { return nil }
+    if let c = runtime.coroutine { return c }
+    let box = Unmanaged.passRetained(StartBox(machine: self, environment: e))
+    guard
+      let c = exo_coroutine_create(
+        { context in
+          let box = Unmanaged<StartBox>.fromOpaque(context!).takeRetainedValue()
+          box.machine.start(box.environment)
+        }, box.toOpaque(), 1 << 20)
+    else { fatalError("no memory for a coroutine") }
+    runtime.coroutine = c
+    return c
+  }
+
+  final class StartBox {
+    unowned let machine: Machine
+    let environment: UInt64
+    init(machine: Machine, environment: UInt64) {
+      (self.machine, self.environment) = (machine, environment)
+    }
+  }
+
+  /// The body of environment `e`'s coroutine: the program, then exit(0) as
+  /// the user runtime does when `main` returns.
+  func start(_ e: UInt64) {
+    program(SimulatedKernel(machine: self, environment: e))
+    if spec.current == e { _ = apply(e, .call(.exit), [0]) }
+    schedule(e)
+    fatalError("environment \(e) resumed after its end")
+  }
+
+  /// Returns when environment `e` is current (running its pending transfer
+  /// entries first); otherwise switches to whatever is current, or ends the
+  /// run when nothing is.
+  func schedule(_ e: UInt64) {
+    while true {
+      if ending != nil || spec.current == none {
+        if ending == nil { ending = .idle }
+        switchTo(nil, from: e)
+        continue
+      }
+      let current = spec.current
+      if current == e, let runtime = runtimes[Int(e)] {
+        if runtime.entries.isEmpty { return }
+        let entry = runtime.entries.removeFirst()
+        runtime.depth += 1
+        let reply =
+          runtime.callHandler?(entry.caller, entry.message, entry.asynchronous) ?? Message()
+        runtime.depth -= 1
+        if spec.current == e { performReply(e, reply) }
+        continue
+      }
+      switchTo(current, from: e)
+    }
+  }
+
+  func switchTo(_ target: UInt64?, from e: UInt64) {
+    guard let from = runtimes[Int(e)]?.coroutine
+    else { fatalError("environment \(e) has no stack") }
+    if let target {
+      if runtimes[Int(target)] == nil { runtimes[Int(target)] = Runtime(environment: target) }
+      guard let to = coroutine(for: target) else { fatalError("no stack for \(target)") }
+      if to != from { exo_coroutine_switch(from, to) }
+    } else {
+      exo_coroutine_switch(from, mainCoroutine)
+    }
+  }
+
+  // MARK: Transitions
+
+  /// Applies `transition` for environment `e` (which must be current), with
+  /// the machine's additions around it.
+  func apply(_ e: UInt64, _ transition: Transition, _ arguments: [UInt64]) -> SyscallResult {
+    precondition(spec.current == e, "environment \(e) ran while \(spec.current) was current")
+    var waiter: UInt64 = none
+    if transition == .call(.reply) { waiter = spec.environments.caller[Int(e)] }
+    let result = spec.step(transition, arguments)
+    transitions += 1
+    guard result.status == 0 else { return result }
+    switch transition {
+    case .call(.pageAllocate):
+      for i in 0..<arguments[1] { memory[arguments[0] + i] = nil }
+    case .call(.environmentStart):
+      let t = arguments[0]
+      if let old = runtimes[Int(t)] { retiredCoroutines.append(contentsOf: old.coroutineList) }
+      runtimes[Int(t)] = Runtime(environment: t)
+    case .call(.call), .call(.send):
+      let t = spec.capabilities.base[Int(arguments[0])]
+      runtimes[Int(t)]?.entries.append(
+        (
+          e, Message(arguments[1], arguments[2], arguments[3], arguments[4]),
+          transition == .call(.send)
+        ))
+      runtimes[Int(e)]?.reply = nil
+    case .call(.reply):
+      if waiter < UInt64(bounds.environments) {
+        runtimes[Int(waiter)]?.reply = Message(
+          arguments[0], arguments[1], arguments[2], arguments[3])
+      }
+    default: break
+    }
+    observer?(self, transition)
+    return result
+  }
+
+  func performReply(_ e: UInt64, _ message: Message) {
+    _ = apply(e, .call(.reply), [message.m0, message.m1, message.m2, message.m3])
+  }
+
+  /// Counts an operation of `e`; a slice may end here.
+  func operation(_ e: UInt64) {
+    operations += 1
+    if operations >= operationLimit, ending == nil { ending = .stepLimit }
+    if tickEvery > 0, operations % tickEvery == 0 { _ = apply(e, .event(.tick), []) }
+    schedule(e)
+  }
+
+  // MARK: Memory
+
+  /// The page and rights environment `e` has at `address`, if it is in the
+  /// window and bound.
+  func binding(_ e: UInt64, _ address: UInt64) -> (page: UInt64, rights: Rights)? {
+    guard
+      let s = UserLayout.windowSlot(
+        of: VirtualAddress(rawValue: address), slots: bounds.windowSlots)
+    else { return nil }
+    let i = Int(e) * bounds.windowSlots + s
+    let page = spec.bindings.page[i]
+    guard page != none else { return nil }
+    return (page, Rights(rawValue: spec.bindings.rights[i]))
+  }
+
+  /// An access by `e` at `address`: faults until the bindings allow it.
+  func access(_ e: UInt64, _ address: UInt64, write: Bool) -> (page: UInt64, word: Int)? {
+    precondition(address % 8 == 0, "unaligned access at \(address)")
+    while true {
+      operation(e)
+      if let b = binding(e, address), b.rights.contains(write ? .write : .read) {
+        return (b.page, Int(address % pageSize / 8))
+      }
+      guard fault(e, address: address, write: write) else { return nil }
+    }
+  }
+
+  /// Raises a page fault in `e`: delivered to its handler when the spec
+  /// says so (true: retry the access); otherwise the environment is
+  /// stopped or has ended and this never returns.
+  func fault(_ e: UInt64, address: UInt64, write: Bool) -> Bool {
+    let present: UInt64 = binding(e, address) == nil ? 0 : 1
+    let error = present | (write ? 2 : 0) | 4
+    let runtime = runtimes[Int(e)]
+    let frameSlot = frameSlot(e, depth: runtime?.depth ?? 0)
+    _ = apply(e, .event(.exception), [14, error, address, frameSlot])
+    guard spec.current == e, spec.environments.state[Int(e)] == EnvironmentState.runnable.rawValue,
+      let runtime, let handler = runtime.faultHandler
+    else {
+      console += "exo: environment \(e) stopped: page fault at 0x\(hex(address))\n"
+      schedule(e)
+      fatalError("a stopped environment resumed without a restart")
+    }
+    runtime.depth += 1
+    let handled = handler(Fault(vector: 14, error: error, address: address))
+    runtime.depth -= 1
+    if !handled {
+      _ = apply(e, .call(.exit), [72])
+      schedule(e)
+      fatalError("environment \(e) resumed after its end")
+    }
+    return true
+  }
+
+  /// The window slot the kernel writes an exception frame into, for a
+  /// handler stack holding `depth` deliveries already (each taken as 1 KiB).
+  func frameSlot(_ e: UInt64, depth: Int) -> UInt64 {
+    let top = spec.environments.handlerStack[Int(e)]
+    guard top > UserLayout.windowBase else { return 0 }
+    var frame = (top - UInt64(depth) * 1024 - ExceptionFrame.size) & ~15
+    let upper = (frame + ExceptionFrame.size - 1) & ~(pageSize - 1)
+    if upper > frame { frame = upper - ExceptionFrame.size }
+    return (frame - UserLayout.windowBase) / pageSize
+  }
+
+  func load(_ e: UInt64, _ address: UInt64) -> UInt64 {
+    guard let (page, word) = access(e, address, write: false) else { return 0 }
+    return memory[page]?[word] ?? 0
+  }
+
+  func store(_ e: UInt64, _ address: UInt64, _ value: UInt64) {
+    guard let (page, word) = access(e, address, write: true) else { return }
+    if memory[page] == nil { memory[page] = [UInt64](repeating: 0, count: 512) }
+    memory[page]?[word] = value
+  }
+
+  // MARK: Exported tables
+
+  /// The word at byte `offset` of the exported tables, from the spec state.
+  func info(_ offset: Int) -> UInt64 {
+    let layout = InfoLayout(bounds: bounds)
+    let w = offset / 8
+    if offset < layout.environmentsOffset {
+      switch InfoHeader(rawValue: UInt64(w)) {
+      case .magic: return InfoHeader.magicValue
+      case .version: return InfoHeader.currentVersion
+      case .environments: return UInt64(bounds.environments)
+      case .pages: return UInt64(bounds.pages)
+      case .capabilities: return UInt64(bounds.capabilities)
+      case .windowSlots: return UInt64(bounds.windowSlots)
+      case .slices: return UInt64(bounds.slices)
+      case .maximumDepth: return UInt64(bounds.maximumDepth)
+      case .maximumRun: return UInt64(bounds.maximumRun)
+      case .firstPage: return spec.firstPage
+      case .current: return spec.current
+      case .currentSlice: return spec.currentSlice
+      case .ticks: return spec.tickCount
+      case nil: return 0
+      }
+    }
+    if offset < layout.slicesOffset {
+      let i = (offset - layout.environmentsOffset) / 8
+      let (index, field) = (i / EnvironmentField.wordCount, i % EnvironmentField.wordCount)
+      guard index < bounds.environments else { return 0 }
+      let t = spec.environments
+      return [
+        t.state, t.parent, t.handler, t.handlerStack, t.upcall, t.callEntry, t.caller,
+        t.exitStatus, t.capabilities,
+      ][field][index]
+    }
+    if offset < layout.pagesOffset {
+      let i = (offset - layout.slicesOffset) / 8
+      return i < bounds.slices ? spec.slices[i] : 0
+    }
+    if offset < layout.capabilitiesOffset {
+      let i = (offset - layout.pagesOffset) / 8
+      let (index, field) = (i / PageField.wordCount, i % PageField.wordCount)
+      guard index < bounds.pages else { return 0 }
+      let t = spec.pages
+      return field == 0 ? t.owner[index] : field == 1 ? t.mappings[index] : t.root[index]
+    }
+    if offset < layout.bindingsOffset {
+      let i = (offset - layout.capabilitiesOffset) / 8
+      let (index, field) = (i / CapabilityField.wordCount, i % CapabilityField.wordCount)
+      guard index < bounds.capabilities else { return 0 }
+      let t = spec.capabilities
+      switch field {
+      case 0: return t.kind[index]
+      case 1: return t.owner[index]
+      case 2: return t.parent[index]
+      case 3: return t.depth[index]
+      case 4: return t.rights[index]
+      case 5: return t.base[index]
+      case 6: return t.count[index]
+      case 7: return t.children[index]
+      default: return t.bindings[index]
+      }
+    }
+    let i = (offset - layout.bindingsOffset) / 8
+    let (index, field) = (i / BindingField.wordCount, i % BindingField.wordCount)
+    guard index < bounds.environments * bounds.windowSlots else { return 0 }
+    let t = spec.bindings
+    return field == 0 ? t.page[index] : field == 1 ? t.capability[index] : t.rights[index]
+  }
+
+  func write(_ text: String) { console += text }
+
+  // MARK: User-level thread contexts
+
+  /// A context for a libOS thread: a coroutine that runs `body` (nil: one
+  /// to save the running execution into). Switching among an
+  /// environment's threads happens while it is current; the machine's own
+  /// switches save whatever thread is running in the environment's
+  /// coroutine.
+  func addContext(_ body: (() -> Void)?) -> UInt64 {
+    let c: OpaquePointer?
+    if let body {
+      let box = Unmanaged.passRetained(BodyBox(body))
+      c = exo_coroutine_create(
+        { context in
+          let body = Unmanaged<BodyBox>.fromOpaque(context!).takeRetainedValue().body
+          body()
+          fatalError("a thread body returned")
+        }, box.toOpaque(), 1 << 20)
+    } else {
+      c = exo_coroutine_current()
+    }
+    guard let c else { fatalError("no memory for a thread context") }
+    threadContexts.append(c)
+    return UInt64(threadContexts.count - 1)
+  }
+
+  func switchContext(from: UInt64, to: UInt64) {
+    exo_coroutine_switch(threadContexts[Int(from)], threadContexts[Int(to)])
+  }
+
+  final class BodyBox {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+  }
+
+  /// Page contents, for tests: the word `word` of physical page `page`.
+  public func contents(page: UInt64, word: Int) -> UInt64 { memory[page]?[word] ?? 0 }
+}

@@ -1,0 +1,151 @@
+import ExoABI
+import ExoDiff
+import ExoHarness
+import ExoSpec
+import Foundation
+import Testing
+
+/// The kernel images, with every planted bug, built once for the suite.
+enum KernelImages {
+  static let project: Project = {
+    do {
+      return try Project.locate(from: URL(fileURLWithPath: #filePath))
+    } catch {
+      fatalError("\(error)")
+    }
+  }()
+
+  static let build: Result<BuildReport, HarnessError> = {
+    do throws(HarnessError) {
+      return .success(
+        try KernelBuild(project: project, toolchain: Toolchain.locate()).run(
+          mutants: KernelMutant.allCases))
+    } catch {
+      return .failure(error)
+    }
+  }()
+
+  static func report() throws -> BuildReport { try build.get() }
+}
+
+let kernelConfiguration = Generator.Configuration(
+  bounds: .kernel, firstPage: InfoHeader.kernelFirstPage)
+
+func kernelDiffer(_ candidate: any DiffTarget) -> Differ {
+  Differ(
+    reference: SpecTarget(name: "spec", bounds: .kernel, firstPage: InfoHeader.kernelFirstPage),
+    candidate: candidate, bounds: .kernel, firstPage: InfoHeader.kernelFirstPage)
+}
+
+@Suite("The kernel in QEMU against the spec", .serialized)
+struct KernelTargetTests {
+  @Test("the kernel agrees with the spec on generated sequences, every result and digest")
+  func kernelAgrees() throws {
+    let target = try KernelTarget(kernel: try KernelImages.report().kernel)
+    let d = kernelDiffer(target)
+    var statistics = Generator.Statistics()
+    for i in 0..<15 {
+      let (steps, s) = Generator.sequence(
+        seed: SplitMix64.derive(7, i), length: 200, configuration: kernelConfiguration)
+      statistics.callsByOthers += s.callsByOthers
+      for (k, v) in s.successes { statistics.successes[k, default: 0] += v }
+      let divergence = try d.firstDivergence(steps)
+      #expect(divergence == nil, "sequence \(i): \(divergence.map(String.init(describing:)) ?? "")")
+    }
+    #expect(d.digestsCompared >= 15 * 200)
+    // Calls made by environments the agent started, and transfers into them.
+    #expect(statistics.callsByOthers >= 50)
+    #expect(statistics.successes(.environmentStart) >= 5)
+    #expect(statistics.successes(.call) + statistics.successes(.send) >= 5)
+    // One reset per sequence, one boot.
+    #expect(target.boots == 1)
+  }
+
+  @Test("the kernel's digest is InfoDigest of its exported tables, as the spec computes it")
+  func digestsAgree() throws {
+    let target = try KernelTarget(kernel: try KernelImages.report().kernel)
+    let (steps, _) = Generator.sequence(seed: 99, length: 300, configuration: kernelConfiguration)
+    _ = try target.observe(
+      steps, checkpointEvery: 300, bounds: .kernel, firstPage: InfoHeader.kernelFirstPage)
+    let state = try target.state()
+    let kernelDigest = try target.digest()
+    #expect(state.digest == kernelDigest)
+    #expect(InfoDigest.of(state.infoWords()) == kernelDigest)
+    var spec = ConcreteState(bounds: .kernel, firstPage: InfoHeader.kernelFirstPage)
+    for step in steps { _ = spec.step(step.transition, step.arguments) }
+    #expect(spec == state)
+    #expect(
+      spec.digest != ConcreteState(bounds: .kernel, firstPage: InfoHeader.kernelFirstPage).digest)
+  }
+
+  @Test(
+    "every planted kernel bug is found and shrunk to at most 10 calls",
+    arguments: KernelMutant.allCases)
+  func mutantFound(_ mutant: KernelMutant) throws {
+    let report = try KernelImages.report()
+    let image = try #require(report.mutantKernels[mutant])
+    let d = kernelDiffer(try KernelTarget(kernel: image, name: "kernel-mutant:\(mutant.rawValue)"))
+    var found: [DiffStep]?
+    for i in 0..<400 where found == nil {
+      let (steps, _) = Generator.sequence(
+        seed: SplitMix64.derive(1, i), length: 200, configuration: kernelConfiguration)
+      if try d.diverges(steps) { found = steps }
+    }
+    let steps = try #require(found, "\(mutant) not found in 80,000 calls")
+    let shrinker = Shrinker(differ: d) { Generator.admits($0, kernelConfiguration) }
+    let shrunk = try #require(try shrinker.shrink(steps))
+    #expect(shrunk.steps.count <= 10, "\(mutant): \(shrunk.steps)")
+    #expect(Generator.admits(shrunk.steps, kernelConfiguration))
+    // The correct kernel runs the same calls as the spec does.
+    let good = kernelDiffer(try KernelTarget(kernel: report.kernel))
+    #expect(try good.firstDivergence(shrunk.steps) == nil)
+  }
+
+  @Test("the replay corpus passes on the spec, and on the kernel where it can start")
+  func corpus() throws {
+    let folder = KernelImages.project.root.appendingPathComponent("proofs/corpus")
+    let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+      .filter { $0.hasSuffix(".json") }.sorted()
+    #expect(names.count >= KernelMutant.allCases.count)
+    let target = try KernelTarget(kernel: try KernelImages.report().kernel)
+    var onKernel = 0
+    for name in names {
+      let file = try ReplayFile.load(path: folder.appendingPathComponent(name).path)
+      #expect(file.runOnSpec().passed, "\(name) on the spec")
+      let kernelCanRun =
+        file.initial == .initial && file.bounds == .kernel
+        && file.firstPage == InfoHeader.kernelFirstPage
+        && !file.steps.contains { $0.transition == .event(.exception) }
+      guard kernelCanRun else { continue }
+      let report = try file.run(on: target)
+      #expect(report.passed, "\(name) on the kernel: \(report.steps.filter { !$0.matches })")
+      onKernel += 1
+    }
+    #expect(onKernel >= KernelMutant.allCases.count)
+  }
+
+  @Test("a replay of a planted bug's divergence fails on that kernel")
+  func replayFailsOnTheMutant() throws {
+    let report = try KernelImages.report()
+    let mutant = KernelMutant.deleteLeaksPage
+    let file = try ReplayFile.load(
+      path: KernelImages.project.root.appendingPathComponent(
+        "proofs/corpus/kernel-mutant-\(mutant.rawValue).json"
+      ).path)
+    let target = try KernelTarget(kernel: try #require(report.mutantKernels[mutant]))
+    #expect(!(try file.run(on: target)).passed)
+  }
+
+  @Test("every kernel mutant names a condition compiled into the kernel")
+  func mutantsExistInTheKernel() throws {
+    let folder = KernelImages.project.root.appendingPathComponent("kernel/core")
+    var text = ""
+    for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+      text += try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+    }
+    for mutant in KernelMutant.allCases {
+      #expect(text.contains(mutant.condition), "\(mutant.condition) is not in kernel/core")
+    }
+    #expect(KernelMutant.allCases.count >= 8)
+  }
+}

@@ -1,0 +1,76 @@
+import ExoABI
+import LibOS
+import LibOSHost
+import PropertyBased
+import Testing
+
+/// Random workloads of allocations, maps, protections, demand faults,
+/// forks with copy-on-write, writes and reads, exits, environment switches,
+/// RPCs and slice ends, on the spec. Every step checks that the libOS's
+/// view of its window agrees with the kernel's exported bindings and that
+/// every read returns what this environment last wrote there (as of the
+/// fork, for a child); the end checks that nothing leaks and that every RPC
+/// was delivered exactly once, in order. Failing workloads are shrunk.
+@Suite("LibOS properties on the spec")
+struct PropertyTests {
+  static let steps = zip(
+    Gen.int(in: 0...21), Gen.int(in: 0...7), Gen.int(in: 0...999)
+  ).array(of: 0...60)
+  static let ticks = Gen.int(in: 0...40)
+
+  static func decode(_ raw: [(Int, Int, Int)]) -> [Step] {
+    raw.map { Step(kind: $0.0, a: $0.1, b: $0.2) }
+  }
+
+  @Test("random workloads keep every libOS property", .shrinking)
+  func randomWorkloads() async {
+    await propertyCheck(count: 3000, input: Self.steps, Self.ticks) { raw, tick in
+      let steps = Self.decode(raw)
+      let failures = Workload(steps: steps).run(tickEvery: tick == 0 ? 0 : tick + 9)
+      #expect(
+        failures.isEmpty, "steps \(steps), tick every \(tick == 0 ? 0 : tick + 9): \(failures)")
+    }
+  }
+
+  /// A deterministic stream of workloads, for the planted-bug checks.
+  static func workloads(_ count: Int, seed: UInt64) -> [([Step], Int)] {
+    var state = seed
+    func next(_ bound: Int) -> Int {
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+      return Int((state >> 33) % UInt64(bound))
+    }
+    return (0..<count).map { _ in
+      let steps = (0..<(10 + next(50))).map { _ in
+        Step(kind: next(22), a: next(8), b: next(1000))
+      }
+      return (steps, next(3) == 0 ? 0 : 10 + next(40))
+    }
+  }
+
+  @Test("every planted libOS bug is caught", arguments: PlantedBug.allCases)
+  func plantedBugIsCaught(bug: PlantedBug) {
+    var caught: [String]? = nil
+    for (steps, tick) in Self.workloads(300, seed: 7) where caught == nil {
+      let failures = Workload(steps: steps, plantedBug: bug).run(tickEvery: tick)
+      if !failures.isEmpty { caught = failures }
+    }
+    #expect(caught != nil, "\(bug) went unnoticed")
+    print("\(bug) caught: \(caught?.first ?? "-")")
+  }
+
+  @Test("the same workloads pass without a planted bug, and exercise every feature")
+  func controlRun() {
+    var total = Coverage()
+    for (steps, tick) in Self.workloads(300, seed: 7) {
+      let workload = Workload(steps: steps)
+      let failures = workload.run(tickEvery: tick, checkingInvariants: true)
+      #expect(failures.isEmpty, "steps \(steps), tick every \(tick): \(failures)")
+      if !failures.isEmpty { break }
+      total += workload.coverage
+    }
+    print("coverage of 300 workloads: \(total)")
+    #expect(total.forks > 300 && total.faults > 300 && total.reads > 300)
+    #expect(total.rpcs > 100 && total.environments > 600 && total.ticks > 300)
+    #expect(total.threads > 100 && total.threadSwitches > 20)
+  }
+}

@@ -1,0 +1,118 @@
+import Arch
+import ExoABI
+
+/// The kernel's difftest mode (`difftest=1` on the command line), for the
+/// differential tester's in-guest agent (docs/ABI.md, "Difftest mode"):
+/// the timer never preempts, slice ends happen only when the agent asks
+/// (`diffTick`), the `DiffCall`s exist, and the console is the pair of
+/// rings at `DiffProtocol.ringBase` that the host maps: `consoleRead` reads
+/// the input ring, `diffWrite` writes the output ring, and `consoleWrite`
+/// checks and returns as always but drops its bytes (the console carries
+/// the agent's protocol). The UART keeps the kernel's own log. Outside this
+/// mode the `DiffCall`s are `noSuchCall`.
+enum DiffMode {
+  nonisolated(unsafe) static var enabled = false
+  /// The result of the most recent call that was not `diffLastResult`,
+  /// `diffDigest` or `diffWrite`, and who made it.
+  nonisolated(unsafe) static var lastStatus: UInt64 = 0
+  nonisolated(unsafe) static var lastValue: UInt64 = 0
+  nonisolated(unsafe) static var lastCaller: UInt64 = 0
+  /// A copy of the exported area in the initial state, and its digest:
+  /// `diffReset` restores it.
+  nonisolated(unsafe) static var pristine: UInt64 = 0
+  nonisolated(unsafe) static var pristineDigest = InfoDigest()
+
+  /// Turns the mode on after `Info.initialize`: stops the timer and keeps a
+  /// copy of the initial tables.
+  static func enable(_ allocator: inout PageAllocator) {
+    enabled = true
+    Timer.stop()
+    let pages = UInt64(Info.layout.size) / pageSize
+    pristine = allocator.run(pages)
+    copyPages(to: pristine, from: Info.base, count: pages)
+    pristineDigest = Info.digest
+    Log(
+      "exo: difftest mode: no preemption; diffTick, diffLastResult, diffDigest, diffReset, diffWrite"
+    )
+    .end()
+  }
+
+  /// Records the result of a call for `diffLastResult`.
+  static func record(_ caller: UInt64, _ result: SyscallResult?) {
+    lastCaller = caller
+    lastStatus = result?.status ?? 0
+    lastValue = result?.value ?? 0
+  }
+
+  /// Runs a difftest call for `caller`; `nil` when it returns nothing
+  /// (`diffReset` restarts environment 0 instead).
+  static func dispatch(_ call: DiffCall, _ caller: UInt64, _ a0: UInt64, _ a1: UInt64)
+    -> SyscallResult?
+  {
+    switch call {
+    case .tick:
+      tick()
+      record(caller, .success(0))
+      return .success(0)
+    case .lastResult:
+      // The caller's own frame gets the recorded result and who made it.
+      Scheduler.frame(caller).pointee.rsi = lastCaller
+      return SyscallResult(status: lastStatus, value: lastValue)
+    case .digest:
+      return .success(Info.digest.value)
+    case .reset:
+      reset()
+      return nil
+    case .write:
+      return sys_consoleWrite(caller, address: a0, length: a1, sink: .ring)
+    }
+  }
+
+  private static func ring(_ word: DiffProtocol.RingWord) -> UInt64 {
+    DiffProtocol.ringBase + word.rawValue * 8
+  }
+
+  /// The next byte of the input ring, if the host has written one.
+  static func receive() -> UInt8? {
+    let tail = PhysicalMemory.load64(ring(.inTail))
+    guard arch_load_acquire(ring(.inHead)) != tail else { return nil }
+    let byte = PhysicalMemory.bytes(DiffProtocol.inputRing + tail % DiffProtocol.ringSize).pointee
+    arch_store_release(ring(.inTail), tail + 1)
+    return byte
+  }
+
+  /// Appends `count` bytes to the output ring, waiting while it is full.
+  static func send(_ start: UnsafePointer<UInt8>, count: Int) {
+    var head = PhysicalMemory.load64(ring(.outHead))
+    for i in 0..<count {
+      while head - arch_load_acquire(ring(.outTail)) >= DiffProtocol.ringSize {}
+      PhysicalMemory.bytes(DiffProtocol.outputRing + head % DiffProtocol.ringSize).pointee =
+        start[i]
+      head += 1
+      if head % 256 == 0 { arch_store_release(ring(.outHead), head) }
+    }
+    arch_store_release(ring(.outHead), head)
+  }
+
+  /// Back to the ABI's initial state: the pristine tables, environment 0
+  /// at the program's entry with a fresh address space, registers and
+  /// FPU/SSE state. Other slots are free; creating one rebuilds its address
+  /// space.
+  static func reset() {
+    copyPages(to: Info.base, from: pristine, count: UInt64(Info.layout.size) / pageSize)
+    Info.digest = pristineDigest
+    AddressSpaces.build(0)
+    arch_write_cr3(AddressSpaces.root(0))  // drop stale translations of slot 0
+    Scheduler.reset(0, rip: ProgramImage.entry, rsp: UserLayout.stackTop)
+    Scheduler.resetFPU(0)
+    record(0, .success(0))
+  }
+
+  private static func copyPages(to destination: UInt64, from source: UInt64, count: UInt64) {
+    var offset: UInt64 = 0
+    while offset < count * pageSize {
+      PhysicalMemory.store64(destination + offset, PhysicalMemory.load64(source + offset))
+      offset += 8
+    }
+  }
+}
