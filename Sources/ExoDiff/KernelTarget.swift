@@ -287,6 +287,10 @@ public final class KernelTarget: DiffTarget {
       throw DiffError.targetFailed(
         "the kernel target cannot inject an exception event (the agent has no way to fault "
           + "at a chosen address)")
+    case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure):
+      throw DiffError.targetFailed(
+        "the kernel target cannot inject \(step.transition): the kernel takes revocation steps "
+          + "on its own, in the tick path and after a failed pageAllocate")
     }
     var payload: [UInt8] = []
     for var v in step.arguments {
