@@ -55,6 +55,15 @@ public struct BootOptions: Sendable {
   public var kernel: URL
   /// The user program to start (`program=NAME` on the kernel command line).
   public var program: String?
+  /// The whole kernel command line, instead of `program=NAME` (for booting
+  /// another kernel, such as Linux for `exo bench`).
+  public var commandLine: String?
+  /// An initial RAM disk (`-initrd`).
+  public var initrd: URL?
+  /// Start the real-time clock at this date and run it on the virtual
+  /// clock (`-rtc base=DATE,clock=vm`): a guest that reads the date (Linux
+  /// seeds its random pool with it) then runs the same on every boot.
+  public var rtcBase: String?
   /// More `key=value` words for the kernel command line (e.g. `difftest=1`).
   public var kernelArguments: [String] = []
   /// Back the guest's RAM with this file, shared with the host (which can
@@ -82,8 +91,13 @@ public struct BootOptions: Sendable {
       "-device", "isa-debug-exit,iobase=0x\(String(DebugExit.port, radix: 16)),iosize=0x04",
       "-kernel", kernel.path,
     ]
-    let commandLine = (program.map { ["program=\($0)"] } ?? []) + kernelArguments
-    if !commandLine.isEmpty { arguments += ["-append", commandLine.joined(separator: " ")] }
+    if let initrd { arguments += ["-initrd", initrd.path] }
+    let words = (program.map { ["program=\($0)"] } ?? []) + kernelArguments
+    if let commandLine {
+      arguments += ["-append", commandLine]
+    } else if !words.isEmpty {
+      arguments += ["-append", words.joined(separator: " ")]
+    }
     if let sharedMemoryFile {
       arguments += [
         "-object",
@@ -91,6 +105,7 @@ public struct BootOptions: Sendable {
       ]
     }
     if icount { arguments += ["-icount", "shift=0,sleep=off"] }
+    if let rtcBase { arguments += ["-rtc", "base=\(rtcBase),clock=vm"] }
     if gdb { arguments += ["-s", "-S"] }
     if let qemuLog { arguments += ["-d", "int,cpu_reset", "-D", qemuLog] }
     return arguments

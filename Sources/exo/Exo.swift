@@ -8,7 +8,7 @@ struct Exo: ParsableCommand {
     commandName: "exo",
     abstract: "Build, boot and test the Swift exokernel.",
     subcommands: [
-      Build.self, Boot.self, SpecRun.self, Replay.self, SpecBench.self, DiffTest.self,
+      Build.self, Boot.self, SpecRun.self, Replay.self, SpecBench.self, DiffTest.self, Bench.self,
     ])
 }
 

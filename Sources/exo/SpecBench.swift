@@ -23,6 +23,27 @@ struct SpecBench: ParsableCommand {
   }
 
   func run() throws {
+    let rate = try SpecWorkload.measure(seconds: seconds)
+    print("spec transitions: \(rate.transitions) in \(String(format: "%.3f", rate.seconds)) s")
+    print(
+      "mix: \(rate.roundLength) calls per round, \(rate.failing) failing (checksum \(rate.checksum))"
+    )
+    print("rate: \(String(format: "%.0f", rate.perSecond)) transitions/s at Bounds.kernel")
+  }
+}
+
+extension SpecWorkload {
+  struct Rate {
+    var transitions: Int
+    var seconds: Double
+    var roundLength: Int
+    var failing: Int
+    var checksum: UInt64
+    var perSecond: Double { Double(transitions) / seconds }
+  }
+
+  /// Runs the workload for at least `seconds`, after one checked pass.
+  static func measure(seconds: Double) throws -> Rate {
     let bounds = Bounds.kernel
     let firstPage: UInt64 = 0x1000
     var state = ConcreteState(bounds: bounds, firstPage: firstPage)
@@ -64,10 +85,9 @@ struct SpecBench: ParsableCommand {
     } while elapsed < .seconds(seconds)
     let total =
       Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-    let rate = Double(transitions) / total
-    print("spec transitions: \(transitions) in \(String(format: "%.3f", total)) s")
-    print("mix: \(program.count) calls per round, \(failures) failing (checksum \(checksum))")
-    print("rate: \(String(format: "%.0f", rate)) transitions/s at Bounds.kernel")
+    return Rate(
+      transitions: transitions, seconds: total, roundLength: program.count, failing: failures,
+      checksum: checksum)
   }
 }
 

@@ -36,11 +36,17 @@ exo_pvh_start:
   cld
   mov %ebx, %esi                    // keep the start-info pointer
 
-  // Zero .bss (page tables and stacks live there).
+  // Zero .bss (page tables and stacks live there), four bytes per step,
+  // then the remaining bytes.
   mov $__bss_start, %edi
   mov $__bss_end, %ecx
   sub %edi, %ecx
+  mov %ecx, %edx
+  shr $2, %ecx
   xor %eax, %eax
+  rep stosl
+  mov %edx, %ecx
+  and $3, %ecx
   rep stosb
 
   // PML4[0] -> PDPT, PDPT[0..3] -> PD[0..3], PD entries map 2 MiB each.

@@ -121,11 +121,8 @@ enum AddressSpaces {
   }
 
   private static func copyPage(to destination: UInt64, from source: UInt64) {
-    var offset: UInt64 = 0
-    while offset < pageSize {
-      PhysicalMemory.store64(destination + offset, PhysicalMemory.load64(source + offset))
-      offset += 8
-    }
+    PhysicalMemory.copy(
+      to: destination, from: UnsafePointer(PhysicalMemory.bytes(source)), count: Int(pageSize))
   }
 
   /// Installs the hardware mapping of window slot `s` of `e` from its

@@ -39,16 +39,13 @@ enum PhysicalMemory {
     arch_pointer(address).assumingMemoryBound(to: UInt8.self)
   }
 
+  /// Zeroes the page at `address` (one `memset`).
   static func zeroPage(_ address: UInt64) {
-    var offset: UInt64 = 0
-    while offset < pageSize {
-      store64(address + offset, 0)
-      offset += 8
-    }
+    arch_pointer(address).initializeMemory(as: UInt8.self, repeating: 0, count: Int(pageSize))
   }
 
+  /// Copies `count` bytes (one `memmove`).
   static func copy(to destination: UInt64, from source: UnsafePointer<UInt8>, count: Int) {
-    let d = bytes(destination)
-    for i in 0..<count { d[i] = source[i] }
+    arch_pointer(destination).copyMemory(from: source, byteCount: count)
   }
 }

@@ -17,7 +17,7 @@ enum Scheduler {
 
   /// Saves the registers of the current environment from the kernel stack.
   static func enter(_ stackFrame: UnsafeMutablePointer<trap_frame>) {
-    frame(Info.current).pointee = stackFrame.pointee
+    arch_copy_frame(frame(Info.current), stackFrame)
   }
 
   /// docs/ABI.md "advance": the next slice position after `currentSlice`
@@ -43,13 +43,13 @@ enum Scheduler {
 
   /// Fresh registers for environment `e` to start at `rip` with stack `rsp`.
   static func reset(_ e: UInt64, rip: UInt64, rsp: UInt64) {
-    var f = trap_frame()
-    f.rip = rip
-    f.rsp = rsp
-    f.cs = UInt64(Selector.userCode)
-    f.ss = UInt64(Selector.userData)
-    f.rflags = 0x202
-    frame(e).pointee = f
+    let f = frame(e)
+    arch_clear_frame(f)
+    f.pointee.rip = rip
+    f.pointee.rsp = rsp
+    f.pointee.cs = UInt64(Selector.userCode)
+    f.pointee.ss = UInt64(Selector.userData)
+    f.pointee.rflags = 0x202
   }
 
   /// Gives slot `e` a clean FPU/SSE state.

@@ -9,11 +9,13 @@ import ExoABI
 func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointer<trap_frame> {
   let caller = Info.current
   Scheduler.enter(stackFrame)
-  let f = Scheduler.frame(caller).pointee
+  // Read through the pointer: a local copy of the frame costs a copy of
+  // every register on each call.
+  let f = UnsafePointer(Scheduler.frame(caller))
   let result: SyscallResult?
-  if DiffMode.enabled, let call = DiffCall(rawValue: f.rax) {
-    result = DiffMode.dispatch(call, caller, f.rdi, f.rsi)
-  } else if let call = Syscall(rawValue: f.rax) {
+  if DiffMode.enabled, let call = DiffCall(rawValue: f.pointee.rax) {
+    result = DiffMode.dispatch(call, caller, f.pointee.rdi, f.pointee.rsi)
+  } else if let call = Syscall(rawValue: f.pointee.rax) {
     result = dispatch(call, caller, f)
     if DiffMode.enabled { DiffMode.record(caller, result) }
   } else {
@@ -32,8 +34,12 @@ func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePoi
 
 /// Runs one call for `caller` with argument registers `f`. `nil` means the
 /// caller gets no result now (it exited, or waits for a reply).
-private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: trap_frame) -> SyscallResult? {
-  let (a0, a1, a2, a3, a4, a5) = (f.rdi, f.rsi, f.rdx, f.r10, f.r8, f.r9)
+private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: UnsafePointer<trap_frame>)
+  -> SyscallResult?
+{
+  let (a0, a1, a2, a3, a4, a5) = (
+    f.pointee.rdi, f.pointee.rsi, f.pointee.rdx, f.pointee.r10, f.pointee.r8, f.pointee.r9
+  )
   switch call {
   case .consoleWrite:
     // In difftest mode the console carries the agent's protocol: the call

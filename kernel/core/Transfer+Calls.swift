@@ -33,10 +33,9 @@ func sys_call(
   #endif
 
   // The callee's interrupted registers come back when it replies.
-  let interrupted = Scheduler.frame(target).pointee
-  arch_env_saved(target).pointee = interrupted
+  arch_copy_frame(arch_env_saved(target), Scheduler.frame(target))
   Scheduler.saveTransferredFPU(target)
-  let rsp = handlerStackStart(target, interruptedRsp: interrupted.rsp) & ~15
+  let rsp = handlerStackStart(target, interruptedRsp: Scheduler.frame(target).pointee.rsp) & ~15
   Scheduler.reset(target, rip: Info[environment: target, .callEntry], rsp: rsp)
   let f = Scheduler.frame(target)
   f.pointee.rdi = caller
@@ -57,7 +56,7 @@ func sys_reply(_ caller: UInt64, message: (UInt64, UInt64, UInt64, UInt64)) -> S
   guard waiter != none else { return .failure(.wrongState) }
 
   Info[environment: caller, .caller] = none
-  Scheduler.frame(caller).pointee = arch_env_saved(caller).pointee
+  arch_copy_frame(Scheduler.frame(caller), arch_env_saved(caller))
   Scheduler.restoreTransferredFPU(caller)
   if waiter < Info.environmentCount && Info.state(waiter) == .waiting {
     Info[environment: waiter, .state] = EnvironmentState.runnable.rawValue

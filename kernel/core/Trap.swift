@@ -61,7 +61,7 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
 /// docs/ABI.md "exception": write an `ExceptionFrame` on the handler stack
 /// and enter the handler, or stop the environment and report the fault.
 func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
-  let interrupted = Scheduler.frame(e).pointee
+  let interrupted = UnsafePointer(Scheduler.frame(e)).pointee  // read in place
   let cr2 = vector == 14 ? address : 0
   let handler = Info[environment: e, .handler]
   if handler != 0
@@ -91,7 +91,7 @@ func deliverFrame(_ e: UInt64, entry: UInt64, vector: UInt64, error: UInt64, add
 {
   guard Info[environment: e, .handlerStack] != 0 else { return false }
   let f = Scheduler.frame(e)
-  let interrupted = f.pointee
+  let interrupted = UnsafePointer(f).pointee  // read in place: Swift may not copy it
   let size = ExceptionFrame.size
   var frame = (handlerStackStart(e, interruptedRsp: interrupted.rsp) &- size) & ~15
   if frame >> 12 != (frame + size - 1) >> 12 {

@@ -150,6 +150,19 @@ static inline struct trap_frame *_Nonnull arch_env_saved(uint64_t i) {
 static inline void *_Nonnull arch_env_fx(uint64_t i) { return exo_env_private[i].fx; }
 static inline void *_Nonnull arch_env_saved_fx(uint64_t i) { return exo_env_private[i].saved_fx; }
 
+// Frame copies and clears, a word per step. Struct assignments in Swift
+// compile (at -Osize) to `rep movsb`/`rep stosb`, a byte per step: these
+// are the hot paths' replacement.
+static inline void arch_copy_frame(struct trap_frame *_Nonnull to,
+                                   const struct trap_frame *_Nonnull from) {
+  uint64_t words = sizeof(struct trap_frame) / 8;
+  __asm__ volatile("rep movsq" : "+D"(to), "+S"(from), "+c"(words) : : "memory");
+}
+static inline void arch_clear_frame(struct trap_frame *_Nonnull frame) {
+  uint64_t words = sizeof(struct trap_frame) / 8;
+  __asm__ volatile("rep stosq" : "+D"(frame), "+c"(words) : "a"(0) : "memory");
+}
+
 static inline void arch_fxsave(void *_Nonnull area) {
   __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
 }

@@ -1,0 +1,252 @@
+import ArgumentParser
+import ExoHarness
+import Foundation
+
+/// `exo bench`: the kernel paths in guest instructions next to Linux's
+/// nearest equivalents, in the same QEMU with the same flags, plus host
+/// figures of the tools.
+struct Bench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Measure kernel paths in instructions next to Linux, in the same QEMU.",
+    discussion: """
+      Boots the exokernel with the `bench` program and Debian's Linux kernel with a \
+      busybox initramfs and a static C benchmark, both under QEMU -M microvm with \
+      -icount shift=0,sleep=off (rdtsc counts instructions), and prints each path's \
+      median instructions per iteration, Linux's and the ratio. Fetches the Linux \
+      packages with apt-get download into .build/bench/linux on first use. Also \
+      measures exoverify cold and warm and spec transitions per second (skip with --quick).
+      """)
+
+  @Option(help: "Write the results as JSON to this file.")
+  var json: String?
+
+  @Option(help: "Write the chart of the ratios (SVG) to this file.")
+  var chart: String = ".build/bench/ratios.svg"
+
+  @Flag(help: "Only the guest figures: skip exoverify and the spec rate.")
+  var quick = false
+
+  @Flag(help: "Do not boot Linux (the pairs are then reported as not available).")
+  var noLinux = false
+
+  @Flag(help: "Boot each side twice and require the same instruction counts.")
+  var checkDeterminism = false
+
+  @Option(help: "Stop a guest after this many seconds.")
+  var timeout: Double = 300
+
+  @Option(help: "Seconds to run the spec workload for the transitions-per-second figure.")
+  var specSeconds: Double = 3
+
+  func validate() throws {
+    guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+    guard specSeconds > 0 else {
+      throw ValidationError("--spec-seconds must be positive, got \(specSeconds)")
+    }
+    guard chart.hasSuffix(".svg") else {
+      throw ValidationError("--chart must name an .svg file, got \(chart)")
+    }
+  }
+
+  func run() throws {
+    let project: Project
+    do { project = try Project.locate() } catch {
+      note("error: \(error)")
+      throw ExitCode.failure
+    }
+    let report = try buildImages(quiet: true)
+    guard report.programs["bench"] != nil else {
+      note("error: the image has no user program 'bench'")
+      throw ExitCode.failure
+    }
+    var options = BootOptions(kernel: report.kernel)
+    options.program = "bench"
+    options.icount = true
+    options.timeout = timeout
+    // Linux reads the date at boot and seeds its random pool with it; a
+    // fixed date on the virtual clock makes its counts repeatable.
+    options.rtcBase = BenchResults.rtcBase
+    let runs = checkDeterminism ? 2 : 1
+
+    var exoLogs: [BenchLog] = []
+    for i in 0..<runs {
+      note("booting the exokernel with the bench program\(runs > 1 ? " (run \(i + 1))" : "")")
+      exoLogs.append(try guestRun(options, side: "exo"))
+    }
+
+    var linuxLogs: [BenchLog] = []
+    var linuxKernel: String?
+    var linuxOptions = options
+    if !noLinux {
+      let peer = LinuxPeer(project: project) { note($0) }
+      let prepared: LinuxPeer.Prepared
+      do { prepared = try peer.prepare() } catch {
+        note("error: preparing Linux: \(error)")
+        note("(`exo bench --no-linux` measures the exokernel alone)")
+        throw ExitCode.failure
+      }
+      linuxKernel = prepared.kernelPackage
+      linuxOptions.kernel = prepared.kernel
+      linuxOptions.initrd = prepared.initrd
+      linuxOptions.program = nil
+      linuxOptions.commandLine = LinuxPeer.commandLine
+      for i in 0..<runs {
+        note(
+          "booting \(prepared.kernelPackage) with the benchmark\(runs > 1 ? " (run \(i + 1))" : "")"
+        )
+        linuxLogs.append(try guestRun(linuxOptions, side: "linux"))
+      }
+    }
+
+    var results: BenchResults
+    do {
+      results = try BenchResults.combine(
+        exo: exoLogs[0], linux: linuxLogs.first, whyNoLinux: "Linux not run (--no-linux)")
+    } catch {
+      note("error: \(error)")
+      throw ExitCode.failure
+    }
+    results.linuxKernel = linuxKernel
+    // The QEMU arguments both sides share (all but the image and its
+    // command line).
+    var shared = options
+    shared.program = nil
+    let arguments = shared.arguments()
+    if let k = arguments.firstIndex(of: "-kernel") {
+      results.qemu = Array(arguments[..<k] + arguments[(k + 2)...])
+    }
+    if checkDeterminism {
+      let first = BenchResults.counts([exoLogs[0]] + linuxLogs.prefix(1))
+      let second = BenchResults.counts([exoLogs[1]] + linuxLogs.dropFirst().prefix(1))
+      results.deterministic = first == second
+      if first != second {
+        for name in Set(first.keys).union(second.keys).sorted() where first[name] != second[name] {
+          note(
+            "not deterministic: \(name): \(first[name].map { "\($0)" } ?? "-") then \(second[name].map { "\($0)" } ?? "-")"
+          )
+        }
+      }
+    }
+
+    if !quick {
+      results.host += try hostFigures()
+    }
+    results.unavailable.append(
+      BenchResults.Unavailable(
+        name: "differential-test calls per second",
+        reason: "the kernel target of exo difftest (issue 7) is not on this branch", linux: nil))
+
+    print(results.table(), terminator: "")
+    if let json {
+      do {
+        try results.json().write(to: URL(fileURLWithPath: json))
+        note("wrote \(json)")
+      } catch {
+        note("error: cannot write \(json): \(error)")
+        throw ExitCode.failure
+      }
+    }
+    let chartURL = URL(fileURLWithPath: chart)
+    do {
+      try FileManager.default.createDirectory(
+        at: chartURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try Data(results.svg().utf8).write(to: chartURL)
+      note("wrote \(chart)")
+    } catch {
+      note("error: cannot write \(chart): \(error)")
+      throw ExitCode.failure
+    }
+    if results.deterministic == false { throw ExitCode.failure }
+  }
+
+  /// Boots one guest and parses its benchmark output.
+  func guestRun(_ options: BootOptions, side: String) throws -> BenchLog {
+    let result: BootResult
+    do {
+      result = try QEMU.boot(options)
+    } catch {
+      note("error: \(error)")
+      throw ExitCode.failure
+    }
+    guard result.outcome == .success else {
+      FileHandle.standardError.write(Data(result.console.suffix(3000).utf8))
+      note("error: the \(side) guest: \(result.outcome.summary)")
+      throw ExitCode.failure
+    }
+    do {
+      let log = try BenchLog.parse(result.console, side: side)
+      note("\(side): \(log.samples.count) figures in \(String(format: "%.1f", result.seconds)) s")
+      return log
+    } catch {
+      FileHandle.standardError.write(Data(result.console.suffix(3000).utf8))
+      note("error: \(error)")
+      throw ExitCode.failure
+    }
+  }
+
+  /// exoverify cold and warm, and the spec's transitions per second.
+  func hostFigures() throws -> [BenchResults.HostFigure] {
+    #if DEBUG
+      let configuration = "debug"
+    #else
+      let configuration = "release"
+    #endif
+    var figures: [BenchResults.HostFigure] = []
+    note("spec transitions per second (\(specSeconds) s)")
+    let rate = try SpecWorkload.measure(seconds: specSeconds)
+    figures.append(
+      BenchResults.HostFigure(
+        name: "spec transitions per second", value: rate.perSecond, unit: "1/s",
+        note: "\(configuration) build, Bounds.kernel"))
+
+    let exoverify = try exoverifyBinary(configuration)
+    let cache = FileManager.default.currentDirectoryPath + "/.build/bench/exoverify-cache"
+    try? FileManager.default.removeItem(atPath: cache)
+    for (name, label) in [
+      ("exoverify cold", "empty proof cache"), ("exoverify warm", "cache from the cold run"),
+    ] {
+      note("\(name): \(exoverify.lastPathComponent) --cache-folder \(cache)")
+      let start = Date()
+      let process = Process()
+      process.executableURL = exoverify
+      process.arguments = ["--cache-folder", cache]
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      do { try process.run() } catch {
+        note("error: cannot run \(exoverify.path): \(error)")
+        throw ExitCode.failure
+      }
+      process.waitUntilExit()
+      guard process.terminationStatus == 0 else {
+        note("error: \(name) failed with status \(process.terminationStatus)")
+        throw ExitCode.failure
+      }
+      figures.append(
+        BenchResults.HostFigure(
+          name: name, value: Date().timeIntervalSince(start), unit: "s",
+          note: "\(configuration) build, \(label), all obligations"))
+    }
+    return figures
+  }
+
+  /// The exoverify next to this exo, built if missing.
+  func exoverifyBinary(_ configuration: String) throws -> URL {
+    let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let candidate = here.deletingLastPathComponent().appendingPathComponent("exoverify")
+    if !FileManager.default.isExecutableFile(atPath: candidate.path) {
+      note("building exoverify (\(configuration))")
+      let process = Process()
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      process.arguments = ["swift", "build", "-c", configuration, "--product", "exoverify"]
+      try process.run()
+      process.waitUntilExit()
+      guard process.terminationStatus == 0,
+        FileManager.default.isExecutableFile(atPath: candidate.path)
+      else {
+        note("error: cannot build exoverify (swift build -c \(configuration) --product exoverify)")
+        throw ExitCode.failure
+      }
+    }
+    return candidate
+  }
+}

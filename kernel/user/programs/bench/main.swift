@@ -1,0 +1,29 @@
+import ExoABI
+import ExoUser
+import UserArch
+
+/// The exokernel side of `exo bench`: times kernel paths with `rdtsc`,
+/// which under QEMU's `-icount shift=0` counts guest instructions, and
+/// prints one `BENCH` line per path (see `Measure`). Each workload is one
+/// function in Workloads.swift; the host (`exo bench`) pairs the lines with
+/// Linux's figures.
+@main
+struct Bench {
+  static func main() {
+    // The first thing the program does: how far the machine got before
+    // user code ran (the host takes the kernel's idle time off).
+    let boot = exo_rdtsc()
+    print("BENCH-BEGIN exo")
+    print("BENCH-BOOT \(boot)")
+    Resources.prepare()
+    Measure.measureOverhead()
+    Workloads.nullCall(1000)
+    Workloads.exception(1000)
+    Workloads.exceptionDispatch(1000)
+    Workloads.controlTransfer(1000)
+    Workloads.pageCycle(500)
+    Workloads.environmentCreate(200)
+    print("BENCH-END")
+    Kernel.exit(0)
+  }
+}
