@@ -48,7 +48,7 @@ public enum BenchRows {
       name: "fork", exoMetric: "exo.fork", linuxMetric: "linux.fork",
       exoWorkload: "user-level fork of a small process, child exits, parent waits",
       linuxWorkload: "fork, child _exit(0), waitpid",
-      pending: "user-level fork is the libOS's (issue 8), not on this branch"),
+      pending: "no bench workload for the libOS's user-level fork yet"),
   ]
 
   public static let singles: [Single] = [
@@ -58,7 +58,7 @@ public enum BenchRows {
     Single(
       name: "revocation round trip", metric: "exo.revoke",
       workload: "revocation request, voluntary return",
-      pending: "visible revocation (issue 6) is not on this branch"),
+      pending: "no bench workload for a revocation round trip yet"),
     Single(
       name: "environment create", metric: "exo.envcreateonly",
       workload: "environmentCreate: a fresh address space with the program image"),

@@ -100,7 +100,7 @@ struct BenchTests {
     let exception = try #require(results.pairs.first { $0.name == "exception round trip" })
     #expect(exception.ratio == 0.3 && exception.meetsTarget == false)
     let fork = try #require(results.unavailable.first { $0.name == "fork" })
-    #expect(fork.linux == 150_000 && fork.reason.contains("issue 8"))
+    #expect(fork.linux == 150_000 && fork.reason.contains("fork"))
     #expect(results.unavailable.contains { $0.name == "revocation round trip" })
     #expect(
       results.exoOnly.map(\.name) == [
