@@ -113,7 +113,7 @@ func spawn(
 
 /// Donates the CPU to `c` until it is no longer runnable (at most `rounds`
 /// donations).
-func run(_ c: Child, rounds: Int = 200) {
+func run(_ c: Child, rounds: Int = 1000) {
   var n = 0
   while c.state == .runnable && n < rounds {
     _ = Kernel.yieldTo(c.id)
@@ -124,7 +124,7 @@ func run(_ c: Child, rounds: Int = 200) {
 /// Donates the CPU to the first runnable of `children` until `done` holds
 /// (at most `rounds` donations): a donation lasts only for the rest of the
 /// current slice, so one may end before the child gets far.
-func settle(_ children: [Child], rounds: Int = 200, until done: () -> Bool) {
+func settle(_ children: [Child], rounds: Int = 1000, until done: () -> Bool) {
   var n = 0
   while !done() && n < rounds {
     for c in children where c.state == .runnable {
