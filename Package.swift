@@ -74,7 +74,7 @@ let package = Package(
     .testTarget(name: "ExoABITests", dependencies: ["ExoABI"]),
     .testTarget(
       name: "VerifyTests", dependencies: ["ExoVerify", "ExoProofs", "ExoSpec", "ExoABI"]),
-    .testTarget(name: "SMTTests", dependencies: ["SMT"]),
+    .testTarget(name: "SMTTests", dependencies: ["SMT", "ExoABI"]),
     .testTarget(name: "HarnessTests", dependencies: ["ExoHarness", "ExoABI", "ExoSpec"]),
     .testTarget(name: "SpecTests", dependencies: ["ExoSpec", "ExoABI", "SMT"]),
     .testTarget(

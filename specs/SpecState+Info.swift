@@ -24,12 +24,13 @@ public enum InfoDecodingError: Error, Equatable, CustomStringConvertible {
 /// The exported word image (`InfoLayout`): how the differential tester
 /// compares the spec with the kernel's tables.
 extension SpecState where D == ConcreteDomain {
-  /// The state as the kernel exports it at `UserLayout.infoBase`:
-  /// `InfoLayout(bounds:).size / 8` words, padding zero.
-  public func infoWords() -> [UInt64] {
+  /// Calls `visit` with the word index and value of every word of the
+  /// exported image that the tables define (padding is left out, and is
+  /// zero): the one walk both ``infoWords()`` and ``digest`` are made of.
+  @inline(__always)
+  func forEachInfoWord(_ visit: (Int, UInt64) -> Void) {
     let layout = InfoLayout(bounds: bounds)
-    var out = [UInt64](repeating: 0, count: layout.size / 8)
-    func put(_ offset: Int, _ value: UInt64) { out[offset / 8] = value }
+    func put(_ offset: Int, _ value: UInt64) { visit(offset / 8, value) }
     let header: [(InfoHeader, UInt64)] = [
       (.magic, InfoHeader.magicValue), (.version, InfoHeader.currentVersion),
       (.environments, UInt64(bounds.environments)), (.pages, UInt64(bounds.pages)),
@@ -64,6 +65,13 @@ extension SpecState where D == ConcreteDomain {
         put(layout.offset(repossession: e, entry: i), repossessions[e * bounds.pages + i])
       }
     }
+  }
+
+  /// The state as the kernel exports it at `UserLayout.infoBase`:
+  /// `InfoLayout(bounds:).size / 8` words, padding zero.
+  public func infoWords() -> [UInt64] {
+    var out = [UInt64](repeating: 0, count: InfoLayout(bounds: bounds).size / 8)
+    forEachInfoWord { index, value in out[index] = value }
     return out
   }
 
@@ -155,43 +163,8 @@ extension SpecState where D == ConcreteDomain {
   /// ``infoWords()``, computed from the tables without building the image.
   /// Equal states (and equal exported images) have equal digests.
   public var digest: UInt64 {
-    let layout = InfoLayout(bounds: bounds)
     var d = InfoDigest()
-    func add(_ offset: Int, _ value: UInt64) { d.add(index: offset / 8, value: value) }
-    let header: [(InfoHeader, UInt64)] = [
-      (.magic, InfoHeader.magicValue), (.version, InfoHeader.currentVersion),
-      (.environments, UInt64(bounds.environments)), (.pages, UInt64(bounds.pages)),
-      (.capabilities, UInt64(bounds.capabilities)), (.windowSlots, UInt64(bounds.windowSlots)),
-      (.slices, UInt64(bounds.slices)), (.maximumDepth, UInt64(bounds.maximumDepth)),
-      (.maximumRun, UInt64(bounds.maximumRun)), (.firstPage, firstPage), (.current, current),
-      (.currentSlice, currentSlice), (.ticks, tickCount),
-    ]
-    for (field, value) in header { add(layout.offset(field), value) }
-    for (field, column) in environmentColumns {
-      for i in 0..<bounds.environments { add(layout.offset(environment: i, field), column[i]) }
-    }
-    for i in 0..<bounds.slices { add(layout.offset(slice: i), slices[i]) }
-    for (field, column) in pageColumns {
-      for i in 0..<bounds.pages { add(layout.offset(page: i, field), column[i]) }
-    }
-    for (field, column) in capabilityColumns {
-      for i in 0..<bounds.capabilities { add(layout.offset(capability: i, field), column[i]) }
-    }
-    for (field, column) in bindingColumns {
-      for e in 0..<bounds.environments {
-        for s in 0..<bounds.windowSlots {
-          add(layout.offset(binding: e, slot: s, field), column[e * bounds.windowSlots + s])
-        }
-      }
-    }
-    for (field, column) in revocationColumns {
-      for e in 0..<bounds.environments { add(layout.offset(revocation: e, field), column[e]) }
-    }
-    for e in 0..<bounds.environments {
-      for i in 0..<bounds.pages {
-        add(layout.offset(repossession: e, entry: i), repossessions[e * bounds.pages + i])
-      }
-    }
+    forEachInfoWord { index, value in d.add(index: index, value: value) }
     return d.value
   }
 

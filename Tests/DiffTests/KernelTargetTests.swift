@@ -7,25 +7,10 @@ import Testing
 
 /// The kernel images, with every planted bug, built once for the suite.
 enum KernelImages {
-  static let project: Project = {
-    do {
-      return try Project.locate(from: URL(fileURLWithPath: #filePath))
-    } catch {
-      fatalError("\(error)")
-    }
-  }()
+  static let images = SuiteImages(containing: #filePath, mutants: KernelMutant.allCases)
+  static var project: Project { images.project }
 
-  static let build: Result<BuildReport, HarnessError> = {
-    do throws(HarnessError) {
-      return .success(
-        try KernelBuild(project: project, toolchain: Toolchain.locate()).run(
-          mutants: KernelMutant.allCases))
-    } catch {
-      return .failure(error)
-    }
-  }()
-
-  static func report() throws -> BuildReport { try build.get() }
+  static func report() throws -> BuildReport { try images.report() }
 }
 
 let kernelConfiguration = Generator.Configuration(

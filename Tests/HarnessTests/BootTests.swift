@@ -5,23 +5,10 @@ import Testing
 
 /// The images, built once for the whole suite.
 enum Images {
-  static let project: Project = {
-    do {
-      return try Project.locate(from: URL(fileURLWithPath: #filePath))
-    } catch {
-      fatalError("\(error)")
-    }
-  }()
+  static let images = SuiteImages(containing: #filePath)
+  static var project: Project { images.project }
 
-  static let build: Result<BuildReport, HarnessError> = {
-    do throws(HarnessError) {
-      return .success(try KernelBuild(project: project, toolchain: Toolchain.locate()).run())
-    } catch {
-      return .failure(error)
-    }
-  }()
-
-  static func report() throws -> BuildReport { try build.get() }
+  static func report() throws -> BuildReport { try images.report() }
 
   static func boot(program: String? = nil, kernel: URL? = nil) throws -> BootResult {
     let report = try report()

@@ -1,3 +1,4 @@
+import ExoABI
 import SMT
 import Testing
 

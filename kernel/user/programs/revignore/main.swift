@@ -11,13 +11,7 @@ struct RevIgnore {
 let childHasExceptionHandler = true
 
 func childUpcall(_ reason: UpcallReason, _ a: UInt64, _ b: UInt64) {
-  switch reason {
-  case .revocationRequest:
-    print("child: upcall revocationRequest(count \(a), deadline tick \(b)): ignored")
-  case .repossession:
-    print("child: upcall repossession(\(a) pages taken, \(b) asked): vector [\(childVector())]")
-  default: break
-  }
+  ignoringChildUpcall(reason, a, b)
 }
 
 func managerAfterRequest() {}

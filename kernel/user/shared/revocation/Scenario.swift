@@ -188,3 +188,15 @@ func childVector() -> String {
   }
   return entries.joined(separator: ",")
 }
+
+/// The upcall of a child that ignores every request: it reports what it is
+/// asked and, after the abort, what the repossession vector holds.
+func ignoringChildUpcall(_ reason: UpcallReason, _ a: UInt64, _ b: UInt64) {
+  switch reason {
+  case .revocationRequest:
+    print("child: upcall revocationRequest(count \(a), deadline tick \(b)): ignored")
+  case .repossession:
+    print("child: upcall repossession(\(a) pages taken, \(b) asked): vector [\(childVector())]")
+  default: break
+  }
+}
