@@ -1,3 +1,4 @@
+import Arch
 import ExoABI
 
 /// The kernel's tables: the exported area of `InfoLayout`, which is both the
@@ -56,12 +57,24 @@ enum Info {
     set { store(layout.offset(binding: Int(e), slot: Int(s), field), newValue) }
   }
 
-  /// Stores `value` at byte `offset` of the area and updates `digest`.
+  /// Stores `value` at byte `offset` of the area and updates `digest`. A
+  /// store of the value the word already holds changes neither (the
+  /// digest is a function of the words), so it is skipped.
   @inline(__always)
   static func store(_ offset: Int, _ value: UInt64) {
     let address = base + UInt64(offset)
-    digest.replace(index: offset / 8, old: PhysicalMemory.load64(address), new: value)
+    let old = PhysicalMemory.load64(address)
+    if old == value { return }
+    digest.replace(index: offset / 8, old: old, new: value)
     PhysicalMemory.store64(address, value)
+  }
+
+  /// How many leading entries of `e`'s repossession vector may be
+  /// non-zero: every entry from it on is 0. Kernel-private (not exported,
+  /// zero at boot); lets ``clearRepossessions(_:)`` touch only what was
+  /// written.
+  static func repossessionExtent(_ e: UInt64) -> UnsafeMutablePointer<UInt64> {
+    arch_env_repossession_extent(e)
   }
 
   static subscript(revocation e: UInt64, field: RevocationField) -> UInt64 {
@@ -74,7 +87,11 @@ enum Info {
     get {
       PhysicalMemory.load64(base + UInt64(layout.offset(repossession: Int(e), entry: Int(i))))
     }
-    set { store(layout.offset(repossession: Int(e), entry: Int(i)), newValue) }
+    set {
+      store(layout.offset(repossession: Int(e), entry: Int(i)), newValue)
+      let extent = repossessionExtent(e)
+      if newValue != 0 && extent.pointee <= i { extent.pointee = i + 1 }
+    }
   }
 
   static func state(_ e: UInt64) -> EnvironmentState {
@@ -137,9 +154,16 @@ enum Info {
     clearRepossessions(e)
   }
 
-  /// Every entry of `e`'s repossession vector becomes 0.
+  /// Every entry of `e`'s repossession vector becomes 0 (those from
+  /// `repossessionExtent(e)` on already are).
   static func clearRepossessions(_ e: UInt64) {
-    for i in 0..<pageCount { Info[repossession: e, entry: i] = 0 }
+    let extent = repossessionExtent(e)
+    var i: UInt64 = 0
+    while i < extent.pointee {
+      Info[repossession: e, entry: i] = 0
+      i += 1
+    }
+    extent.pointee = 0
   }
 
   static func clearCapability(_ c: UInt64) {

@@ -138,6 +138,7 @@ struct env_private {
   struct trap_frame saved;   // registers interrupted by a control transfer
   uint8_t fx[512] __attribute__((aligned(16)));  // FPU/SSE state (fxsave)
   uint8_t saved_fx[512] __attribute__((aligned(16)));  // FPU/SSE state interrupted by a transfer
+  uint64_t repossession_extent;  // repossession-vector entries from here on are 0
 };
 #define EXO_ENVIRONMENT_SLOTS 16
 extern struct env_private exo_env_private[EXO_ENVIRONMENT_SLOTS];
@@ -149,6 +150,9 @@ static inline struct trap_frame *_Nonnull arch_env_saved(uint64_t i) {
 }
 static inline void *_Nonnull arch_env_fx(uint64_t i) { return exo_env_private[i].fx; }
 static inline void *_Nonnull arch_env_saved_fx(uint64_t i) { return exo_env_private[i].saved_fx; }
+static inline uint64_t *_Nonnull arch_env_repossession_extent(uint64_t i) {
+  return &exo_env_private[i].repossession_extent;
+}
 
 // Frame copies and clears, a word per step. Struct assignments in Swift
 // compile (at -Osize) to `rep movsb`/`rep stosb`, a byte per step: these
