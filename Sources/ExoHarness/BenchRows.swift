@@ -57,8 +57,9 @@ public enum BenchRows {
       workload: "ud2 reaches the user handler, which skips it by editing the frame; resume"),
     Single(
       name: "revocation round trip", metric: "exo.revoke",
-      workload: "revocation request, voluntary return",
-      pending: "no bench workload for a revocation round trip yet"),
+      workload:
+        "revocationRequest of one page; the child's upcall handler returns it with"
+        + " revocationReturn and yields back"),
     Single(
       name: "environment create", metric: "exo.envcreateonly",
       workload: "environmentCreate: a fresh address space with the program image"),

@@ -23,6 +23,7 @@ struct Bench {
     Workloads.controlTransfer(1000)
     Workloads.pageCycle(500)
     Workloads.environmentCreate(200)
+    Workloads.revocation(1000)
     print("BENCH-END")
     Kernel.exit(0)
   }
