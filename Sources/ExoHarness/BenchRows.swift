@@ -46,9 +46,10 @@ public enum BenchRows {
       linuxWorkload: "mmap an anonymous page, write, munmap"),
     Pair(
       name: "fork", exoMetric: "exo.fork", linuxMetric: "linux.fork",
-      exoWorkload: "user-level fork of a small process, child exits, parent waits",
-      linuxWorkload: "fork, child _exit(0), waitpid",
-      pending: "no bench workload for the libOS's user-level fork yet"),
+      exoWorkload:
+        "libOS copy-on-write fork of a four-page process; the child boots its libOS and"
+        + " exits; parent waits and reaps",
+      linuxWorkload: "fork, child _exit(0), waitpid"),
   ]
 
   public static let singles: [Single] = [
