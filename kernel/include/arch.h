@@ -167,6 +167,37 @@ static inline void arch_clear_frame(struct trap_frame *_Nonnull frame) {
   __asm__ volatile("rep stosq" : "+D"(frame), "+c"(words) : "a"(0) : "memory");
 }
 
+// Writes an ExceptionFrame (ExoABI's `ExceptionFrame`, word by word:
+// vector, error, address, rip, rsp, rflags, rax, rbx, rcx, rdx, rsi, rdi,
+// rbp, r8 ... r15) of the registers `from` at `to`. The kernel checks this
+// order against ExoABI's at boot (`checkExceptionFrameLayout`).
+#define EXO_EXCEPTION_FRAME_WORDS 22
+static inline void arch_write_exception_frame(uint64_t *_Nonnull to,
+                                              const struct trap_frame *_Nonnull from,
+                                              uint64_t vector, uint64_t error, uint64_t address) {
+  to[0] = vector;
+  to[1] = error;
+  to[2] = address;
+  to[3] = from->rip;
+  to[4] = from->rsp;
+  to[5] = from->rflags;
+  to[6] = from->rax;
+  to[7] = from->rbx;
+  to[8] = from->rcx;
+  to[9] = from->rdx;
+  to[10] = from->rsi;
+  to[11] = from->rdi;
+  to[12] = from->rbp;
+  to[13] = from->r8;
+  to[14] = from->r9;
+  to[15] = from->r10;
+  to[16] = from->r11;
+  to[17] = from->r12;
+  to[18] = from->r13;
+  to[19] = from->r14;
+  to[20] = from->r15;
+}
+
 static inline void arch_fxsave(void *_Nonnull area) {
   __asm__ volatile("fxsave64 (%0)" : : "r"(area) : "memory");
 }
