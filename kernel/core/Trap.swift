@@ -152,7 +152,8 @@ func checkExceptionFrameLayout() {
     UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0)
   )
   let ok = withUnsafeMutableBytes(of: &out) { bytes -> Bool in
-    let words = bytes.baseAddress!.assumingMemoryBound(to: UInt64.self)
+    guard let base = bytes.baseAddress else { return false }
+    let words = base.assumingMemoryBound(to: UInt64.self)
     withUnsafePointer(to: &r) { arch_write_exception_frame(words, $0, 1, 2, 3) }
     func at(_ field: ExceptionFrame) -> UInt64 { words[Int(ExceptionFrame.offset(field) / 8)] }
     return ExceptionFrame.size <= UInt64(bytes.count) && at(.vector) == 1 && at(.error) == 2

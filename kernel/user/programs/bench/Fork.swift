@@ -33,7 +33,9 @@ enum ForkWorkload {
   /// writable again), so every iteration forks the same state.
   static func run(_ n: Int) {
     let os = LibOS(kernel: SystemKernel())
-    func fail(_ what: StaticString, _ e: ExoError) -> Never { benchFail("exo.fork", what, e.rawValue) }
+    func fail(_ what: StaticString, _ e: ExoError) -> Never {
+      benchFail("exo.fork", what, e.rawValue)
+    }
     for s in firstSlot..<(firstSlot + pages) {
       do throws(ExoError) { try os.allocate(slot: s) } catch { fail("allocate", error) }
     }
