@@ -151,9 +151,10 @@ public struct BenchResults: Codable, Equatable, Sendable {
     if !host.isEmpty {
       lines.append("")
       lines.append("host figures (wall time, not deterministic):")
+      let width = max(30, (host.map(\.name.count).max() ?? 0) + 1)
       for h in host {
         lines.append(
-          h.name.padding(toLength: 30, withPad: " ", startingAt: 0)
+          h.name.padding(toLength: width, withPad: " ", startingAt: 0)
             + pad(format(h.value), 12) + " \(h.unit)" + (h.note.isEmpty ? "" : "  (\(h.note))"))
       }
     }

@@ -46,9 +46,10 @@ public enum BenchRows {
       linuxWorkload: "mmap an anonymous page, write, munmap"),
     Pair(
       name: "fork", exoMetric: "exo.fork", linuxMetric: "linux.fork",
-      exoWorkload: "user-level fork of a small process, child exits, parent waits",
-      linuxWorkload: "fork, child _exit(0), waitpid",
-      pending: "no bench workload for the libOS's user-level fork yet"),
+      exoWorkload:
+        "libOS copy-on-write fork of a four-page process; the child boots its libOS and"
+        + " exits; parent waits and reaps",
+      linuxWorkload: "fork, child _exit(0), waitpid"),
   ]
 
   public static let singles: [Single] = [
@@ -57,8 +58,9 @@ public enum BenchRows {
       workload: "ud2 reaches the user handler, which skips it by editing the frame; resume"),
     Single(
       name: "revocation round trip", metric: "exo.revoke",
-      workload: "revocation request, voluntary return",
-      pending: "no bench workload for a revocation round trip yet"),
+      workload:
+        "revocationRequest of one page; the child's upcall handler returns it with"
+        + " revocationReturn and yields back"),
     Single(
       name: "environment create", metric: "exo.envcreateonly",
       workload: "environmentCreate: a fresh address space with the program image"),

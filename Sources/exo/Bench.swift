@@ -1,4 +1,6 @@
 import ArgumentParser
+import ExoABI
+import ExoDiff
 import ExoHarness
 import Foundation
 
@@ -14,7 +16,8 @@ struct Bench: ParsableCommand {
       -icount shift=0,sleep=off (rdtsc counts instructions), and prints each path's \
       median instructions per iteration, Linux's and the ratio. Fetches the Linux \
       packages with apt-get download into .build/bench/linux on first use. Also \
-      measures exoverify cold and warm and spec transitions per second (skip with --quick).
+      measures exoverify cold and warm, spec transitions per second and the differential \
+      tester's calls per second (skip with --quick).
       """)
 
   @Option(help: "Write the results as JSON to this file.")
@@ -23,7 +26,7 @@ struct Bench: ParsableCommand {
   @Option(help: "Write the chart of the ratios (SVG) to this file.")
   var chart: String = ".build/bench/ratios.svg"
 
-  @Flag(help: "Only the guest figures: skip exoverify and the spec rate.")
+  @Flag(help: "Only the guest figures: skip exoverify, the spec rate and the difftest rate.")
   var quick = false
 
   @Flag(help: "Do not boot Linux (the pairs are then reported as not available).")
@@ -130,12 +133,16 @@ struct Bench: ParsableCommand {
 
     if !quick {
       results.host += try hostFigures()
+      results.host.append(try difftestRate(kernel: report.kernel))
+    } else {
+      results.unavailable.append(
+        BenchResults.Unavailable(
+          name: "differential-test calls per second",
+          reason:
+            "skipped under --quick (a host figure: \(Self.difftestCalls) calls against the kernel"
+            + " in QEMU, \(Self.difftestJobs) jobs; the full exo bench measures it)",
+          linux: nil))
     }
-    results.unavailable.append(
-      BenchResults.Unavailable(
-        name: "differential-test calls per second",
-        reason: "not measured by exo bench yet: see exo difftest, which prints its own rate",
-        linux: nil))
 
     print(results.table(), terminator: "")
     if let json {
@@ -228,6 +235,59 @@ struct Bench: ParsableCommand {
           note: "\(configuration) build, \(label), all obligations"))
     }
     return figures
+  }
+
+  /// The fixed differential test whose rate `exo bench` reports.
+  static let difftestCalls = 20_000
+  static let difftestJobs = 2
+  static let difftestSeed: UInt64 = 1
+
+  /// Calls compared per second by the differential tester, in process:
+  /// `exo difftest --seed 1 --calls 20000 --jobs 2` against `kernel` (two
+  /// QEMU instances, booted before the clock starts). A divergence is an
+  /// error: the figure would not be of a correct run.
+  func difftestRate(kernel: URL) throws -> BenchResults.HostFigure {
+    #if DEBUG
+      let configuration = "debug"
+    #else
+      let configuration = "release"
+    #endif
+    let calls = Self.difftestCalls
+    let jobs = Self.difftestJobs
+    note("differential test: seed \(Self.difftestSeed), \(calls) calls, \(jobs) jobs")
+    let firstPage = InfoHeader.kernelFirstPage
+    var workers: [Differ] = []
+    for _ in 0..<jobs {
+      let candidate: KernelTarget
+      do { candidate = try KernelTarget(kernel: kernel) } catch {
+        note("error: cannot start the kernel for the differential test: \(error)")
+        throw ExitCode.failure
+      }
+      workers.append(
+        Differ(
+          reference: SpecTarget(name: "spec", bounds: .kernel, firstPage: firstPage),
+          candidate: candidate, bounds: .kernel, firstPage: firstPage, checkpointEvery: 1))
+    }
+    let outcome = DiffTest.runSequences(
+      workers: workers,
+      configuration: Generator.Configuration(
+        bounds: .kernel, firstPage: firstPage, hostileFraction: 0.15),
+      seed: Self.difftestSeed, length: 200, calls: calls, timeBudget: nil)
+    if let error = outcome.pool.error {
+      note("error: the differential test's target failed: \(error)")
+      throw ExitCode.failure
+    }
+    if let found = outcome.pool.divergence {
+      note(
+        "error: the differential test diverged in sequence \(found.index) "
+          + "(exo difftest --seed \(Self.difftestSeed) --calls \(calls) shows it)")
+      throw ExitCode.failure
+    }
+    return BenchResults.HostFigure(
+      name: "differential-test calls per second", value: outcome.rate, unit: "1/s",
+      note:
+        "\(configuration) build, seed \(Self.difftestSeed), \(outcome.compared) calls, \(jobs) jobs,"
+        + " results and digests after every call")
   }
 
   /// The exoverify next to this exo, built if missing.

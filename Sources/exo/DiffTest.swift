@@ -126,41 +126,19 @@ struct DiffTest: ParsableCommand {
     }
     let configuration = Generator.Configuration(
       bounds: tableSizes, firstPage: firstPage, hostileFraction: hostile)
-    let sequences = (calls + length - 1) / length
-    let clock = ContinuousClock()
-    let began = clock.now
-    let deadline = timeBudget.map { began + .milliseconds(Int64($0 * 1000)) }
-    let pool = Pool(sequences: sequences)
-    let boxes = workers.map(Box.init)
-    let seed = self.seed
-    let length = self.length
-    DispatchQueue.concurrentPerform(iterations: jobs) { j in
-      let differ = boxes[j].differ
-      while let index = pool.next(deadline: deadline, clock: clock) {
-        let sequenceSeed = SplitMix64.derive(seed, index)
-        let (steps, statistics) = Generator.sequence(
-          seed: sequenceSeed, length: length, configuration: configuration)
-        do {
-          if let divergence = try differ.firstDivergence(steps) {
-            pool.found(index: index, worker: j, steps: steps, divergence: divergence)
-          }
-        } catch {
-          pool.failed(index: index, error: "\(error)")
-        }
-        pool.finished(statistics)
-      }
-    }
-    let elapsed = Self.seconds(clock.now - began)
-    let compared = workers.reduce(0) { $0 + $1.stepsRun }
-    let digests = workers.reduce(0) { $0 + $1.digestsCompared }
-    let rate = Double(compared) / max(elapsed, 1e-9)
+    let outcome = Self.runSequences(
+      workers: workers, configuration: configuration, seed: seed, length: length, calls: calls,
+      timeBudget: timeBudget)
+    let pool = outcome.pool
+    let compared = outcome.compared
+    let rate = outcome.rate
     let name = workers[0].candidate.name
     let summary =
       "\(pool.sequencesRun) sequences, \(compared) calls compared against \(name) "
       + "(of those generated \(pool.successes) succeed and \(pool.failures) fail on the spec), "
-      + "\(digests) digests "
+      + "\(outcome.digests) digests "
       + "compared, \(jobs) job\(jobs == 1 ? "" : "s"), seed \(seed); "
-      + String(format: "%.1f s, %.0f calls/s", elapsed, rate)
+      + String(format: "%.1f s, %.0f calls/s", outcome.seconds, rate)
     if let error = pool.error {
       note("error: the target failed: \(error)")
       print(summary)
@@ -180,6 +158,7 @@ struct DiffTest: ParsableCommand {
     var shortest = Array(found.steps.prefix(divergence.index + 1))
     var final = divergence
     if !noShrink {
+      let clock = ContinuousClock()
       let shrinkStart = clock.now
       let shrinker = Shrinker(differ: differ) { Generator.admits($0, configuration) }
       if let shrunk = try shrinker.shrink(found.steps) {
@@ -255,6 +234,50 @@ struct DiffTest: ParsableCommand {
     }
   }
 
+  /// What ``runSequences`` did: the pool (sequences run, the divergence
+  /// or error found), calls and digests compared, and the wall time.
+  struct Outcome {
+    var pool: Pool
+    var compared: Int
+    var digests: Int
+    var seconds: Double
+    var rate: Double { Double(compared) / max(seconds, 1e-9) }
+  }
+
+  /// Runs the sequences of `calls` calls (sequences of `length`, sequence i
+  /// seeded from `seed` and i) on the workers, one thread each.
+  static func runSequences(
+    workers: [Differ], configuration: Generator.Configuration, seed: UInt64, length: Int,
+    calls: Int, timeBudget: Double?
+  ) -> Outcome {
+    let sequences = (calls + length - 1) / length
+    let clock = ContinuousClock()
+    let began = clock.now
+    let deadline = timeBudget.map { began + .milliseconds(Int64($0 * 1000)) }
+    let pool = Pool(sequences: sequences)
+    let boxes = workers.map(Box.init)
+    DispatchQueue.concurrentPerform(iterations: workers.count) { j in
+      let differ = boxes[j].differ
+      while let index = pool.next(deadline: deadline, clock: clock) {
+        let sequenceSeed = SplitMix64.derive(seed, index)
+        let (steps, statistics) = Generator.sequence(
+          seed: sequenceSeed, length: length, configuration: configuration)
+        do {
+          if let divergence = try differ.firstDivergence(steps) {
+            pool.found(index: index, worker: j, steps: steps, divergence: divergence)
+          }
+        } catch {
+          pool.failed(index: index, error: "\(error)")
+        }
+        pool.finished(statistics)
+      }
+    }
+    return Outcome(
+      pool: pool, compared: workers.reduce(0) { $0 + $1.stepsRun },
+      digests: workers.reduce(0) { $0 + $1.digestsCompared },
+      seconds: seconds(clock.now - began))
+  }
+
   static func seconds(_ d: Duration) -> Double {
     let c = d.components
     return Double(c.seconds) + Double(c.attoseconds) / 1e18
@@ -262,7 +285,7 @@ struct DiffTest: ParsableCommand {
 }
 
 /// A worker's differ, handed to one thread.
-private final class Box: @unchecked Sendable {
+final class Box: @unchecked Sendable {
   let differ: Differ
   init(_ differ: Differ) { self.differ = differ }
 }
@@ -270,7 +293,7 @@ private final class Box: @unchecked Sendable {
 /// The sequences to run, shared by the workers: each takes the next index;
 /// after a divergence at index i no index above i is started, so the
 /// divergence reported (the lowest index) is the same whatever the jobs.
-private final class Pool: @unchecked Sendable {
+final class Pool: @unchecked Sendable {
   struct Found {
     var index: Int
     var worker: Int

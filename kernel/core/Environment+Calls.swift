@@ -123,10 +123,13 @@ func sys_environmentReclaim(_ caller: UInt64, _ target: UInt64) -> SyscallResult
   #endif
 
   // 1. The lowest bound window slot.
-  for s in 0..<Info.windowSlots where Info[binding: target, slot: s, .page] != none {
+  var removed = false
+  Info.forEachBinding(of: target) { s, _, _ in
     removeBinding(target, s)
-    return .success(1)
+    removed = true
+    return false
   }
+  if removed { return .success(1) }
   // 2. The lowest leaf of the reclaim domain.
   for k in 0..<Info.capabilityCount
   where Info.kind(k) != .empty && Info[capability: k, .children] == 0
@@ -163,12 +166,14 @@ func inReclaimDomain(_ k: UInt64, of e: UInt64) -> Bool {
 func removeOneDependent(of k: UInt64) {
   if Info[capability: k, .bindings] > 0 {
     for e in 0..<Info.environmentCount {
-      for s in 0..<Info.windowSlots
-      where Info[binding: e, slot: s, .page] != none && Info[binding: e, slot: s, .capability] == k
-      {
+      var removed = false
+      Info.forEachBinding(of: e) { s, _, backing in
+        guard backing == k else { return true }
         removeBinding(e, s)
-        return
+        removed = true
+        return false
       }
+      if removed { return }
     }
     panic("invariant: capability bindings count exceeds its bindings")
   }

@@ -1,3 +1,4 @@
+import Arch
 import ExoABI
 
 /// The kernel's tables: the exported area of `InfoLayout`, which is both the
@@ -24,57 +25,163 @@ enum Info {
   static var sliceCount: UInt64 { UInt64(bounds.slices) }
 
   static subscript(header field: InfoHeader) -> UInt64 {
-    get { PhysicalMemory.load64(base + UInt64(layout.offset(field))) }
-    set { store(layout.offset(field), newValue) }
+    @inline(__always) get { PhysicalMemory.load64(base + UInt64(field.rawValue * 8)) }
+    set { store(Int(field.rawValue * 8), newValue) }
   }
 
   static subscript(environment e: UInt64, field: EnvironmentField) -> UInt64 {
-    get { PhysicalMemory.load64(base + UInt64(layout.offset(environment: Int(e), field))) }
-    set { store(layout.offset(environment: Int(e), field), newValue) }
+    @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(environment: e, field))) }
+    set { store(offset(environment: e, field), newValue) }
   }
 
   static subscript(slice p: UInt64) -> UInt64 {
-    get { PhysicalMemory.load64(base + UInt64(layout.offset(slice: Int(p)))) }
-    set { store(layout.offset(slice: Int(p)), newValue) }
+    @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(slice: p))) }
+    set { store(offset(slice: p), newValue) }
   }
 
   /// A field of the page with physical page number `page` (must be managed).
   static subscript(page page: UInt64, field: PageField) -> UInt64 {
-    get { PhysicalMemory.load64(base + UInt64(layout.offset(page: Int(page - firstPage), field))) }
-    set { store(layout.offset(page: Int(page - firstPage), field), newValue) }
+    @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(page: page, field))) }
+    set { store(offset(page: page, field), newValue) }
   }
 
   static subscript(capability c: UInt64, field: CapabilityField) -> UInt64 {
-    get { PhysicalMemory.load64(base + UInt64(layout.offset(capability: Int(c), field))) }
-    set { store(layout.offset(capability: Int(c), field), newValue) }
+    @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(capability: c, field))) }
+    set { store(offset(capability: c, field), newValue) }
   }
 
   static subscript(binding e: UInt64, slot s: UInt64, field: BindingField) -> UInt64 {
-    get {
-      PhysicalMemory.load64(base + UInt64(layout.offset(binding: Int(e), slot: Int(s), field)))
+    @inline(__always) get {
+      PhysicalMemory.load64(base + UInt64(offset(binding: e, slot: s, field)))
     }
-    set { store(layout.offset(binding: Int(e), slot: Int(s), field), newValue) }
+    set { store(offset(binding: e, slot: s, field), newValue) }
   }
 
-  /// Stores `value` at byte `offset` of the area and updates `digest`.
+  // MARK: Offsets
+
+  // Where each section of the area starts and the strides inside it, for
+  // `Bounds.kernel`: `InfoLayout`'s values, read once by `initialize`.
+  // InfoLayout's arithmetic is not inlined across the module boundary, and
+  // recomputing a section offset through it cost about 90 instructions on
+  // every access.
+  nonisolated(unsafe) static var environmentsAt = 0
+  nonisolated(unsafe) static var slicesAt = 0
+  nonisolated(unsafe) static var pagesAt = 0
+  nonisolated(unsafe) static var capabilitiesAt = 0
+  nonisolated(unsafe) static var bindingsAt = 0
+  nonisolated(unsafe) static var revocationsAt = 0
+  nonisolated(unsafe) static var repossessionsAt = 0
+  nonisolated(unsafe) static var environmentWords = 0
+  nonisolated(unsafe) static var pageWords = 0
+  nonisolated(unsafe) static var capabilityWords = 0
+  nonisolated(unsafe) static var bindingWords = 0
+  nonisolated(unsafe) static var slotsPerEnvironment = 0
+  nonisolated(unsafe) static var revocationWords = 0
+  nonisolated(unsafe) static var vectorEntries = 0
+
+  /// Reads the section offsets of `layout` (before any other access).
+  static func cacheOffsets() {
+    let l = layout
+    environmentsAt = l.environmentsOffset
+    slicesAt = l.slicesOffset
+    pagesAt = l.pagesOffset
+    capabilitiesAt = l.capabilitiesOffset
+    bindingsAt = l.bindingsOffset
+    revocationsAt = l.revocationsOffset
+    repossessionsAt = l.repossessionsOffset
+    environmentWords = EnvironmentField.wordCount
+    pageWords = PageField.wordCount
+    capabilityWords = CapabilityField.wordCount
+    bindingWords = BindingField.wordCount
+    slotsPerEnvironment = l.bounds.windowSlots
+    revocationWords = RevocationField.wordCount
+    vectorEntries = l.bounds.pages
+  }
+
+  // The same offsets as `InfoLayout.offset(...)`.
+  @inline(__always)
+  static func offset(environment e: UInt64, _ field: EnvironmentField) -> Int {
+    environmentsAt + (Int(e) * environmentWords + Int(field.rawValue)) * 8
+  }
+  @inline(__always)
+  static func offset(slice p: UInt64) -> Int { slicesAt + Int(p) * 8 }
+  /// Physical page number `page` (must be managed).
+  @inline(__always)
+  static func offset(page: UInt64, _ field: PageField) -> Int {
+    pagesAt + (Int(page - firstPage) * pageWords + Int(field.rawValue)) * 8
+  }
+  @inline(__always)
+  static func offset(capability c: UInt64, _ field: CapabilityField) -> Int {
+    capabilitiesAt + (Int(c) * capabilityWords + Int(field.rawValue)) * 8
+  }
+  @inline(__always)
+  static func offset(binding e: UInt64, slot s: UInt64, _ field: BindingField) -> Int {
+    bindingsAt + ((Int(e) * slotsPerEnvironment + Int(s)) * bindingWords + Int(field.rawValue)) * 8
+  }
+  @inline(__always)
+  static func offset(revocation e: UInt64, _ field: RevocationField) -> Int {
+    revocationsAt + (Int(e) * revocationWords + Int(field.rawValue)) * 8
+  }
+  @inline(__always)
+  static func offset(repossession e: UInt64, entry i: UInt64) -> Int {
+    repossessionsAt + (Int(e) * vectorEntries + Int(i)) * 8
+  }
+
+  /// Calls `body(slot, page, capability)` for each bound window slot of `e`
+  /// in slot order, walking the binding table in place (a scan of the
+  /// table costs a load and a compare per unbound slot). `body` may change
+  /// the binding of the slot it is given; it returns false to stop the
+  /// walk.
+  @inline(__always)
+  static func forEachBinding(of e: UInt64, _ body: (UInt64, UInt64, UInt64) -> Bool) {
+    let stride = UInt64(bindingWords * 8)
+    let toCapability = (BindingField.capability.rawValue &- BindingField.page.rawValue) &* 8
+    var address = base + UInt64(offset(binding: e, slot: 0, .page))
+    let slots = UInt64(slotsPerEnvironment)
+    var s: UInt64 = 0
+    while s < slots {
+      let page = PhysicalMemory.load64(address)
+      if page != none && !body(s, page, PhysicalMemory.load64(address &+ toCapability)) { return }
+      address &+= stride
+      s += 1
+    }
+  }
+
+  /// Stores `value` at byte `offset` of the area and updates `digest`. A
+  /// store of the value the word already holds changes neither (the
+  /// digest is a function of the words), so it is skipped.
   @inline(__always)
   static func store(_ offset: Int, _ value: UInt64) {
     let address = base + UInt64(offset)
-    digest.replace(index: offset / 8, old: PhysicalMemory.load64(address), new: value)
+    let old = PhysicalMemory.load64(address)
+    if old == value { return }
+    digest.replace(index: offset / 8, old: old, new: value)
     PhysicalMemory.store64(address, value)
   }
 
+  /// How many leading entries of `e`'s repossession vector may be
+  /// non-zero: every entry from it on is 0. Kernel-private (not exported,
+  /// zero at boot); lets ``clearRepossessions(_:)`` touch only what was
+  /// written.
+  static func repossessionExtent(_ e: UInt64) -> UnsafeMutablePointer<UInt64> {
+    arch_env_repossession_extent(e)
+  }
+
   static subscript(revocation e: UInt64, field: RevocationField) -> UInt64 {
-    get { PhysicalMemory.load64(base + UInt64(layout.offset(revocation: Int(e), field))) }
-    set { store(layout.offset(revocation: Int(e), field), newValue) }
+    @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(revocation: e, field))) }
+    set { store(offset(revocation: e, field), newValue) }
   }
 
   /// Entry `i` of environment `e`'s repossession vector.
   static subscript(repossession e: UInt64, entry i: UInt64) -> UInt64 {
-    get {
-      PhysicalMemory.load64(base + UInt64(layout.offset(repossession: Int(e), entry: Int(i))))
+    @inline(__always) get {
+      PhysicalMemory.load64(base + UInt64(offset(repossession: e, entry: i)))
     }
-    set { store(layout.offset(repossession: Int(e), entry: Int(i)), newValue) }
+    set {
+      store(offset(repossession: e, entry: i), newValue)
+      let extent = repossessionExtent(e)
+      if newValue != 0 && extent.pointee <= i { extent.pointee = i + 1 }
+    }
   }
 
   static func state(_ e: UInt64) -> EnvironmentState {
@@ -94,6 +201,7 @@ enum Info {
   static func initialize(base: UInt64, firstPage: UInt64) {
     Info.base = base
     Info.firstPage = firstPage
+    cacheOffsets()
     let b = bounds
     Info[header: .magic] = InfoHeader.magicValue
     Info[header: .version] = InfoHeader.currentVersion
@@ -137,9 +245,16 @@ enum Info {
     clearRepossessions(e)
   }
 
-  /// Every entry of `e`'s repossession vector becomes 0.
+  /// Every entry of `e`'s repossession vector becomes 0 (those from
+  /// `repossessionExtent(e)` on already are).
   static func clearRepossessions(_ e: UInt64) {
-    for i in 0..<pageCount { Info[repossession: e, entry: i] = 0 }
+    let extent = repossessionExtent(e)
+    var i: UInt64 = 0
+    while i < extent.pointee {
+      Info[repossession: e, entry: i] = 0
+      i += 1
+    }
+    extent.pointee = 0
   }
 
   static func clearCapability(_ c: UInt64) {

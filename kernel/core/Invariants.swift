@@ -86,11 +86,8 @@ import ExoABI
       // Bindings: each backed by a capability of the mapping environment
       // with the rights it uses, and the page table agrees.
       for e in 0..<E {
-        for s in 0..<Info.windowSlots {
-          let page = Info[binding: e, slot: s, .page]
-          if page == none { continue }
+        Info.forEachBinding(of: e) { s, page, m in
           guard Info.state(e) != .free else { panic("invariant freeEnvironmentMapsNothing") }
-          let m = Info[binding: e, slot: s, .capability]
           guard m < C, Info.kind(m) == .memory, Info[capability: m, .owner] == e else {
             panic(
               "invariant bindingBacked: a binding's capability is not the mapper's memory capability"
@@ -112,6 +109,7 @@ import ExoABI
           else { panic("invariant pageTableMatchesBindings") }
           bump(pageCounter(page))
           bump(bindingCounter(m))
+          return true
         }
       }
 
@@ -140,12 +138,16 @@ import ExoABI
       }
 
       // Capabilities held per environment.
+      // (One pass over the table, counting in the page counters, which
+      // are checked already.)
+      for e in 0..<E { PhysicalMemory.store64(scratch + e * 8, 0) }
+      for c in 0..<C where Info.kind(c) != .empty {
+        let owner = Info[capability: c, .owner]
+        guard owner < E else { panic("invariant capabilityOwnerExists") }
+        bump(owner)
+      }
       for e in 0..<E {
-        var held: UInt64 = 0
-        for c in 0..<C where Info.kind(c) != .empty && Info[capability: c, .owner] == e {
-          held += 1
-        }
-        guard Info[environment: e, .capabilities] == held else {
+        guard Info[environment: e, .capabilities] == counter(e) else {
           panic("invariant capabilityCountExact: an environment's capability count is wrong")
         }
       }
@@ -177,6 +179,7 @@ import ExoABI
     /// counters as a mark per page.
     private static func checkRevocation() {
       let P = Info.pageCount
+      for i in 0..<P { PhysicalMemory.store64(scratch + i * 8, 0) }
       for e in 0..<Info.environmentCount {
         let phase = Info[revocation: e, .phase]
         let n = Info[revocation: e, .repossessed]
@@ -189,20 +192,26 @@ import ExoABI
           }
         }
         let pending = phase != RevocationPhase.none.rawValue
-        for i in 0..<P { PhysicalMemory.store64(scratch + i * 8, 0) }
-        for i in 0..<P {
-          let entry = Info[repossession: e, entry: i]
-          if i >= n {
-            guard entry == 0 else { panic("invariant revocationRecords: an entry past the header") }
-            continue
+        // A page's counter holds e + 1 once e's vector records it (the
+        // counters are cleared once, before the first environment).
+        let mark = e + 1
+        // Past the header every entry is 0 (read in place, a word a step).
+        var address = Info.base + UInt64(Info.offset(repossession: e, entry: n))
+        for _ in n..<P {
+          guard PhysicalMemory.load64(address) == 0 else {
+            panic("invariant revocationRecords: an entry past the header")
           }
+          address &+= 8
+        }
+        for i in 0..<n {
+          let entry = Info[repossession: e, entry: i]
           guard entry >= Info.firstPage, entry < Info.firstPage + P else {
             panic("invariant revocationRecords: an entry is not a managed page")
           }
-          guard counter(pageCounter(entry)) == 0 else {
+          guard counter(pageCounter(entry)) != mark else {
             panic("invariant repossessedOnce: a page is recorded twice")
           }
-          bump(pageCounter(entry))
+          PhysicalMemory.store64(scratch + pageCounter(entry) * 8, mark)
           let owner = Info[page: entry, .owner]
           guard !(pending && owner == e), owner != none || Info[page: entry, .mappings] == 0
           else { panic("invariant repossessedUnbound: a repossessed page is still held or bound") }

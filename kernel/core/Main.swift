@@ -50,6 +50,7 @@ func kmain(_ startInfo: UInt64) -> Never {
   let userPages = allocator.run(Info.pageCount)
   let infoArea = allocator.run(UInt64(Info.layout.size) / pageSize)
   Info.initialize(base: infoArea, firstPage: userPages / pageSize)
+  checkExceptionFrameLayout()
   Log("exo: user pages ").decimal(userPages / pageSize).text("..<")
     .decimal(userPages / pageSize + Info.pageCount).end()
 

@@ -106,13 +106,10 @@ func repossessRun(_ r: UInt64, recordFor recorder: UInt64?) {
   let base = Info[capability: r, .base]
   let count = Info[capability: r, .count]
   for e in 0..<Info.environmentCount {
-    for s in 0..<Info.windowSlots {
-      let page = Info[binding: e, slot: s, .page]
-      guard page != none else { continue }
-      let k = Info[binding: e, slot: s, .capability]
+    Info.forEachBinding(of: e) { s, page, k in
       let inRun = page >= base && page - base < count
-      guard inRun || k == r || isStrictDescendant(k, of: r) else { continue }
-      removeBinding(e, s)
+      if inRun || k == r || isStrictDescendant(k, of: r) { removeBinding(e, s) }
+      return true
     }
   }
   // Deepest first, so every ancestor chain is intact when it is walked.

@@ -91,9 +91,8 @@ func deliverFrame(_ e: UInt64, entry: UInt64, vector: UInt64, error: UInt64, add
 {
   guard Info[environment: e, .handlerStack] != 0 else { return false }
   let f = Scheduler.frame(e)
-  let interrupted = UnsafePointer(f).pointee  // read in place: Swift may not copy it
   let size = ExceptionFrame.size
-  var frame = (handlerStackStart(e, interruptedRsp: interrupted.rsp) &- size) & ~15
+  var frame = (handlerStackStart(e, interruptedRsp: f.pointee.rsp) &- size) & ~15
   if frame >> 12 != (frame + size - 1) >> 12 {
     frame = (frame & ~(pageSize - 1)) + pageSize - size
   }
@@ -104,30 +103,8 @@ func deliverFrame(_ e: UInt64, entry: UInt64, vector: UInt64, error: UInt64, add
     Rights(rawValue: Info[binding: e, slot: UInt64(slot), .rights]).contains(.write)
   else { return false }
   let physical = Info[binding: e, slot: UInt64(slot), .page] * pageSize + (frame & (pageSize - 1))
-  func put(_ field: ExceptionFrame, _ value: UInt64) {
-    PhysicalMemory.store64(physical + ExceptionFrame.offset(field), value)
-  }
-  put(.vector, vector)
-  put(.error, error)
-  put(.address, address)
-  put(.rip, interrupted.rip)
-  put(.rsp, interrupted.rsp)
-  put(.rflags, interrupted.rflags)
-  put(.rax, interrupted.rax)
-  put(.rbx, interrupted.rbx)
-  put(.rcx, interrupted.rcx)
-  put(.rdx, interrupted.rdx)
-  put(.rsi, interrupted.rsi)
-  put(.rdi, interrupted.rdi)
-  put(.rbp, interrupted.rbp)
-  put(.r8, interrupted.r8)
-  put(.r9, interrupted.r9)
-  put(.r10, interrupted.r10)
-  put(.r11, interrupted.r11)
-  put(.r12, interrupted.r12)
-  put(.r13, interrupted.r13)
-  put(.r14, interrupted.r14)
-  put(.r15, interrupted.r15)
+  arch_write_exception_frame(
+    arch_pointer(physical).assumingMemoryBound(to: UInt64.self), f, vector, error, address)
   Scheduler.reset(e, rip: entry, rsp: frame)
   f.pointee.rdi = frame
   return true
@@ -156,4 +133,35 @@ func panic(_ reason: StaticString) -> Never {
   Log("").end()
   Log("KERNEL PANIC: ").text(reason).end()
   exitMachine(.kernelPanic)
+}
+
+/// Checks at boot that `arch_write_exception_frame` writes each register
+/// where ExoABI's `ExceptionFrame` says it goes (a mismatch is a kernel
+/// bug: every handler would read wrong registers).
+func checkExceptionFrameLayout() {
+  var r = trap_frame()
+  withUnsafeMutableBytes(of: &r) { bytes in
+    // Every register a distinct value.
+    for i in 0..<(bytes.count / 8) {
+      bytes.storeBytes(of: 0x5EED_0000 + UInt64(i), toByteOffset: i * 8, as: UInt64.self)
+    }
+  }
+  var out = (
+    UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0),
+    UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0),
+    UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0)
+  )
+  let ok = withUnsafeMutableBytes(of: &out) { bytes -> Bool in
+    guard let base = bytes.baseAddress else { return false }
+    let words = base.assumingMemoryBound(to: UInt64.self)
+    withUnsafePointer(to: &r) { arch_write_exception_frame(words, $0, 1, 2, 3) }
+    func at(_ field: ExceptionFrame) -> UInt64 { words[Int(ExceptionFrame.offset(field) / 8)] }
+    return ExceptionFrame.size <= UInt64(bytes.count) && at(.vector) == 1 && at(.error) == 2
+      && at(.address) == 3 && at(.rip) == r.rip && at(.rsp) == r.rsp && at(.rflags) == r.rflags
+      && at(.rax) == r.rax && at(.rbx) == r.rbx && at(.rcx) == r.rcx && at(.rdx) == r.rdx
+      && at(.rsi) == r.rsi && at(.rdi) == r.rdi && at(.rbp) == r.rbp && at(.r8) == r.r8
+      && at(.r9) == r.r9 && at(.r10) == r.r10 && at(.r11) == r.r11 && at(.r12) == r.r12
+      && at(.r13) == r.r13 && at(.r14) == r.r14 && at(.r15) == r.r15
+  }
+  if !ok { panic("arch_write_exception_frame does not match ExoABI's ExceptionFrame") }
 }

@@ -138,6 +138,7 @@ struct env_private {
   struct trap_frame saved;   // registers interrupted by a control transfer
   uint8_t fx[512] __attribute__((aligned(16)));  // FPU/SSE state (fxsave)
   uint8_t saved_fx[512] __attribute__((aligned(16)));  // FPU/SSE state interrupted by a transfer
+  uint64_t repossession_extent;  // repossession-vector entries from here on are 0
 };
 #define EXO_ENVIRONMENT_SLOTS 16
 extern struct env_private exo_env_private[EXO_ENVIRONMENT_SLOTS];
@@ -149,6 +150,9 @@ static inline struct trap_frame *_Nonnull arch_env_saved(uint64_t i) {
 }
 static inline void *_Nonnull arch_env_fx(uint64_t i) { return exo_env_private[i].fx; }
 static inline void *_Nonnull arch_env_saved_fx(uint64_t i) { return exo_env_private[i].saved_fx; }
+static inline uint64_t *_Nonnull arch_env_repossession_extent(uint64_t i) {
+  return &exo_env_private[i].repossession_extent;
+}
 
 // Frame copies and clears, a word per step. Struct assignments in Swift
 // compile (at -Osize) to `rep movsb`/`rep stosb`, a byte per step: these
@@ -161,6 +165,37 @@ static inline void arch_copy_frame(struct trap_frame *_Nonnull to,
 static inline void arch_clear_frame(struct trap_frame *_Nonnull frame) {
   uint64_t words = sizeof(struct trap_frame) / 8;
   __asm__ volatile("rep stosq" : "+D"(frame), "+c"(words) : "a"(0) : "memory");
+}
+
+// Writes an ExceptionFrame (ExoABI's `ExceptionFrame`, word by word:
+// vector, error, address, rip, rsp, rflags, rax, rbx, rcx, rdx, rsi, rdi,
+// rbp, r8 ... r15) of the registers `from` at `to`. The kernel checks this
+// order against ExoABI's at boot (`checkExceptionFrameLayout`).
+#define EXO_EXCEPTION_FRAME_WORDS 22
+static inline void arch_write_exception_frame(uint64_t *_Nonnull to,
+                                              const struct trap_frame *_Nonnull from,
+                                              uint64_t vector, uint64_t error, uint64_t address) {
+  to[0] = vector;
+  to[1] = error;
+  to[2] = address;
+  to[3] = from->rip;
+  to[4] = from->rsp;
+  to[5] = from->rflags;
+  to[6] = from->rax;
+  to[7] = from->rbx;
+  to[8] = from->rcx;
+  to[9] = from->rdx;
+  to[10] = from->rsi;
+  to[11] = from->rdi;
+  to[12] = from->rbp;
+  to[13] = from->r8;
+  to[14] = from->r9;
+  to[15] = from->r10;
+  to[16] = from->r11;
+  to[17] = from->r12;
+  to[18] = from->r13;
+  to[19] = from->r14;
+  to[20] = from->r15;
 }
 
 static inline void arch_fxsave(void *_Nonnull area) {

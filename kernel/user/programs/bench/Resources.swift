@@ -11,6 +11,9 @@ import ExoUser
 ///     pages 16...19  capability 11  (child's slots 0...3)  the server's handler stack
 ///     environment 1  capability 10                         the control-transfer server
 ///     environment 2  capability 20                         created and torn down repeatedly
+///     pages 20...23  capability 31  (child's slots 0...3)  the revocation child's handler stack
+///     page  24       capability 33  (child's slot 8)       the run the revocation child returns
+///     environment 3  capability 30                         the revocation child
 enum Resources {
   static let handlerStackCapability = cap(1)
   static let sampleCapability = cap(2)
@@ -29,6 +32,14 @@ enum Resources {
   static let serverPageIndex: UInt64 = 16
   static let created = EnvironmentID(rawValue: 2)
   static let createdCapability = cap(20)
+  static let revokee = EnvironmentID(rawValue: 3)
+  static let revokeeCapability = cap(30)
+  static let revokeeStackMemory = cap(31)
+  static let revokeeStackGrant = cap(32)
+  static let revokeeStackIndex: UInt64 = 20
+  static let revokeeRun = cap(33)
+  static let revokeeRunIndex: UInt64 = 24
+  static let revokeeRunSlot: UInt64 = 8
 
   /// Allocates and maps a run of pages for environment 0.
   static func map(

@@ -126,39 +126,131 @@ enum Workloads {
   /// a call entry that replies with the message, and slice 1 (a callee
   /// preempted mid-call needs a slice of its own to finish).
   static func startServer() {
-    let s = Resources.server
+    startChild(
+      "exo.pct", Resources.server, capability: Resources.serverCapability,
+      stackMemory: Resources.serverMemory, stackGrant: Resources.serverGrant,
+      stackIndex: Resources.serverPageIndex, upcall: 0, callEntry: Upcalls.callEntry,
+      main: serverMain)
+    let r = Kernel.sliceAllocate(1, for: Resources.server, via: Resources.serverCapability)
+    if r.status != 0 { benchFail("exo.pct", "sliceAllocate", r.status) }
+  }
+
+  /// Creates and starts environment `e` at `main`, with a handler stack of
+  /// four pages (page indices `stackIndex`..., its window slots 0...3)
+  /// granted through a derived capability, and the entries given.
+  static func startChild(
+    _ name: StaticString, _ e: EnvironmentID, capability: CapabilitySlot,
+    stackMemory: CapabilitySlot, stackGrant: CapabilitySlot, stackIndex: UInt64,
+    upcall: UInt64, callEntry: UInt64, main: @convention(c) () -> Void
+  ) {
     func check(_ what: StaticString, _ r: SyscallResult) {
-      if r.status != 0 { benchFail("exo.pct", what, r.status) }
+      if r.status != 0 { benchFail(name, what, r.status) }
     }
-    check("environmentCreate", Kernel.environmentCreate(s, capability: Resources.serverCapability))
+    check("environmentCreate", Kernel.environmentCreate(e, capability: capability))
     check(
-      "pageAllocate",
-      Kernel.pageAllocate(
-        page(Resources.serverPageIndex), count: 4, capability: Resources.serverMemory))
+      "pageAllocate", Kernel.pageAllocate(page(stackIndex), count: 4, capability: stackMemory))
     check(
       "capabilityDerive",
       Kernel.capabilityDerive(
-        Resources.serverMemory, child: Resources.serverGrant, rights: [.read, .write, .grant],
-        base: page(Resources.serverPageIndex).rawValue, count: 4))
-    check("capabilityGrant", Kernel.capabilityGrant(Resources.serverGrant, to: s))
+        stackMemory, child: stackGrant, rights: [.read, .write, .grant],
+        base: page(stackIndex).rawValue, count: 4))
+    check("capabilityGrant", Kernel.capabilityGrant(stackGrant, to: e))
     for i in UInt64(0)..<4 {
       check(
         "pageMap",
         Kernel.pageMap(
-          s, via: Resources.serverCapability, memory: Resources.serverGrant,
-          page: page(Resources.serverPageIndex + i), slot: i, rights: [.read, .write]))
+          e, via: capability, memory: stackGrant, page: page(stackIndex + i), slot: i,
+          rights: [.read, .write]))
     }
     check(
       "environmentSetEntries",
       Kernel.environmentSetEntries(
-        s, via: Resources.serverCapability, handler: 0, handlerStack: windowAddress(4), upcall: 0,
-        callEntry: Upcalls.callEntry))
+        e, via: capability, handler: 0, handlerStack: windowAddress(4), upcall: upcall,
+        callEntry: callEntry))
     check(
       "environmentStart",
       Kernel.environmentStart(
-        s, via: Resources.serverCapability, rip: unsafeBitCast(serverMain, to: UInt64.self),
+        e, via: capability, rip: unsafeBitCast(main, to: UInt64.self),
         rsp: UserLayout.stackTop - 8))
-    check("sliceAllocate", Kernel.sliceAllocate(1, for: s, via: Resources.serverCapability))
+  }
+
+  /// A revocation round trip, request and voluntary return. Environment 0
+  /// is the resource manager of environment 3, which holds one page (a
+  /// one-page root run, mapped in its window). Timed, per iteration:
+  ///
+  /// 1. `revocationRequest(3, cap, 1, 1000 ticks)` in the manager (the
+  ///    kernel writes the request upcall's frame on the child's handler
+  ///    stack);
+  /// 2. `yieldTo(3)`: the child enters its upcall entry, its handler (a
+  ///    Swift closure) calls `revocationReturn` on the run (the binding is
+  ///    broken, the page freed, the request met) ...
+  /// 3. ... and hands the CPU straight back with `yieldTo(0)`, where the
+  ///    manager's `yieldTo` returns and it reads the exported record's
+  ///    `phase` (`none`: the request is over).
+  ///
+  /// Not timed: the manager yields to the child again, whose handler
+  /// returns (the exception entry resumes its loop), and the child takes
+  /// and maps a page again before it yields back.
+  static func revocation(_ n: Int) {
+    let child = Resources.revokee
+    let c = Resources.revokeeCapability
+    startChild(
+      "exo.revoke", child, capability: c, stackMemory: Resources.revokeeStackMemory,
+      stackGrant: Resources.revokeeStackGrant, stackIndex: Resources.revokeeStackIndex,
+      upcall: Upcalls.exceptionEntry, callEntry: 0, main: revokeeMain)
+    let held = page(Resources.revokeeRunIndex)
+    func holds() -> Bool { KernelInfo[page: held.rawValue, .owner] == UInt64(child.rawValue) }
+    func pending() -> Bool {
+      KernelInfo[revocation: UInt64(child.rawValue), .phase] != RevocationPhase.none.rawValue
+    }
+    // The child sets itself up and takes its page on the turns it is given.
+    for _ in 0..<100 where !holds() { _ = Kernel.yieldTo(child) }
+    if !holds() { benchFail("exo.revoke", "the child never took its page", 0) }
+    for i in 0..<n {
+      let t0 = exo_rdtsc()
+      let r = Kernel.revocationRequest(child, via: c, count: 1, ticks: 1000)
+      // One turn is enough unless a timer tick ended the slice inside it.
+      var turns = 0
+      repeat {
+        _ = Kernel.yieldTo(child)
+        turns += 1
+      } while pending() && turns < 100
+      let t1 = exo_rdtsc()
+      Measure.samples[i] = t1 &- t0
+      if r.status != 0 { benchFail("exo.revoke", "revocationRequest", r.status) }
+      if pending() || holds() { benchFail("exo.revoke", "the child did not return its page", 0) }
+      for _ in 0..<100 where !holds() { _ = Kernel.yieldTo(child) }
+      if !holds() { benchFail("exo.revoke", "the child did not take its page again", 0) }
+    }
+    Measure.report("exo.revoke", n)
+    let d = Kernel.environmentDestroy(child, via: c)
+    if d.status != 0 { benchFail("exo.revoke", "environmentDestroy", d.status) }
+    var steps = 0
+    while Kernel.environmentReclaim(child).value == 1 && steps < 10_000 { steps += 1 }
+  }
+}
+
+/// The revocation child's code: on a request upcall it returns its run and
+/// hands the CPU back to the manager at once; otherwise it keeps one page
+/// (the run `Resources.revokeeRun`, mapped in its slot 8) and yields to the
+/// manager.
+let revokeeMain: @convention(c) () -> Void = {
+  let me = Resources.revokee
+  let manager = EnvironmentID(rawValue: 0)
+  Upcalls.upcallHandler = { reason, _, _ in
+    guard reason == .revocationRequest else { return }
+    _ = Kernel.revocationReturn(Resources.revokeeRun)
+    _ = Kernel.yieldTo(manager)
+  }
+  let held = page(Resources.revokeeRunIndex)
+  while true {
+    if KernelInfo[page: held.rawValue, .owner] != UInt64(me.rawValue) {
+      _ = Kernel.pageAllocate(held, count: 1, capability: Resources.revokeeRun)
+      _ = Kernel.pageMap(
+        me, memory: Resources.revokeeRun, page: held, slot: Resources.revokeeRunSlot,
+        rights: [.read, .write])
+    }
+    _ = Kernel.yieldTo(manager)
   }
 }
 

@@ -13,6 +13,8 @@ struct Bench {
     // The first thing the program does: how far the machine got before
     // user code ran (the host takes the kernel's idle time off).
     let boot = exo_rdtsc()
+    // Fork children of the fork workload start here too.
+    if KernelInfo[header: .current] != 0 { ForkWorkload.child() }
     print("BENCH-BEGIN exo")
     print("BENCH-BOOT \(boot)")
     Resources.prepare()
@@ -23,6 +25,8 @@ struct Bench {
     Workloads.controlTransfer(1000)
     Workloads.pageCycle(500)
     Workloads.environmentCreate(200)
+    Workloads.revocation(1000)
+    ForkWorkload.run(200)
     print("BENCH-END")
     Kernel.exit(0)
   }
