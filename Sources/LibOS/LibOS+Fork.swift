@@ -145,7 +145,7 @@ extension LibOS {
 
   /// The fork record: magic, function, argument, parent, then one byte per
   /// window slot (rights, bit 6 copy-on-write, bit 7 demand), eight to a
-  /// word.
+  /// word, then one bit per slot shared with the child, 64 to a word.
   ///
   /// The parent keeps the record's page (its root capability, in
   /// ``retired`` until the child has let go of it) and grants the child a
@@ -168,6 +168,16 @@ extension LibOS {
         if s % 8 == 7 || s == userSlots - 1 {
           kernel.store(base + 32 + UInt64(s / 8) * 8, word)
           word = 0
+        }
+      }
+      // Which slots were shared: one bit each, after the bytes.
+      let mapped = base + 32 + UInt64((userSlots + 7) / 8) * 8
+      var bits: UInt64 = 0
+      for s in 0..<userSlots {
+        if slots[s].page != none && !slots[s].isPrivate { bits |= 1 << UInt64(s % 64) }
+        if s % 64 == 63 || s == userSlots - 1 {
+          kernel.store(mapped + UInt64(s / 64) * 8, bits)
+          bits = 0
         }
       }
     }
@@ -197,11 +207,23 @@ extension LibOS {
     let start = ForkStart(
       function: kernel.load(base + 8), argument: kernel.load(base + 16),
       parent: kernel.load(base + 24))
+    let mapped = base + 32 + UInt64((userSlots + 7) / 8) * 8
+    var (bytes, bits): (UInt64, UInt64) = (0, 0)
     for s in 0..<userSlots {
-      let byte = (kernel.load(base + 32 + UInt64(s / 8) * 8) >> UInt64((s % 8) * 8)) & 0xFF
+      if s % 8 == 0 { bytes = kernel.load(base + 32 + UInt64(s / 8) * 8) }
+      if s % 64 == 0 { bits = kernel.load(mapped + UInt64(s / 64) * 8) }
+      let byte = (bytes >> UInt64((s % 8) * 8)) & 0xFF
+      let shared = (bits >> UInt64(s % 64)) & 1 != 0
       var record = SlotRecord()
       record.demand = byte & 0x80 != 0
       let page = binding(me, s, .page)
+      if page == none && shared {
+        // Shared by the parent, then taken by a revocation before this
+        // environment booted: lost, as a forgotten slot is.
+        slots[s] = SlotRecord()
+        forget(slot: s, lost: true)
+        continue
+      }
       if page != none {
         record.page = page
         record.capability = binding(me, s, .capability)

@@ -115,24 +115,30 @@ extension LibOS {
   /// ends).
   public func handle(_ fault: Fault) -> Bool {
     if fault.vector == 14, let s = slot(of: fault.address), s < userSlots {
-      // A page the kernel took (given back or repossessed, here or from a
-      // fork relative that shared it) before the libOS noticed: forget it.
-      if slots[s].page != none, binding(me, s, .page) != slots[s].page,
-        plantedBug != .reconcileSkipped
-      {
-        forget(slot: s, lost: slots[s].dirty || slots[s].copyOnWrite)
-      }
-      let record = slots[s]
-      if record.page != none, record.copyOnWrite, fault.isWrite, record.rights.contains(.write) {
-        if (try? copyOnWrite(slot: s)) != nil {
+      // A revocation may take the page while the fault is being resolved
+      // (the resolution then fails): look again, a few times.
+      for _ in 0..<4 {
+        // A page the kernel took (given back or repossessed, here or from
+        // a fork relative that shared it) before the libOS noticed.
+        if slots[s].page != none, binding(me, s, .page) != slots[s].page,
+          plantedBug != .reconcileSkipped
+        {
+          forget(slot: s, lost: slots[s].dirty || slots[s].copyOnWrite)
+        }
+        let record = slots[s]
+        let resolved: Bool
+        if record.page != none, record.copyOnWrite, fault.isWrite, record.rights.contains(.write) {
+          resolved = (try? copyOnWrite(slot: s)) != nil
+        } else if record.page == none, record.demand {
+          resolved = (try? allocate(slot: s)) != nil
+        } else {
+          break
+        }
+        if resolved {
           faultsHandled += 1
           return true
         }
-      } else if record.page == none, record.demand {
-        if (try? allocate(slot: s)) != nil {
-          faultsHandled += 1
-          return true
-        }
+        guard slots[s].page == none || binding(me, s, .page) != slots[s].page else { break }
       }
     }
     if fault.vector == 14, slot(of: fault.address) == scratchSlot, replaceScratch() {

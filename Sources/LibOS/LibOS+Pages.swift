@@ -23,7 +23,9 @@ extension LibOS {
       guard let c = freeCapabilitySlot() else { throw .outOfRange }
       let result = attempt(c)
       guard let error = result.error else { return c }
-      if error == .slotInUse && capability(c, .kind) != CapabilityKind.empty.rawValue { continue }
+      // Taken meanwhile (it may even be free again by now: a revocation
+      // can free it while the call returns).
+      if error == .slotInUse { continue }
       throw error
     }
     throw .outOfRange

@@ -151,7 +151,7 @@ extension LibOS {
     slots[s].demand = s < userSlots && !wasPrivate
     if lost && s < userSlots && !wasPrivate {
       lostSlots += 1
-      lostHook?(s)
+      if let lostHook { lostHook(s) } else { unreportedLosses.append(s) }
     }
   }
 

@@ -89,7 +89,18 @@ public final class LibOS<K: KernelInterface> {
   /// Called with each program slot whose written contents were lost
   /// (given back dirty, or repossessed): it reads as zeros from now on, and
   /// the program may rebuild what it held.
-  public var lostHook: ((Int) -> Void)? = nil
+  /// Losses before a hook was set (in a fork child, before the program
+  /// runs) are told to it when it is set.
+  public var lostHook: ((Int) -> Void)? = nil {
+    didSet {
+      guard let lostHook else { return }
+      let queued = unreportedLosses
+      unreportedLosses = []
+      for s in queued { lostHook(s) }
+    }
+  }
+  /// Slots lost while no ``lostHook`` was set.
+  var unreportedLosses: [Int] = []
 
   public init(kernel: K) {
     self.kernel = kernel

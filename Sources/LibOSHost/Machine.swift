@@ -63,6 +63,9 @@ public final class Machine {
   /// own repossession header (so knew of every loss up to there).
   var losses = 0
   var lastLook: [Int]
+  /// Per environment, how many revocation transitions took something from
+  /// it.
+  public private(set) var lossEvents: [Int]
   /// System calls that named a page or capability the caller had lost
   /// before it last read its repossession header.
   public private(set) var violations: [String] = []
@@ -99,6 +102,7 @@ public final class Machine {
     takenPages = [[UInt64: Int]](repeating: [:], count: bounds.environments)
     takenCapabilities = [[UInt64: Int]](repeating: [:], count: bounds.environments)
     lastLook = [Int](repeating: 0, count: bounds.environments)
+    lossEvents = [Int](repeating: 0, count: bounds.environments)
   }
 
   deinit {
@@ -393,6 +397,14 @@ public final class Machine {
       let e = b / bounds.windowSlots
       takenPages[e][before.bindings.page[b]] = losses
       takenCapabilities[e][before.bindings.capability[b]] = losses
+    }
+    for e in 0..<bounds.environments {
+      let owned = { (state: ConcreteState) in
+        state.capabilities.owner.indices.filter {
+          state.capabilities.owner[$0] == UInt64(e) && state.capabilities.kind[$0] != empty
+        }.count
+      }
+      if owned(before) != owned(spec) { lossEvents[e] += 1 }
     }
   }
 

@@ -58,6 +58,43 @@ struct PropertyTests {
     print("\(bug) caught: \(caught?.first ?? "-")")
   }
 
+  @Test("a libOS that skips reconciliation is caught touching pages it lost to revocation")
+  func skippedReconciliationIsCaught() {
+    var caught: [String] = []
+    for (steps, tick) in Self.workloads(300, seed: 7) where caught.isEmpty {
+      caught = Workload(steps: steps, plantedBug: .reconcileSkipped).run(tickEvery: tick).filter {
+        $0.contains("repossessed or given back") || $0.contains("lost to revocation")
+      }
+    }
+    #expect(!caught.isEmpty)
+    print("reconcileSkipped: \(caught.first ?? "-")")
+  }
+
+  @Test("the machine flags a system call naming a capability the caller knows it lost")
+  func staleCapabilityIsFlagged() {
+    var machine: Machine? = nil
+    var repossessed = 0
+    machine = Machine(bounds: Workload.bounds, tickEvery: 10) { kernel in
+      LibOS.start(kernel: kernel, name: "stale") { os, _ throws(ExoError) in
+        try os.allocate(slot: 0)
+        let stale = os.slots[0].capability
+        os.ignoresRequests = 1  // the abort takes the page
+        machine?.raisePressure(on: os.me, count: 1)
+        while os.revocationPending || os.pagesRepossessed == 0 { os.yield() }
+        repossessed = os.pagesRepossessed
+        _ = os.kernel.sys(.capabilityDelete, stale)  // the bug
+        return 0
+      }
+    }
+    machine?.run()
+    #expect(repossessed == 1)
+    #expect(
+      machine?.violations == [
+        "environment 0: capabilityDelete names capability 0, lost to revocation"
+      ],
+      "\(machine?.violations ?? [])")
+  }
+
   @Test("the same workloads pass without a planted bug, and exercise every feature")
   func controlRun() {
     var total = Coverage()

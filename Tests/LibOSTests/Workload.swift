@@ -391,10 +391,9 @@ final class Workload {
     machine?.takenPages[Int(os.me)][page] != nil
   }
 
-  /// Pages and capabilities this environment lost to revocation so far.
+  /// How many times this environment lost something to revocation so far.
   func lostCount(_ e: UInt64) -> Int {
-    guard let machine else { return 0 }
-    return machine.takenPages[Int(e)].count + machine.takenCapabilities[Int(e)].count
+    machine?.lossEvents[Int(e)] ?? 0
   }
 
   /// The libOS's view of its window, once it has reconciled it with what
