@@ -110,6 +110,7 @@ extension LibOS {
   public func reconcileWithKernel() {
     if plantedBug == .reconcileSkipped { return }
     let recorded = Int(min(revocation(me, .repossessed), UInt64(bounds.pages)))
+    if recorded < vectorSeen { vectorSeen = 0 }  // a new request (its upcall was dropped)
     if recorded > vectorSeen {
       var pages: [UInt64] = []
       for i in vectorSeen..<recorded { pages.append(repossession(me, entry: i)) }
@@ -122,7 +123,7 @@ extension LibOS {
       if binding(me, s, .page) != slots[s].page
         || binding(me, s, .capability) != slots[s].capability
       {
-        forget(slot: s, lost: true)
+        forget(slot: s, lost: slots[s].dirty || slots[s].copyOnWrite)
       }
     }
     retired.removeAll { c in
