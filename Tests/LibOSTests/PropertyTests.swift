@@ -6,11 +6,14 @@ import Testing
 
 /// Random workloads of allocations, maps, protections, demand faults,
 /// forks with copy-on-write, writes and reads, exits, environment switches,
-/// RPCs and slice ends, on the spec. Every step checks that the libOS's
-/// view of its window agrees with the kernel's exported bindings and that
+/// RPCs, slice ends and revocation (requests, memory pressure, ignored
+/// requests that end in an abort), on the spec. Every step checks that the
+/// libOS's view of its window agrees with the kernel's exported bindings,
+/// that it names no page or capability it lost to revocation, and that
 /// every read returns what this environment last wrote there (as of the
-/// fork, for a child); the end checks that nothing leaks and that every RPC
-/// was delivered exactly once, in order. Failing workloads are shrunk.
+/// fork, for a child; zeros where the libOS reported the data lost); the
+/// end checks that nothing leaks and that every RPC was delivered exactly
+/// once, in order. Failing workloads are shrunk.
 @Suite("LibOS properties on the spec")
 struct PropertyTests {
   static let steps = zip(
