@@ -57,12 +57,12 @@ let package = Package(
       name: "LibOSPrograms", dependencies: ["LibOS", "ExoABI"], path: "kernel/user/programs",
       exclude: [
         "crash", "forever", "hello", "hostile", "selftest", "faultalloc/main.swift",
-        "forktree/main.swift", "pingpong/main.swift", "primes/main.swift", "spin/main.swift",
-        "threads/main.swift",
+        "forktree/main.swift", "pingpong/main.swift", "primes/main.swift", "revoke/main.swift",
+        "spin/main.swift", "threads/main.swift",
       ],
       sources: [
         "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "pingpong/PingPong.swift",
-        "primes/Primes.swift", "spin/Spin.swift", "threads/Threads.swift",
+        "primes/Primes.swift", "revoke/Revoke.swift", "spin/Spin.swift", "threads/Threads.swift",
       ]),
     .target(name: "LibOSHost", dependencies: ["LibOS", "ExoSpec", "ExoABI", "CCoroutine"]),
     .executableTarget(

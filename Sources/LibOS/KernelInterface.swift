@@ -26,9 +26,11 @@ public struct EntryPoints: Sendable {
   public var call: UInt64
   /// Where a new environment starts (`rip` of `environmentStart`).
   public var program: UInt64
+  /// Where upcalls are delivered (`upcall` of `environmentSetEntries`).
+  public var upcall: UInt64
 
-  public init(exception: UInt64, call: UInt64, program: UInt64) {
-    (self.exception, self.call, self.program) = (exception, call, program)
+  public init(exception: UInt64, call: UInt64, program: UInt64, upcall: UInt64) {
+    (self.exception, self.call, self.program, self.upcall) = (exception, call, program, upcall)
   }
 }
 
@@ -72,6 +74,11 @@ public protocol KernelInterface {
   /// asynchronous; the result is the reply).
   func install(
     fault: @escaping (Fault) -> Bool, call: @escaping (UInt64, Message, Bool) -> Message)
+
+  /// Installs the libOS's upcall handler: called with each upcall's reason
+  /// and two arguments (docs/ABI.md "Upcalls"), then the interrupted code
+  /// resumes.
+  func install(upcall: @escaping (UpcallReason, UInt64, UInt64) -> Void)
 
   /// Where the kernel enters this program.
   var entryPoints: EntryPoints { get }

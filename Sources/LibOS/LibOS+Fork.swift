@@ -35,6 +35,7 @@ extension LibOS {
   public func fork(function: UInt64, argument: UInt64 = 0, start: Bool = true) throws(ExoError)
     -> Child
   {
+    revocationPoint()
     // Another environment may take the slot or the capability slot between
     // the look and the call: look again.
     var created: (UInt64, UInt64)? = nil
@@ -131,13 +132,10 @@ extension LibOS {
 
   /// Gives `child` its own copy of `slot` now.
   func copyEagerly(slot s: Int, to child: Child) throws(ExoError) {
-    let (page, root) = try allocatePage()
-    let scratch = UInt64(scratchSlot)
-    try check(
-      kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
-    kernel.copyPage(from: address(slot: s), to: address(slot: scratchSlot))
-    try check(kernel.sys(.pageUnmap, me, none, scratch))
-    try check(kernel.sys(.capabilityGrant, root, child.environment))
+    let (page, root) = try copyThroughScratch { () throws(ExoError) in
+      kernel.copyPage(from: address(slot: s), to: address(slot: scratchSlot))
+    }
+    try check(retryingRevocation { kernel.sys(.capabilityGrant, root, child.environment) })
     // Marked copy-on-write in the record: the first write makes it writable.
     let rights = slots[s].rights.subtracting(.write)
     try check(
@@ -147,35 +145,56 @@ extension LibOS {
 
   /// The fork record: magic, function, argument, parent, then one byte per
   /// window slot (rights, bit 6 copy-on-write, bit 7 demand), eight to a
-  /// word.
+  /// word, then one bit per slot shared with the child, 64 to a word.
+  ///
+  /// The parent keeps the record's page (its root capability, in
+  /// ``retired`` until the child has let go of it) and grants the child a
+  /// derived read-only capability: a revocation aimed at a child that has
+  /// not booted yet cannot take its record from under it.
   func writeForkRecord(for child: Child, function: UInt64, argument: UInt64) throws(ExoError) {
-    let (page, root) = try allocatePage()
-    let scratch = UInt64(scratchSlot)
-    try check(
-      kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
-    let base = address(slot: scratchSlot)
-    kernel.store(base, Self.forkMagic)
-    kernel.store(base + 8, function)
-    kernel.store(base + 16, argument)
-    kernel.store(base + 24, me)
-    var word: UInt64 = 0
-    for s in 0..<userSlots {
-      let r = slots[s]
-      var byte = r.rights.rawValue & 0x3F
-      if r.page != none && r.rights.contains(.write) { byte |= 0x40 }  // copy-on-write in both
-      if r.demand { byte |= 0x80 }
-      word |= byte << UInt64((s % 8) * 8)
-      if s % 8 == 7 || s == userSlots - 1 {
-        kernel.store(base + 32 + UInt64(s / 8) * 8, word)
-        word = 0
+    let (page, root) = try copyThroughScratch(high: true) { () throws(ExoError) in
+      let base = address(slot: scratchSlot)
+      kernel.store(base, Self.forkMagic)
+      kernel.store(base + 8, function)
+      kernel.store(base + 16, argument)
+      kernel.store(base + 24, me)
+      var word: UInt64 = 0
+      for s in 0..<userSlots {
+        let r = slots[s]
+        var byte = r.rights.rawValue & 0x3F
+        if r.page != none && r.rights.contains(.write) { byte |= 0x40 }  // copy-on-write in both
+        if r.demand { byte |= 0x80 }
+        word |= byte << UInt64((s % 8) * 8)
+        if s % 8 == 7 || s == userSlots - 1 {
+          kernel.store(base + 32 + UInt64(s / 8) * 8, word)
+          word = 0
+        }
+      }
+      // Which slots were shared: one bit each, after the bytes.
+      let mapped = base + 32 + UInt64((userSlots + 7) / 8) * 8
+      var bits: UInt64 = 0
+      for s in 0..<userSlots {
+        if slots[s].page != none && !slots[s].isPrivate { bits |= 1 << UInt64(s % 64) }
+        if s % 64 == 63 || s == userSlots - 1 {
+          kernel.store(mapped + UInt64(s / 64) * 8, bits)
+          bits = 0
+        }
       }
     }
-    try check(kernel.sys(.pageUnmap, me, none, scratch))
-    try check(kernel.sys(.capabilityGrant, root, child.environment))
+    retired.append(root)  // deleted by collect() once the child unmapped it
+    let derived = try withFreeCapabilitySlot { c in
+      kernel.sys(.capabilityDerive, root, c, Rights([.read, .grant]).rawValue, page, 1)
+    }
+    do throws(ExoError) {
+      try check(kernel.sys(.capabilityGrant, derived, child.environment))
+    } catch {
+      _ = kernel.sys(.capabilityDelete, derived)
+      throw error
+    }
     try check(
       kernel.sys(
-        .pageMap, child.environment, child.capability, root, page, UInt64(forkRecordSlot),
-        Rights([.read, .write]).rawValue))
+        .pageMap, child.environment, child.capability, derived, page, UInt64(forkRecordSlot),
+        Rights([.read]).rawValue))
   }
 
   /// In a fork child: rebuilds the slot records from the bindings and the
@@ -188,11 +207,23 @@ extension LibOS {
     let start = ForkStart(
       function: kernel.load(base + 8), argument: kernel.load(base + 16),
       parent: kernel.load(base + 24))
+    let mapped = base + 32 + UInt64((userSlots + 7) / 8) * 8
+    var (bytes, bits): (UInt64, UInt64) = (0, 0)
     for s in 0..<userSlots {
-      let byte = (kernel.load(base + 32 + UInt64(s / 8) * 8) >> UInt64((s % 8) * 8)) & 0xFF
+      if s % 8 == 0 { bytes = kernel.load(base + 32 + UInt64(s / 8) * 8) }
+      if s % 64 == 0 { bits = kernel.load(mapped + UInt64(s / 64) * 8) }
+      let byte = (bytes >> UInt64((s % 8) * 8)) & 0xFF
+      let shared = (bits >> UInt64(s % 64)) & 1 != 0
       var record = SlotRecord()
       record.demand = byte & 0x80 != 0
       let page = binding(me, s, .page)
+      if page == none && shared {
+        // Shared by the parent, then taken by a revocation before this
+        // environment booted: lost, as a forgotten slot is.
+        slots[s] = SlotRecord()
+        forget(slot: s, lost: true)
+        continue
+      }
       if page != none {
         record.page = page
         record.capability = binding(me, s, .capability)

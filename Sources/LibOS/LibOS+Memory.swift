@@ -8,8 +8,9 @@ extension LibOS {
     throws(ExoError)
   {
     guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
+    revocationPoint()
     guard slots[slot].page == none else { throw .slotInUse }
-    let (page, root) = try allocatePage()
+    let (page, root) = try allocatePage(high: `private`)
     do {
       try check(kernel.sys(.pageMap, me, none, root, page, UInt64(slot), rights.rawValue))
     } catch {
@@ -43,6 +44,7 @@ extension LibOS {
   /// Unmaps `slot` and gives its page back when nothing else uses it.
   public func unmap(slot: Int) throws(ExoError) {
     guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
+    revocationPoint()
     guard slots[slot].page != none else { throw .slotEmpty }
     try check(kernel.sys(.pageUnmap, me, none, UInt64(slot)))
     let c = slots[slot].capability
@@ -57,6 +59,7 @@ extension LibOS {
   /// stays read-only in the binding until it is written.
   public func protect(slot: Int, rights: Rights) throws(ExoError) {
     guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
+    revocationPoint()
     guard slots[slot].page != none else { throw .slotEmpty }
     var record = slots[slot]
     record.rights = rights
@@ -100,6 +103,7 @@ extension LibOS {
 
   func touch(_ address: UInt64) {
     preemptionPoint()
+    revocationPoint()
     clock += 1
     if let s = slot(of: address) { slots[s].lastUse = clock }
   }
@@ -111,23 +115,77 @@ extension LibOS {
   /// ends).
   public func handle(_ fault: Fault) -> Bool {
     if fault.vector == 14, let s = slot(of: fault.address), s < userSlots {
-      let record = slots[s]
-      if record.page != none, record.copyOnWrite, fault.isWrite, record.rights.contains(.write) {
-        if (try? copyOnWrite(slot: s)) != nil {
+      // A revocation may take the page while the fault is being resolved
+      // (the resolution then fails): look again, a few times.
+      for _ in 0..<4 {
+        // A page the kernel took (given back or repossessed, here or from
+        // a fork relative that shared it) before the libOS noticed.
+        if slots[s].page != none, binding(me, s, .page) != slots[s].page,
+          plantedBug != .reconcileSkipped
+        {
+          forget(slot: s, lost: slots[s].dirty || slots[s].copyOnWrite)
+        }
+        let record = slots[s]
+        let resolved: Bool
+        if record.page != none, record.copyOnWrite, fault.isWrite, record.rights.contains(.write) {
+          resolved = (try? copyOnWrite(slot: s)) != nil
+        } else if record.page == none, record.demand {
+          resolved = (try? allocate(slot: s)) != nil
+        } else {
+          break
+        }
+        if resolved {
           faultsHandled += 1
           return true
         }
-      } else if record.page == none, record.demand {
-        if (try? allocate(slot: s)) != nil {
-          faultsHandled += 1
-          return true
-        }
+        guard slots[s].page == none || binding(me, s, .page) != slots[s].page else { break }
       }
+    }
+    if fault.vector == 14, slot(of: fault.address) == scratchSlot, replaceScratch() {
+      return true
     }
     if let hook = faultHook, hook(fault) { return true }
     print(
       "libos: environment \(me): unhandled exception \(fault.vector) at 0x\(hex(fault.address))")
     return false
+  }
+
+  /// Allocates a page, maps it at the scratch slot, runs `fill` to write
+  /// it, unmaps it and returns it with its root capability. If a
+  /// revocation takes the page during `fill`, the fault handler maps a
+  /// fresh one at the scratch slot, and `fill` runs again on that.
+  /// `high`: the page's root capability goes in a high slot (a libOS page,
+  /// see ``allocatePage(high:)``).
+  func copyThroughScratch(high: Bool = false, _ fill: () throws(ExoError) -> Void)
+    throws(ExoError) -> (page: UInt64, capability: UInt64)
+  {
+    var (page, root) = try allocatePage(high: high)
+    let scratch = UInt64(scratchSlot)
+    try check(
+      kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
+    for _ in 0..<8 {
+      try fill()
+      let bound = binding(me, scratchSlot, .page)
+      if bound == page || bound == none { break }
+      (page, root) = (bound, binding(me, scratchSlot, .capability))
+    }
+    guard binding(me, scratchSlot, .page) == page else { throw .slotEmpty }
+    try check(kernel.sys(.pageUnmap, me, none, scratch))
+    return (page, root)
+  }
+
+  /// A fault at the scratch slot after a revocation took the page being
+  /// filled there: maps a fresh one (``copyThroughScratch(_:)`` fills it
+  /// again).
+  func replaceScratch() -> Bool {
+    guard binding(me, scratchSlot, .page) == none, let (page, root) = try? allocatePage()
+    else { return false }
+    let rw: Rights = [.read, .write]
+    if kernel.sys(.pageMap, me, none, root, page, UInt64(scratchSlot), rw.rawValue).error != nil {
+      release(capability: root)
+      return false
+    }
+    return true
   }
 
   /// Gives `slot`, shared copy-on-write, a private writable page with the
@@ -144,15 +202,19 @@ extension LibOS {
       slots[s].copyOnWrite = false
       return
     }
-    let (page, root) = try allocatePage()
-    let scratch = UInt64(scratchSlot)
-    let rw: Rights = [.read, .write]
-    try check(kernel.sys(.pageMap, me, none, root, page, scratch, rw.rawValue))
-    kernel.copyPage(from: address(slot: s), to: address(slot: scratchSlot))
+    let (page, root) = try copyThroughScratch { () throws(ExoError) in
+      kernel.copyPage(from: address(slot: s), to: address(slot: scratchSlot))
+    }
+    if binding(me, s, .page) != record.page {
+      // The shared page was taken (revocation) before or during the copy;
+      // the fault handler has forgotten it and mapped a zero page there.
+      // The copy is of nothing: give its page back.
+      release(capability: root)
+      return
+    }
     try check(kernel.sys(.pageUnmap, me, none, UInt64(s)))
     release(capability: c)
     try check(kernel.sys(.pageMap, me, none, root, page, UInt64(s), record.rights.rawValue))
-    try check(kernel.sys(.pageUnmap, me, none, scratch))
     var copied = record
     copied.page = page
     copied.capability = root

@@ -23,7 +23,9 @@ extension LibOS {
       guard let c = freeCapabilitySlot() else { throw .outOfRange }
       let result = attempt(c)
       guard let error = result.error else { return c }
-      if error == .slotInUse && capability(c, .kind) != CapabilityKind.empty.rawValue { continue }
+      // Taken meanwhile (it may even be free again by now: a revocation
+      // can free it while the call returns).
+      if error == .slotInUse { continue }
       throw error
     }
     throw .outOfRange
@@ -35,17 +37,40 @@ extension LibOS {
     return page % colours == colour
   }
 
+  /// The highest free capability slot, by the exported table, below `end`.
+  func highestFreeCapabilitySlot(below end: Int) -> UInt64? {
+    for c in stride(from: min(end, bounds.capabilities) - 1, through: 0, by: -1)
+    where capability(UInt64(c), .kind) == CapabilityKind.empty.rawValue {
+      return UInt64(c)
+    }
+    return nil
+  }
+
   /// Allocates one free page: returns it and the root capability that now
   /// covers it (held by this environment, rights read, write, execute,
   /// grant). Throws `outOfRange` when no free page (of the colour) is left.
-  public func allocatePage() throws(ExoError) -> (page: UInt64, capability: UInt64) {
+  ///
+  /// `high`: the capability goes in the highest free slot rather than the
+  /// lowest. The libOS keeps its own pages there: an abort takes the lowest
+  /// root capabilities first, so it takes the program's pages before the
+  /// libOS's handler and thread stacks. While this environment's
+  /// revocation request is pending the kernel refuses allocation (`busy`):
+  /// the request is answered first (see ``retryingRevocation(_:)``).
+  public func allocatePage(high: Bool = false) throws(ExoError) -> (
+    page: UInt64, capability: UInt64
+  ) {
     var capabilityStart = 0
+    var capabilityEnd = bounds.capabilities
     for step in 0..<bounds.pages {
       let index = (pageCursor + step) % bounds.pages
       let page = firstPage + UInt64(index)
       guard hasColour(page), self.page(page, .owner) == none else { continue }
-      guard let slot = freeCapabilitySlot(from: capabilityStart) else { throw .outOfRange }
-      let result = kernel.sys(.pageAllocate, page, 1, slot)
+      let free =
+        high
+        ? highestFreeCapabilitySlot(below: capabilityEnd)
+        : freeCapabilitySlot(from: capabilityStart)
+      guard let slot = free else { throw .outOfRange }
+      let result = retryingRevocation { kernel.sys(.pageAllocate, page, 1, slot) }
       if result.error == nil {
         pageCursor = (index + 1) % bounds.pages
         return (page, slot)
@@ -53,7 +78,7 @@ extension LibOS {
       // Taken meanwhile: the slot (look further) or the page (next page).
       guard result.error == .slotInUse else { throw result.error ?? .outOfRange }
       if capability(slot, .kind) != CapabilityKind.empty.rawValue {
-        capabilityStart = Int(slot) + 1
+        if high { capabilityEnd = Int(slot) } else { capabilityStart = Int(slot) + 1 }
       }
     }
     throw .outOfRange
@@ -82,8 +107,13 @@ extension LibOS {
       if capability(c, .owner) != me || capability(c, .kind) == CapabilityKind.empty.rawValue {
         continue  // gone already (revoked by an ancestor)
       }
+      // A root is refused (`busy`) while a request is pending: answer it
+      // (which may give this very capability back).
       if capability(c, .children) == 0, capability(c, .bindings) == 0,
-        kernel.sys(.capabilityDelete, c).error == nil
+        retryingRevocation({
+          capability(c, .owner) == me && capability(c, .kind) != CapabilityKind.empty.rawValue
+            ? kernel.sys(.capabilityDelete, c) : .failure(.invalidCapability)
+        }).error == nil
       {
         deleted += 1
       } else {

@@ -65,6 +65,43 @@ public final class LibOS<K: KernelInterface> {
   /// tests catch it.
   public var plantedBug: PlantedBug? = nil
 
+  // Revocation (LibOS+Revocation.swift).
+  /// A revocation-request upcall came and was not answered yet.
+  var requestNoted = false
+  /// A repossession upcall came and was not reconciled yet.
+  var repossessionNoted = false
+  /// Entries of this environment's repossession vector reconciled so far.
+  var vectorSeen = 0
+  /// A digest of the last request record answered.
+  var answeredRequest: UInt64 = 0
+  /// A revocation point is running (it may allocate: no nesting), or
+  /// ``boot()`` has not finished.
+  var inRevocation = true
+  /// The next this many requests are ignored (the kernel's abort then takes
+  /// pages by force): for programs and tests that show the abort protocol.
+  public var ignoresRequests = 0
+  /// Requests answered, pages given back with `revocationReturn`, pages the
+  /// kernel repossessed, and program slots whose written data was lost.
+  public internal(set) var revocationsAnswered = 0
+  public internal(set) var pagesReturned = 0
+  public internal(set) var pagesRepossessed = 0
+  public internal(set) var lostSlots = 0
+  /// Called with each program slot whose written contents were lost
+  /// (given back dirty, or repossessed): it reads as zeros from now on, and
+  /// the program may rebuild what it held.
+  /// Losses before a hook was set (in a fork child, before the program
+  /// runs) are told to it when it is set.
+  public var lostHook: ((Int) -> Void)? = nil {
+    didSet {
+      guard let lostHook else { return }
+      let queued = unreportedLosses
+      unreportedLosses = []
+      for s in queued { lostHook(s) }
+    }
+  }
+  /// Slots lost while no ``lostHook`` was set.
+  var unreportedLosses: [Int] = []
+
   public init(kernel: K) {
     self.kernel = kernel
     func header(_ field: InfoHeader) -> UInt64 { kernel.info(Int(field.rawValue) * 8) }
@@ -134,18 +171,21 @@ public final class LibOS<K: KernelInterface> {
         defer { self.handlerDepth -= 1 }
         return self.server?(caller, message) ?? Message()
       })
+    kernel.install(upcall: { reason, a, b in self.noteUpcall(reason, a, b) })
     try registerEntries(call: false)
+    inRevocation = false
     return start
   }
 
-  /// Registers the exception entry and the handler stack, and the transfer
-  /// entry once there is a server (until then a `call` finds no entry and
-  /// the client tries again, rather than getting an empty reply).
+  /// Registers the exception and upcall entries and the handler stack, and
+  /// the transfer entry once there is a server (until then a `call` finds
+  /// no entry and the client tries again, rather than getting an empty
+  /// reply).
   func registerEntries(call: Bool) throws(ExoError) {
     let entries = kernel.entryPoints
     try check(
       kernel.sys(
-        .environmentSetEntries, me, none, entries.exception, handlerStackTop, 0,
+        .environmentSetEntries, me, none, entries.exception, handlerStackTop, entries.upcall,
         call ? entries.call : 0))
   }
 
@@ -159,6 +199,7 @@ public final class LibOS<K: KernelInterface> {
   public func yield() {
     _ = kernel.sys(.yield)
     preemptionPoint()
+    revocationPoint()
   }
 }
 
@@ -174,6 +215,9 @@ public enum PlantedBug: CaseIterable, Sendable {
   case unmapKeepsPage
   /// protect changes the binding but not the libOS's record.
   case protectForgetsRecord
+  /// The libOS never reconciles its tables with what the kernel took (the
+  /// repossession vector, the bindings).
+  case reconcileSkipped
 }
 
 /// The start of a forked environment: which function to run, with what.

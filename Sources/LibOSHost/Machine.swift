@@ -21,7 +21,19 @@ import LibOS
 ///   when it next runs, and its `reply` returns the message to the caller;
 /// - slice ends: a `tick` after every `tickEvery` operations (an operation
 ///   is a memory access, the entry into a system call, or the return from
-///   one).
+///   one);
+/// - the kernel's revocation events where the kernel raises them: after
+///   each `tick` the expired deadlines and up to
+///   `RevocationLimits.abortStepsPerTick` abort steps per environment,
+///   and memory pressure after a `pageAllocate` that finds a page owned
+///   when too few are free; tests may raise pressure themselves
+///   (``raisePressure(on:count:)``);
+/// - upcalls: a revocation request and a completed abort enter the
+///   environment's installed upcall handler when it next runs (nested, on
+///   the handler stack, like a fault);
+/// - a check that no environment names a page or a capability it lost to
+///   revocation (given back or repossessed) in a system call, unless it
+///   got it again (``violations``).
 ///
 /// Deterministic: one thread, and what runs is decided by the spec.
 public final class Machine {
@@ -42,6 +54,23 @@ public final class Machine {
   /// Called after every successful transition with its name (tests check
   /// invariants here).
   public var observer: ((Machine, Transition) -> Void)? = nil
+  /// Per environment: the pages and the capability slots it lost to
+  /// revocation (given back, repossessed, or bindings to them broken) and
+  /// has not got back since, each with the number of the loss.
+  public private(set) var takenPages: [[UInt64: Int]]
+  public private(set) var takenCapabilities: [[UInt64: Int]]
+  /// Losses so far, and per environment the count when it last read its
+  /// own repossession header (so knew of every loss up to there).
+  var losses = 0
+  var lastLook: [Int]
+  /// Per environment, how many revocation transitions took something from
+  /// it.
+  public private(set) var lossEvents: [Int]
+  /// System calls that named a page or capability the caller had lost
+  /// before it last read its repossession header.
+  public private(set) var violations: [String] = []
+  /// Upcalls delivered, by reason.
+  public private(set) var upcallsDelivered: [UpcallReason: Int] = [:]
 
   /// Why ``run()`` returned.
   public enum Ending: Equatable, Sendable {
@@ -70,6 +99,10 @@ public final class Machine {
     self.operationLimit = operationLimit
     self.program = program
     runtimes = [Runtime?](repeating: nil, count: bounds.environments)
+    takenPages = [[UInt64: Int]](repeating: [:], count: bounds.environments)
+    takenCapabilities = [[UInt64: Int]](repeating: [:], count: bounds.environments)
+    lastLook = [Int](repeating: 0, count: bounds.environments)
+    lossEvents = [Int](repeating: 0, count: bounds.environments)
   }
 
   deinit {
@@ -101,6 +134,9 @@ public final class Machine {
     var coroutineList: [OpaquePointer] { coroutine.map { [$0] } ?? [] }
     var faultHandler: ((Fault) -> Bool)? = nil
     var callHandler: ((UInt64, Message, Bool) -> Message)? = nil
+    var upcallHandler: ((UpcallReason, UInt64, UInt64) -> Void)? = nil
+    /// Upcalls raised and not delivered yet.
+    var upcalls: [(reason: UpcallReason, a: UInt64, b: UInt64)] = []
     /// Nested deliveries (exceptions, transfers) on the handler stack.
     var depth = 0
     var entries: [(caller: UInt64, message: Message, asynchronous: Bool)] = []
@@ -153,6 +189,10 @@ public final class Machine {
       }
       let current = spec.current
       if current == e, let runtime = runtimes[Int(e)] {
+        if !runtime.upcalls.isEmpty {
+          deliverUpcall(e, runtime)
+          continue
+        }
         if runtime.entries.isEmpty { return }
         let entry = runtime.entries.removeFirst()
         runtime.depth += 1
@@ -184,14 +224,38 @@ public final class Machine {
   /// the machine's additions around it.
   func apply(_ e: UInt64, _ transition: Transition, _ arguments: [UInt64]) -> SyscallResult {
     precondition(spec.current == e, "environment \(e) ran while \(spec.current) was current")
+    if case .call(let call) = transition { checkNotTaken(e, call, arguments) }
     var waiter: UInt64 = none
     if transition == .call(.reply) { waiter = spec.environments.caller[Int(e)] }
+    let before = transition == .call(.revocationReturn) ? spec : nil
     let result = spec.step(transition, arguments)
     transitions += 1
+    if transition == .call(.pageAllocate), result.error == .slotInUse {
+      memoryPressure(e, page: arguments[0], count: arguments[1], slot: arguments[2])
+    }
     guard result.status == 0 else { return result }
+    if let before { recordTaken(before) }
     switch transition {
     case .call(.pageAllocate):
       for i in 0..<arguments[1] { memory[arguments[0] + i] = nil }
+      for i in 0..<arguments[1] { takenPages[Int(e)][arguments[0] + i] = nil }
+      takenCapabilities[Int(e)][arguments[2]] = nil
+    case .call(.capabilityDerive):
+      takenCapabilities[Int(e)][arguments[1]] = nil
+    case .call(.capabilityGrant):
+      let (c, t) = (Int(arguments[0]), Int(arguments[1]))
+      takenCapabilities[t][arguments[0]] = nil
+      let base = spec.capabilities.base[c]
+      for i in 0..<spec.capabilities.count[c] { takenPages[t][base + i] = nil }
+    case .call(.environmentCreate):
+      takenPages[Int(arguments[0])] = [:]
+      takenCapabilities[Int(arguments[0])] = [:]
+      takenCapabilities[Int(e)][arguments[1]] = nil
+    case .call(.revocationRequest):
+      let t = arguments[0]
+      raise(t, .revocationRequest, arguments[2], spec.revocations.deadline[Int(t)])
+    case .event(.tick):
+      revocationTick()
     case .call(.environmentStart):
       let t = arguments[0]
       if let old = runtimes[Int(t)] { retiredCoroutines.append(contentsOf: old.coroutineList) }
@@ -213,6 +277,173 @@ public final class Machine {
     }
     observer?(self, transition)
     return result
+  }
+
+  // MARK: Revocation
+
+  /// A kernel event of revocation (not an environment's step): applied
+  /// whoever is current.
+  func kernelEvent(_ event: KernelEvent, _ arguments: [UInt64]) -> SyscallResult {
+    let before = event == .revocationAbort ? spec : nil
+    let result = spec.step(.event(event), arguments)
+    transitions += 1
+    guard result.status == 0 else { return result }
+    let t = arguments[0]
+    switch event {
+    case .revocationPressure:
+      raise(t, .revocationRequest, arguments[1], spec.revocations.deadline[Int(t)])
+    case .revocationAbort:
+      if let before { recordTaken(before) }
+      if result.value == 0 {
+        raise(
+          t, .repossession, spec.revocations.repossessed[Int(t)],
+          spec.revocations.requested[Int(t)])
+      }
+    default: break
+    }
+    observer?(self, .event(event))
+    return result
+  }
+
+  /// What the kernel does after each tick: each expired request's
+  /// deadline, then up to `abortStepsPerTick` abort steps per aborting
+  /// environment.
+  func revocationTick() {
+    let requested = RevocationPhase.requested.rawValue
+    let aborting = RevocationPhase.aborting.rawValue
+    for e in 0..<bounds.environments {
+      if spec.revocations.phase[e] == requested, spec.tickCount >= spec.revocations.deadline[e] {
+        _ = kernelEvent(.revocationDeadline, [UInt64(e)])
+      }
+      guard spec.revocations.phase[e] == aborting else { continue }
+      for _ in 0..<RevocationLimits.abortStepsPerTick
+      where kernelEvent(.revocationAbort, [UInt64(e)]).value == 0 {
+        break
+      }
+    }
+  }
+
+  /// Memory pressure as the kernel raises it after `pageAllocate(page,
+  /// count, slot)` by `caller` found a page of the run owned: if fewer than
+  /// `count` pages are free anywhere, the owner of the lowest owned page of
+  /// the run (not the caller) is asked for the pages of the run it owns.
+  func memoryPressure(_ caller: UInt64, page: UInt64, count: UInt64, slot: UInt64) {
+    let first = spec.firstPage
+    guard slot < UInt64(bounds.capabilities),
+      spec.capabilities.kind[Int(slot)] == CapabilityKind.empty.rawValue, page >= first,
+      count <= UInt64(bounds.pages), page - first + count <= UInt64(bounds.pages)
+    else { return }
+    let free = spec.pages.owner.filter { $0 == none }.count
+    guard free < Int(count) else { return }
+    let owners = (0..<count).map { spec.pages.owner[Int(page - first + $0)] }
+    guard let victim = owners.first(where: { $0 != none }), victim != caller else { return }
+    _ = kernelEvent(
+      .revocationPressure, [victim, UInt64(owners.filter { $0 == victim }.count)])
+  }
+
+  /// The kernel asks `target` for `count` pages with the pressure deadline
+  /// (as under memory pressure). Its errors are ignored, as the kernel's.
+  @discardableResult
+  public func raisePressure(on target: UInt64, count: UInt64) -> SyscallResult {
+    kernelEvent(.revocationPressure, [target, count])
+  }
+
+  /// Raises upcall `reason` in `t` when it can take one (docs/ABI.md
+  /// "Upcalls"); the frame-slot check is made at delivery.
+  func raise(_ t: UInt64, _ reason: UpcallReason, _ a: UInt64, _ b: UInt64) {
+    guard t < UInt64(bounds.environments), let runtime = runtimes[Int(t)] else { return }
+    let state = spec.environments.state[Int(t)]
+    guard spec.environments.upcall[Int(t)] != 0, spec.environments.handlerStack[Int(t)] != 0,
+      state == EnvironmentState.runnable.rawValue || state == EnvironmentState.stopped.rawValue
+    else { return }
+    runtime.upcalls.append((reason, a, b))
+  }
+
+  /// Runs `e`'s first pending upcall on its handler stack, if the frame's
+  /// slot is writable (otherwise the kernel drops it).
+  func deliverUpcall(_ e: UInt64, _ runtime: Runtime) {
+    let upcall = runtime.upcalls.removeFirst()
+    let slot = frameSlot(e, depth: runtime.depth)
+    let i = Int(e) * bounds.windowSlots + Int(slot)
+    guard i < spec.bindings.page.count, spec.bindings.page[i] != none,
+      Rights(rawValue: spec.bindings.rights[i]).contains(.write),
+      let handler = runtime.upcallHandler
+    else { return }
+    upcallsDelivered[upcall.reason, default: 0] += 1
+    runtime.depth += 1
+    handler(upcall.reason, upcall.a, upcall.b)
+    runtime.depth -= 1
+  }
+
+  /// Notes what a revocation transition took, comparing with the state
+  /// `before` it: every capability deleted (from its holder), every page
+  /// freed (from its owner) and every binding removed (from the
+  /// environment that had it).
+  func recordTaken(_ before: ConcreteState) {
+    let empty = CapabilityKind.empty.rawValue
+    let environments = UInt64(bounds.environments)
+    losses += 1
+    for j in 0..<bounds.capabilities
+    where before.capabilities.kind[j] != empty && spec.capabilities.kind[j] == empty {
+      let owner = before.capabilities.owner[j]
+      if owner < environments { takenCapabilities[Int(owner)][UInt64(j)] = losses }
+    }
+    for i in 0..<bounds.pages where before.pages.owner[i] != none && spec.pages.owner[i] == none {
+      let owner = before.pages.owner[i]
+      if owner < environments { takenPages[Int(owner)][spec.firstPage + UInt64(i)] = losses }
+    }
+    for b in 0..<spec.bindings.page.count
+    where before.bindings.page[b] != none && spec.bindings.page[b] == none {
+      let e = b / bounds.windowSlots
+      takenPages[e][before.bindings.page[b]] = losses
+      takenCapabilities[e][before.bindings.capability[b]] = losses
+    }
+    for e in 0..<bounds.environments {
+      let owned = { (state: ConcreteState) in
+        state.capabilities.owner.indices.filter {
+          state.capabilities.owner[$0] == UInt64(e) && state.capabilities.kind[$0] != empty
+        }.count
+      }
+      if owned(before) != owned(spec) { lossEvents[e] += 1 }
+    }
+  }
+
+  /// Environment `e` read its own repossession header: from now on it
+  /// knows of every loss so far.
+  func noteLook(_ e: UInt64) {
+    if e < UInt64(bounds.environments) { lastLook[Int(e)] = losses }
+  }
+
+  /// Flags a system call by `e` that names a page or a memory capability
+  /// `e` lost to revocation before it last read its repossession header
+  /// (a loss in the middle of the call, or after the look, is a race the
+  /// libOS cannot avoid: the kernel refuses such a call).
+  func checkNotTaken(_ e: UInt64, _ call: Syscall, _ a: [UInt64]) {
+    var capabilities: [UInt64] = []
+    var pages: [UInt64] = []
+    switch call {
+    case .pageMap:
+      capabilities = [a[2]]
+      pages = [a[3]]
+    case .capabilityDerive:
+      capabilities = [a[0]]
+      pages = [a[3]]
+    case .capabilityGrant, .capabilityDelete, .capabilityRevoke, .revocationReturn:
+      capabilities = [a[0]]
+    default: return
+    }
+    let known = lastLook[Int(e)]
+    for c in capabilities {
+      if let loss = takenCapabilities[Int(e)][c], loss <= known {
+        violations.append(
+          "environment \(e): \(call.name) names capability \(c), lost to revocation")
+      }
+    }
+    for p in pages {
+      if let loss = takenPages[Int(e)][p], loss <= known {
+        violations.append("environment \(e): \(call.name) names page \(p), lost to revocation")
+      }
+    }
   }
 
   func performReply(_ e: UInt64, _ message: Message) {
@@ -364,6 +595,17 @@ public final class Machine {
       case 7: return t.children[index]
       default: return t.bindings[index]
       }
+    }
+    if offset >= layout.repossessionsOffset {
+      let i = (offset - layout.repossessionsOffset) / 8
+      return i < spec.repossessions.count ? spec.repossessions[i] : 0
+    }
+    if offset >= layout.revocationsOffset {
+      let i = (offset - layout.revocationsOffset) / 8
+      let (index, field) = (i / RevocationField.wordCount, i % RevocationField.wordCount)
+      guard index < bounds.environments else { return 0 }
+      let t = spec.revocations
+      return [t.phase, t.requested, t.deadline, t.returned, t.held, t.repossessed][field][index]
     }
     let i = (offset - layout.bindingsOffset) / 8
     let (index, field) = (i / BindingField.wordCount, i % BindingField.wordCount)

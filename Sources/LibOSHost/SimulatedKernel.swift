@@ -44,7 +44,13 @@ public struct SimulatedKernel: KernelInterface {
     fatalError("environment \(environment) resumed after exit")
   }
 
-  public func info(_ offset: Int) -> UInt64 { machine.info(offset) }
+  public func info(_ offset: Int) -> UInt64 {
+    let layout = InfoLayout(bounds: machine.bounds)
+    if offset == layout.offset(revocation: Int(environment), .repossessed) {
+      machine.noteLook(environment)
+    }
+    return machine.info(offset)
+  }
 
   public func load(_ address: UInt64) -> UInt64 { machine.load(environment, address) }
 
@@ -63,10 +69,14 @@ public struct SimulatedKernel: KernelInterface {
     machine.runtimes[Int(environment)]?.callHandler = call
   }
 
+  public func install(upcall: @escaping (UpcallReason, UInt64, UInt64) -> Void) {
+    machine.runtimes[Int(environment)]?.upcallHandler = upcall
+  }
+
   public var entryPoints: EntryPoints {
     EntryPoints(
       exception: UserLayout.imageBase + 0x100, call: UserLayout.imageBase + 0x200,
-      program: UserLayout.imageBase + 0x1000)
+      program: UserLayout.imageBase + 0x1000, upcall: UserLayout.imageBase + 0x180)
   }
 
   public func write(_ text: String) { machine.write(text) }

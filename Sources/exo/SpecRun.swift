@@ -18,7 +18,7 @@ struct SpecRun: ParsableCommand {
       """)
 
   /// The libOS programs that run on the spec.
-  static let names = ["faultalloc", "forktree", "pingpong", "primes", "spin", "threads"]
+  static let names = ["faultalloc", "forktree", "pingpong", "primes", "revoke", "spin", "threads"]
 
   /// Program `name`'s shared code (kernel/user/programs/NAME/TYPE.swift).
   static func program(_ name: String)
@@ -30,6 +30,7 @@ struct SpecRun: ParsableCommand {
     case "pingpong": { os, start throws(ExoError) in try PingPong.main(os, start) }
     case "primes": { os, start throws(ExoError) in try Primes.main(os, start) }
     case "spin": { os, start throws(ExoError) in try Spin.main(os, start) }
+    case "revoke": { os, start throws(ExoError) in try Revoke.main(os, start) }
     case "threads": { os, start throws(ExoError) in try Threads.main(os, start) }
     default: nil
     }

@@ -108,6 +108,39 @@ extension LibOSProgramTests {
 }
 
 extension LibOSProgramTests {
+  @Test("revoke: an application under memory pressure survives revocation and repossession")
+  func revoke() throws {
+    let result = try Images.boot(program: "revoke")
+    #expect(result.outcome == .success, "console:\n\(result.console)")
+    #expect(
+      lines(result.console, "revoke: manager:") == [
+        "revoke: manager: the application holds 20 pages",
+        "revoke: manager: revocationRequest(4 pages, 1000 ticks) -> ok",
+        "revoke: manager: the request ended: 4 returned, 0 repossessed",
+        "revoke: manager: revocationRequest(3 pages, 1000 ticks) -> ok",
+        "revoke: manager: the request ended: 3 returned, 0 repossessed",
+        "revoke: manager: revocationRequest(2 pages, 3 ticks) -> ok (the application ignores it)",
+        "revoke: manager: the request ended: 0 returned, 2 repossessed by the abort",
+        "revoke: manager: the application survived 3 revocations with its data intact",
+      ], "console:\n\(result.console)")
+    let app = lines(result.console, "revoke: app:")
+    let intact = "revoke: app: all 8 data pages intact (512 words checked)"
+    #expect(app.count == 8, "console:\n\(result.console)")
+    #expect(
+      Array(app.prefix(6)) == [
+        "revoke: app: 8 pages of data, 4 pages of buffer never written", intact,
+        "revoke: app: gave back 4 pages (slots 8 9 10 11), all clean: nothing lost", intact,
+        "revoke: app: gave back 3 pages (slots 0 1 2), data lost in 3: rebuilt from its source",
+        intact,
+      ])
+    // Which two pages the abort takes depends on the capability slots the
+    // kernel's tables give the rebuilt pages.
+    let repossessed = app.count == 8 ? app[6] : ""
+    #expect(repossessed.hasPrefix("revoke: app: 2 pages were repossessed (slots "), "\(app)")
+    #expect(repossessed.hasSuffix("), data lost in 2: rebuilt from its source"), "\(app)")
+    #expect(app.last == intact)
+  }
+
   @Test("a transfer leaves the callee's interrupted x87/SSE state intact")
   func transferKeepsFPU() throws {
     let result = try Images.boot(program: "fpucheck")
@@ -117,7 +150,7 @@ extension LibOSProgramTests {
 
   @Test(
     "each libOS program keeps every kernel invariant (the invariant-checking kernel)",
-    arguments: ["faultalloc", "forktree", "pingpong", "primes", "spin", "threads"])
+    arguments: ["faultalloc", "forktree", "pingpong", "primes", "revoke", "spin", "threads"])
   func invariantsHold(program: String) throws {
     let result = try Images.boot(program: program, kernel: try Images.report().debugKernel)
     #expect(result.outcome == .success, "console:\n\(result.console)")

@@ -111,6 +111,45 @@ struct ProgramsOnSpecTests {
     #expect(machine.spec.environments.exitStatus[0] == 0)
   }
 
+  /// What `revoke` prints (the manager's and the application's lines
+  /// separately: they interleave differently at different slice lengths).
+  static let revokeManager = [
+    "revoke: manager: the application holds 20 pages",
+    "revoke: manager: revocationRequest(4 pages, 1000 ticks) -> ok",
+    "revoke: manager: the request ended: 4 returned, 0 repossessed",
+    "revoke: manager: revocationRequest(3 pages, 1000 ticks) -> ok",
+    "revoke: manager: the request ended: 3 returned, 0 repossessed",
+    "revoke: manager: revocationRequest(2 pages, 3 ticks) -> ok (the application ignores it)",
+    "revoke: manager: the request ended: 0 returned, 2 repossessed by the abort",
+    "revoke: manager: the application survived 3 revocations with its data intact",
+  ]
+  static let revokeApplication = [
+    "revoke: app: 8 pages of data, 4 pages of buffer never written",
+    "revoke: app: all 8 data pages intact (512 words checked)",
+    "revoke: app: gave back 4 pages (slots 8 9 10 11), all clean: nothing lost",
+    "revoke: app: all 8 data pages intact (512 words checked)",
+    "revoke: app: gave back 3 pages (slots 0 1 2), data lost in 3: rebuilt from its source",
+    "revoke: app: all 8 data pages intact (512 words checked)",
+    "revoke: app: 2 pages were repossessed (slots 0 1), data lost in 2: rebuilt from its source",
+    "revoke: app: all 8 data pages intact (512 words checked)",
+  ]
+
+  @Test(
+    "revoke: an application survives revocation and repossession with its data intact",
+    arguments: [13, 40, 97, 250])
+  func revoke(tickEvery: Int) {
+    let (ending, lines, machine) = run(tickEvery: tickEvery) { os, start throws(ExoError) in
+      try Revoke.main(os, start)
+    }
+    #expect(ending == .idle)
+    #expect(machine.spec.environments.exitStatus[0] == 0, "\(lines)")
+    #expect(lines.filter { $0.hasPrefix("revoke: manager:") } == Self.revokeManager, "\(lines)")
+    #expect(lines.filter { $0.hasPrefix("revoke: app:") } == Self.revokeApplication, "\(lines)")
+    #expect(machine.upcallsDelivered[.revocationRequest] == 3)
+    #expect(machine.upcallsDelivered[.repossession] == 1)
+    #expect(machine.violations.isEmpty, "\(machine.violations)")
+  }
+
   /// Slice ends at every possible distance: a race between environments
   /// shows as a wrong line at some of them.
   @Test("pingpong and primes at every slice length from 1 to 40 operations")

@@ -6,15 +6,18 @@ import Testing
 
 /// Random workloads of allocations, maps, protections, demand faults,
 /// forks with copy-on-write, writes and reads, exits, environment switches,
-/// RPCs and slice ends, on the spec. Every step checks that the libOS's
-/// view of its window agrees with the kernel's exported bindings and that
+/// RPCs, slice ends and revocation (requests, memory pressure, ignored
+/// requests that end in an abort), on the spec. Every step checks that the
+/// libOS's view of its window agrees with the kernel's exported bindings,
+/// that it names no page or capability it lost to revocation, and that
 /// every read returns what this environment last wrote there (as of the
-/// fork, for a child); the end checks that nothing leaks and that every RPC
-/// was delivered exactly once, in order. Failing workloads are shrunk.
+/// fork, for a child; zeros where the libOS reported the data lost); the
+/// end checks that nothing leaks and that every RPC was delivered exactly
+/// once, in order. Failing workloads are shrunk.
 @Suite("LibOS properties on the spec")
 struct PropertyTests {
   static let steps = zip(
-    Gen.int(in: 0...21), Gen.int(in: 0...7), Gen.int(in: 0...999)
+    Gen.int(in: 0...(Step.kinds - 1)), Gen.int(in: 0...7), Gen.int(in: 0...999)
   ).array(of: 0...60)
   static let ticks = Gen.int(in: 0...40)
 
@@ -41,7 +44,7 @@ struct PropertyTests {
     }
     return (0..<count).map { _ in
       let steps = (0..<(10 + next(50))).map { _ in
-        Step(kind: next(22), a: next(8), b: next(1000))
+        Step(kind: next(Step.kinds), a: next(8), b: next(1000))
       }
       return (steps, next(3) == 0 ? 0 : 10 + next(40))
     }
@@ -58,6 +61,43 @@ struct PropertyTests {
     print("\(bug) caught: \(caught?.first ?? "-")")
   }
 
+  @Test("a libOS that skips reconciliation is caught touching pages it lost to revocation")
+  func skippedReconciliationIsCaught() {
+    var caught: [String] = []
+    for (steps, tick) in Self.workloads(300, seed: 7) where caught.isEmpty {
+      caught = Workload(steps: steps, plantedBug: .reconcileSkipped).run(tickEvery: tick).filter {
+        $0.contains("repossessed or given back") || $0.contains("lost to revocation")
+      }
+    }
+    #expect(!caught.isEmpty)
+    print("reconcileSkipped: \(caught.first ?? "-")")
+  }
+
+  @Test("the machine flags a system call naming a capability the caller knows it lost")
+  func staleCapabilityIsFlagged() {
+    var machine: Machine? = nil
+    var repossessed = 0
+    machine = Machine(bounds: Workload.bounds, tickEvery: 10) { kernel in
+      LibOS.start(kernel: kernel, name: "stale") { os, _ throws(ExoError) in
+        try os.allocate(slot: 0)
+        let stale = os.slots[0].capability
+        os.ignoresRequests = 1  // the abort takes the page
+        machine?.raisePressure(on: os.me, count: 1)
+        while os.revocationPending || os.pagesRepossessed == 0 { os.yield() }
+        repossessed = os.pagesRepossessed
+        _ = os.kernel.sys(.capabilityDelete, stale)  // the bug
+        return 0
+      }
+    }
+    machine?.run()
+    #expect(repossessed == 1)
+    #expect(
+      machine?.violations == [
+        "environment 0: capabilityDelete names capability 0, lost to revocation"
+      ],
+      "\(machine?.violations ?? [])")
+  }
+
   @Test("the same workloads pass without a planted bug, and exercise every feature")
   func controlRun() {
     var total = Coverage()
@@ -69,8 +109,12 @@ struct PropertyTests {
       total += workload.coverage
     }
     print("coverage of 300 workloads: \(total)")
-    #expect(total.forks > 300 && total.faults > 300 && total.reads > 300)
+    #expect(total.forks > 300 && total.faults > 200 && total.reads > 200)
     #expect(total.rpcs > 100 && total.environments > 600 && total.ticks > 300)
     #expect(total.threads > 100 && total.threadSwitches > 20)
+    // Revocation: requests answered by giving pages back, aborts that
+    // repossessed pages, slots whose data was lost, upcalls delivered.
+    #expect(total.answered > 100 && total.returned > 100 && total.repossessed > 20)
+    #expect(total.lost > 20 && total.upcalls > 100)
   }
 }

@@ -24,11 +24,20 @@ enum Step: Equatable, CustomStringConvertible {
   /// A new user-level thread that runs the interpreter too.
   case spawn
   case threadYield
+  /// A revocation request (a resource manager's) to the `k`-th child for
+  /// `count` pages within `ticks` ticks.
+  case request(child: Int, count: Int, ticks: Int)
+  /// Memory pressure: the kernel asks this environment for `count` pages;
+  /// `ignored`: its libOS ignores the request, and the abort takes them.
+  case pressure(count: Int, ignored: Bool)
+
+  /// How many kinds ``init(kind:a:b:)`` decodes.
+  static let kinds = 25
 
   /// Decodes a generated triple; the kinds are weighted by repetition.
   init(kind: Int, a: Int, b: Int) {
     let slot = a % 6
-    switch kind % 22 {
+    switch kind % Step.kinds {
     case 0, 1: self = .allocate(slot: slot)
     case 2, 3, 4, 5: self = .write(slot: slot, word: b % 4, value: UInt64(b) + 1)
     case 6, 7, 8: self = .read(slot: slot, word: b % 4)
@@ -41,7 +50,10 @@ enum Step: Equatable, CustomStringConvertible {
     case 17, 18: self = .rpc(a)
     case 19: self = .yield
     case 20: self = .spawn
-    default: self = .threadYield
+    case 21: self = .threadYield
+    case 22: self = .request(child: a, count: 1 + b % 4, ticks: 1 + b % 7)
+    case 23: self = .pressure(count: 1 + b % 3, ignored: false)
+    default: self = .pressure(count: 1 + b % 3, ignored: true)
     }
   }
 
@@ -60,6 +72,8 @@ enum Step: Equatable, CustomStringConvertible {
     case .yield: "yield"
     case .spawn: "spawn"
     case .threadYield: "threadYield"
+    case .request(let k, let c, let t): "request(\(k), \(c), \(t))"
+    case .pressure(let c, let ignored): "pressure(\(c)\(ignored ? ", ignored" : ""))"
     }
   }
 }
@@ -67,6 +81,9 @@ enum Step: Equatable, CustomStringConvertible {
 struct Coverage: Equatable {
   var forks = 0, faults = 0, reads = 0, rpcs = 0, environments = 0, threads = 0,
     threadSwitches = 0, ticks: UInt64 = 0
+  /// Revocation: requests answered, pages given back, pages repossessed,
+  /// slots whose written data was lost, upcalls delivered.
+  var answered = 0, returned = 0, repossessed = 0, lost = 0, upcalls = 0
 
   static func += (a: inout Coverage, b: Coverage) {
     a.forks += b.forks
@@ -77,6 +94,11 @@ struct Coverage: Equatable {
     a.threads += b.threads
     a.threadSwitches += b.threadSwitches
     a.ticks += b.ticks
+    a.answered += b.answered
+    a.returned += b.returned
+    a.repossessed += b.repossessed
+    a.lost += b.lost
+    a.upcalls += b.upcalls
   }
 }
 
@@ -110,6 +132,17 @@ final class Workload {
   /// checked, RPCs delivered, environments that ran.
   var coverage = Coverage()
   var machine: Machine? = nil
+  /// Each running environment's libOS (a resource manager's view of how
+  /// many program pages a child holds).
+  var libOSes: [UInt64: LibOS<SimulatedKernel>] = [:]
+  /// Per environment, the slots whose contents are not known (a fork child
+  /// of a parent that lost pages in the middle of the fork): reads of them
+  /// are not checked until the slot is given a fresh page.
+  var unknown: [UInt64: Set<Int>] = [:]
+  /// The snapshots of forks during which the parent lost pages.
+  var unknownSnapshots: Set<Int> = []
+  /// Machine violations already reported.
+  var violationsSeen = 0
 
   init(steps: [Step], plantedBug: PlantedBug? = nil) {
     self.steps = steps
@@ -136,6 +169,8 @@ final class Workload {
     }
     let ending = machine.run()
     if checkingInvariants { checkInvariants(machine, after: "the end") }
+    failures.append(contentsOf: machine.violations.dropFirst(violationsSeen))
+    coverage.upcalls = machine.upcallsDelivered.values.reduce(0, +)
     if ending != .idle { failures.append("the machine ended with \(ending)") }
     if !finished { failures.append("environment 0 did not finish the workload") }
     for line in machine.console.split(separator: "\n")
@@ -161,6 +196,16 @@ final class Workload {
     os.plantedBug = plantedBug
     let me = os.me
     shadows[me] = start.map { snapshots[Int($0.argument)] } ?? [:]
+    unknown[me] = []
+    if let start, unknownSnapshots.contains(Int(start.argument)) {
+      unknown[me] = Set(0..<os.userSlots)
+    }
+    // A slot whose written data the kernel took reads as zeros from now on.
+    os.lostHook = { [self] s in
+      shadows[me]?[s] = [:]
+      unknown[me]?.remove(s)
+    }
+    libOSes[me] = os
     os.serve { [self] caller, message in
       received["\(me)<-\(caller)", default: []].append(message.m0)
       return Message(message.m0 &+ 1)
@@ -171,6 +216,10 @@ final class Workload {
     try os.reapAll()
     coverage.faults += os.faultsHandled
     coverage.threadSwitches += os.threadSwitches
+    coverage.answered += os.revocationsAnswered
+    coverage.returned += os.pagesReturned
+    coverage.repossessed += os.pagesRepossessed
+    coverage.lost += os.lostSlots
     coverage.environments += 1
     if me == 0 {
       coverage.ticks = machine?.spec.tickCount ?? 0
@@ -179,6 +228,7 @@ final class Workload {
       finished = true
     }
     shadows[me] = nil
+    libOSes[me] = nil
     return 0
   }
 
@@ -189,6 +239,7 @@ final class Workload {
       // Another thread may run here, not between a step's checks and its
       // accesses.
       os.preemptionPoint()
+      os.revocationPoint()
       guard cursor < steps.count else { break }
       let step = steps[cursor]
       cursor += 1
@@ -207,7 +258,10 @@ final class Workload {
     switch step {
     case .allocate(let s):
       guard os.slots[s].page == none, freePages() > 8 else { return }
-      if (try? os.allocate(slot: s)) != nil { shadows[me]?[s] = [:] }
+      if (try? os.allocate(slot: s)) != nil {
+        shadows[me]?[s] = [:]
+        unknown[me]?.remove(s)
+      }
     case .write(let s, let w, let v):
       let record = os.slots[s]
       let writable =
@@ -221,17 +275,26 @@ final class Workload {
       let value = os.load(slot: s, word: w)
       coverage.reads += 1
       let expected = shadows[me]?[s]?[w] ?? 0
-      if value != expected { fail(os, "slot \(s) word \(w) reads \(value), expected \(expected)") }
-      if record.page == none { shadows[me]?[s] = [:] }
+      if value != expected && !(unknown[me]?.contains(s) ?? false) {
+        fail(os, "slot \(s) word \(w) reads \(value), expected \(expected)")
+      }
+      if record.page == none {
+        shadows[me]?[s] = [:]
+        unknown[me]?.remove(s)
+      }
     case .unmap(let s):
-      guard os.slots[s].page != none else { return }
-      do { try os.unmap(slot: s) } catch { fail(os, "unmap(\(s)): error \(error.rawValue)") }
+      let page = os.slots[s].page
+      guard page != none else { return }
+      do { try os.unmap(slot: s) } catch {
+        if !tookMeanwhile(os, page) { fail(os, "unmap(\(s)): error \(error.rawValue)") }
+      }
       shadows[me]?[s] = nil
     case .protect(let s, let writable):
-      guard os.slots[s].page != none else { return }
+      let page = os.slots[s].page
+      guard page != none else { return }
       let rights: Rights = writable ? [.read, .write] : [.read]
       do { try os.protect(slot: s, rights: rights) } catch {
-        fail(os, "protect(\(s)): error \(error.rawValue)")
+        if !tookMeanwhile(os, page) { fail(os, "protect(\(s)): error \(error.rawValue)") }
       }
     case .demand(let s):
       guard os.slots[s].page == none else { return }
@@ -239,11 +302,18 @@ final class Workload {
     case .fork:
       guard freePages() > 12 else { return }
       snapshots.append(shadows[me] ?? [:])
+      let lostBefore = lostCount(me)
       do {
         try os.fork(function: 1, argument: UInt64(snapshots.count - 1))
         coverage.forks += 1
+        // Pages taken in the middle of the fork: what the child got of
+        // them is not known (the parent's own losses are told to it).
+        if lostCount(me) != lostBefore { unknownSnapshots.insert(snapshots.count - 1) }
       } catch {
-        if error != .outOfRange { fail(os, "fork: error \(error.rawValue)") }
+        // Pages taken in the middle of a fork make it fail; it undoes itself.
+        if error != .outOfRange && lostCount(me) == lostBefore {
+          fail(os, "fork: error \(error.rawValue)")
+        }
       }
     case .exit:
       break
@@ -281,11 +351,76 @@ final class Workload {
       }
     case .threadYield:
       os.threadYield()
+    case .request(let k, let count, let ticks):
+      // Revocation needs time to pass: without slice ends no deadline
+      // comes, and a request the libOS cannot meet would stay pending.
+      guard !os.children.isEmpty, (machine?.tickEvery ?? 0) > 0 else { return }
+      let child = os.children[k % os.children.count]
+      // A manager asks a libOS that can hear it (one that registered its
+      // upcall entry), not a child still reading its fork record.
+      guard os.environment(child.environment, .upcall) != 0 else { return }
+      // At most the program's own pages: more would take the libOS's.
+      let count = min(count, programPages(child.environment))
+      guard count > 0 else { return }
+      let result = os.kernel.sys(
+        .revocationRequest, child.environment, child.capability, UInt64(count), UInt64(ticks))
+      if let error = result.error, error != .busy, error != .wrongState {
+        fail(os, "revocationRequest: error \(error.rawValue)")
+      }
+    case .pressure(let count, let ignored):
+      let count = min(count, programPages(me))
+      guard let machine, machine.tickEvery > 0, count > 0 else { return }
+      os.ignoresRequests = ignored ? 1 : 0
+      machine.raisePressure(on: me, count: UInt64(count))
     }
   }
 
-  /// The libOS's view of its window agrees with the kernel's bindings.
+  /// The pages environment `e` owns for its program (root capabilities of
+  /// its program slots), not its libOS's stacks and records.
+  func programPages(_ e: UInt64) -> Int {
+    guard let os = libOSes[e] else { return 0 }
+    return os.slots.prefix(os.userSlots).filter {
+      $0.page != none && !$0.isPrivate && os.capability($0.capability, .owner) == e
+        && os.capability($0.capability, .parent) == none
+    }.count
+  }
+
+  /// Whether the kernel took `page` from this environment (so a call on
+  /// its slot may find it gone).
+  func tookMeanwhile(_ os: LibOS<SimulatedKernel>, _ page: UInt64) -> Bool {
+    machine?.takenPages[Int(os.me)][page] != nil
+  }
+
+  /// How many times this environment lost something to revocation so far.
+  func lostCount(_ e: UInt64) -> Int {
+    machine?.lossEvents[Int(e)] ?? 0
+  }
+
+  /// The libOS's view of its window, once it has reconciled it with what
+  /// the kernel took (as it does at every revocation point), agrees with
+  /// the kernel's bindings, and no slot record names a page or a
+  /// capability this environment lost to revocation.
   func checkView(_ os: LibOS<SimulatedKernel>) {
+    os.reconcileWithKernel()
+    if let machine {
+      for s in 0..<os.bounds.windowSlots where os.slots[s].page != none {
+        let record = os.slots[s]
+        if machine.takenPages[Int(os.me)][record.page] != nil
+          || machine.takenCapabilities[Int(os.me)][record.capability] != nil
+        {
+          fail(
+            os,
+            "slot \(s) still names page \(record.page), capability \(record.capability), repossessed or given back"
+          )
+          return
+        }
+      }
+      if machine.violations.count > violationsSeen {
+        fail(os, machine.violations[violationsSeen])
+        violationsSeen = machine.violations.count
+        return
+      }
+    }
     for s in 0..<os.bounds.windowSlots {
       let record = os.slots[s]
       let page = os.binding(os.me, s, .page)

@@ -60,10 +60,14 @@ public struct SystemKernel: KernelInterface {
     Upcalls.callHandler = call
   }
 
+  public func install(upcall: @escaping (UpcallReason, UInt64, UInt64) -> Void) {
+    Upcalls.upcallHandler = upcall
+  }
+
   public var entryPoints: EntryPoints {
     EntryPoints(
       exception: Upcalls.exceptionEntry, call: Upcalls.callEntry,
-      program: exo_program_entry_address())
+      program: exo_program_entry_address(), upcall: Upcalls.exceptionEntry)
   }
 
   public func write(_ text: String) { print(text, terminator: "") }
