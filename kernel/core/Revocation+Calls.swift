@@ -172,6 +172,7 @@ enum Upcall {
     let state = Info.state(e)
     let entry = Info[environment: e, .upcall]
     guard entry != 0, state == .runnable || state == .stopped else { return }
-    _ = deliverFrame(e, entry: entry, vector: reason.rawValue, error: a, address: b)
+    _ = deliverFrame(
+      e, Scheduler.frame(e), entry: entry, vector: reason.rawValue, error: a, address: b)
   }
 }

@@ -43,7 +43,11 @@ enum Scheduler {
 
   /// Fresh registers for environment `e` to start at `rip` with stack `rsp`.
   static func reset(_ e: UInt64, rip: UInt64, rsp: UInt64) {
-    let f = frame(e)
+    reset(frame(e), rip: rip, rsp: rsp)
+  }
+
+  /// Clears the registers `f` and points them at `rip` and `rsp` in ring 3.
+  static func reset(_ f: UnsafeMutablePointer<trap_frame>, rip: UInt64, rsp: UInt64) {
     arch_clear_frame(f)
     f.pointee.rip = rip
     f.pointee.rsp = rsp

@@ -8,16 +8,33 @@ import ExoABI
 @_cdecl("exo_syscall")
 func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointer<trap_frame> {
   let caller = Info.current
+  // Decoded once (difftest calls have numbers of their own, no system call's).
+  let call = Syscall(rawValue: stackFrame.pointee.rax)
+  if let call, call.runsInPlace {
+    // The caller resumes from the frame on the kernel stack: its saved
+    // registers are neither written nor read (it is saved whenever it
+    // enters the kernel, so nothing reads them while it runs).
+    let result = dispatch(call, caller, UnsafePointer(stackFrame))
+    if DiffMode.enabled { DiffMode.record(caller, result) }
+    if let result {
+      stackFrame.pointee.rax = result.status
+      stackFrame.pointee.rdx = result.value
+    }
+    #if INVARIANTS
+      Invariants.check()
+    #endif
+    return stackFrame
+  }
   Scheduler.enter(stackFrame)
   // Read through the pointer: a local copy of the frame costs a copy of
   // every register on each call.
   let f = UnsafePointer(Scheduler.frame(caller))
   let result: SyscallResult?
-  if DiffMode.enabled, let call = DiffCall(rawValue: f.pointee.rax) {
-    result = DiffMode.dispatch(call, caller, f.pointee.rdi, f.pointee.rsi)
-  } else if let call = Syscall(rawValue: f.pointee.rax) {
+  if let call {
     result = dispatch(call, caller, f)
     if DiffMode.enabled { DiffMode.record(caller, result) }
+  } else if DiffMode.enabled, let call = DiffCall(rawValue: f.pointee.rax) {
+    result = DiffMode.dispatch(call, caller, f.pointee.rdi, f.pointee.rsi)
   } else {
     result = .failure(.noSuchCall)
     if DiffMode.enabled { DiffMode.record(caller, result) }
@@ -30,6 +47,18 @@ func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePoi
     Invariants.check()
   #endif
   return Scheduler.resume()
+}
+
+extension Syscall {
+  /// Calls that never switch environments, raise an upcall or touch any
+  /// environment's saved registers: they run on the caller's frame on the
+  /// kernel stack, without saving it first.
+  var runsInPlace: Bool {
+    switch self {
+    case .ticks, .pageMap, .pageUnmap, .pageProtect: true
+    default: false
+    }
+  }
 }
 
 /// Runs one call for `caller` with argument registers `f`. `nil` means the

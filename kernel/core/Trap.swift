@@ -50,6 +50,23 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   }
   guard fromUser else { panic(frame: stackFrame.pointee) }
   // A fault in ring 3 belongs to the current environment, never the kernel.
+  // The common case, a handler and a writable frame slot, is delivered in
+  // place: the frame is written from the registers on the kernel stack and
+  // the same environment resumes from there, its saved registers untouched
+  // (they are saved whenever it enters the kernel, so nothing reads them
+  // while it runs).
+  let e = Info.current
+  let handler = Info[environment: e, .handler]
+  if handler != 0
+    && deliverFrame(
+      e, stackFrame, entry: handler, vector: vector, error: stackFrame.pointee.error,
+      address: vector == 14 ? arch_read_cr2() : 0)
+  {
+    #if INVARIANTS
+      Invariants.check()
+    #endif
+    return stackFrame
+  }
   Scheduler.enter(stackFrame)
   deliverException(Info.current, vector: vector, address: arch_read_cr2())
   #if INVARIANTS
@@ -65,7 +82,9 @@ func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
   let cr2 = vector == 14 ? address : 0
   let handler = Info[environment: e, .handler]
   if handler != 0
-    && deliverFrame(e, entry: handler, vector: vector, error: interrupted.error, address: cr2)
+    && deliverFrame(
+      e, Scheduler.frame(e), entry: handler, vector: vector, error: interrupted.error,
+      address: cr2)
   {
     return
   }
@@ -80,17 +99,19 @@ func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
   Scheduler.advance()
 }
 
-/// Writes an `ExceptionFrame` of `e`'s interrupted registers with `vector`,
-/// `error` and `address` on its handler stack (docs/ABI.md "exception":
-/// below the handler stack's top, or below the interrupted `rsp` if it is
-/// already on that stack, in one window slot) and redirects `e` to `entry`
-/// with `rdi` = `rsp` = the frame. False, and no change, when `e` has no
-/// handler stack or the frame's window slot is not bound writable.
-func deliverFrame(_ e: UInt64, entry: UInt64, vector: UInt64, error: UInt64, address: UInt64)
-  -> Bool
-{
+/// Writes an `ExceptionFrame` of `e`'s interrupted registers `f` (its saved
+/// frame, or the kernel stack's while it is the current environment) with
+/// `vector`, `error` and `address` on its handler stack (docs/ABI.md
+/// "exception": below the handler stack's top, or below the interrupted
+/// `rsp` if it is already on that stack, in one window slot) and redirects
+/// `f` to `entry` with `rdi` = `rsp` = the frame. False, and no change,
+/// when `e` has no handler stack or the frame's window slot is not bound
+/// writable.
+func deliverFrame(
+  _ e: UInt64, _ f: UnsafeMutablePointer<trap_frame>, entry: UInt64, vector: UInt64,
+  error: UInt64, address: UInt64
+) -> Bool {
   guard Info[environment: e, .handlerStack] != 0 else { return false }
-  let f = Scheduler.frame(e)
   let size = ExceptionFrame.size
   var frame = (handlerStackStart(e, interruptedRsp: f.pointee.rsp) &- size) & ~15
   if frame >> 12 != (frame + size - 1) >> 12 {
@@ -105,7 +126,7 @@ func deliverFrame(_ e: UInt64, entry: UInt64, vector: UInt64, error: UInt64, add
   let physical = Info[binding: e, slot: UInt64(slot), .page] * pageSize + (frame & (pageSize - 1))
   arch_write_exception_frame(
     arch_pointer(physical).assumingMemoryBound(to: UInt64.self), f, vector, error, address)
-  Scheduler.reset(e, rip: entry, rsp: frame)
+  Scheduler.reset(f, rip: entry, rsp: frame)
   f.pointee.rdi = frame
   return true
 }
