@@ -42,8 +42,11 @@ struct BuildStep: Sendable {
     return String(decoding: old, as: UTF8.self) == fingerprint()
   }
 
-  /// Runs the command; records the stamp on success.
+  /// Runs the command; records the stamp on success. The stamp is the
+  /// fingerprint of the inputs as they were when the command started: a
+  /// source edited while it runs leaves the step out of date.
   func run(stampFolder: URL) throws(HarnessError) {
+    let started = fingerprint()
     let result: CommandResult
     do {
       result = try ProcessRunner.run(tool, arguments)
@@ -56,6 +59,6 @@ struct BuildStep: Sendable {
     let stamp = stampPath(in: stampFolder)
     try? FileManager.default.createDirectory(
       atPath: (stamp as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    _ = FileManager.default.createFile(atPath: stamp, contents: Data(fingerprint().utf8))
+    _ = FileManager.default.createFile(atPath: stamp, contents: Data(started.utf8))
   }
 }
