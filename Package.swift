@@ -3,12 +3,32 @@
 // and user images by `exo build`), the SMT layer, the QEMU harness and the
 // `exo` command-line tool. The kernel itself lives in `kernel/` and is built
 // by `exo build` with the Embedded Swift toolchain, not by SwiftPM.
+import Foundation
 import PackageDescription
 
 /// The differential tester's host side (the generator, the concrete spec,
 /// the digests) is compiled optimized in debug builds too, so that
 /// `swift run exo difftest` compares thousands of calls per second.
 let optimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
+/// The libOS programs' logic files, compiled on the host to run the programs
+/// on the spec; every other file of `kernel/user/programs` (kernel wrappers,
+/// raw-ABI programs, assembly) is only for `exo build`.
+let libOSProgramSources = [
+  "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "pingpong/PingPong.swift",
+  "primes/Primes.swift", "revoke/Revoke.swift", "spin/Spin.swift", "threads/Threads.swift",
+]
+let programsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .appendingPathComponent("kernel/user/programs").path
+let programsExcluded =
+  ((try? FileManager.default.subpathsOfDirectory(atPath: programsFolder)) ?? [])
+  .filter { path in
+    var isFolder: ObjCBool = false
+    let exists = FileManager.default.fileExists(
+      atPath: programsFolder + "/" + path, isDirectory: &isFolder)
+    return exists && !isFolder.boolValue && !libOSProgramSources.contains(path)
+  }
+  .sorted()
 
 let package = Package(
   name: "Exokernel",
@@ -55,15 +75,7 @@ let package = Package(
     // wrapper), for running them on the spec.
     .target(
       name: "LibOSPrograms", dependencies: ["LibOS", "ExoABI"], path: "kernel/user/programs",
-      exclude: [
-        "crash", "forever", "hello", "hostile", "selftest", "faultalloc/main.swift",
-        "forktree/main.swift", "pingpong/main.swift", "primes/main.swift", "revoke/main.swift",
-        "spin/main.swift", "threads/main.swift",
-      ],
-      sources: [
-        "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "pingpong/PingPong.swift",
-        "primes/Primes.swift", "revoke/Revoke.swift", "spin/Spin.swift", "threads/Threads.swift",
-      ]),
+      exclude: programsExcluded, sources: libOSProgramSources),
     .target(name: "LibOSHost", dependencies: ["LibOS", "ExoSpec", "ExoABI", "CCoroutine"]),
     .executableTarget(
       name: "exoverify",
