@@ -35,6 +35,29 @@ struct PropertyTests {
     }
   }
 
+  /// Workloads random runs once failed on, kept as regressions.
+  static let regressions: [([(Int, Int, Int)], Int)] = [
+    // Memory pressure answered at the revocation point before a write: a
+    // slice ended during its system calls, and a second thread ran the
+    // next step (an unmap of the slot) between the write's checks and its
+    // store.
+    (
+      [
+        (0, 0, 0), (24, 0, 0), (20, 0, 0), (2, 0, 0), (2, 0, 0), (24, 0, 0), (0, 7, 0), (2, 0, 0),
+        (2, 1, 0), (23, 0, 0), (2, 7, 0), (9, 7, 0),
+      ], 28
+    )
+  ]
+
+  @Test("workloads that once failed keep every libOS property")
+  func regressionWorkloads() {
+    for (raw, tick) in Self.regressions {
+      let steps = Self.decode(raw)
+      let failures = Workload(steps: steps).run(tickEvery: tick)
+      #expect(failures.isEmpty, "steps \(steps), tick every \(tick): \(failures)")
+    }
+  }
+
   /// A deterministic stream of workloads, for the planted-bug checks.
   static func workloads(_ count: Int, seed: UInt64) -> [([Step], Int)] {
     var state = seed

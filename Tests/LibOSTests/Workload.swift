@@ -174,7 +174,9 @@ final class Workload {
     if ending != .idle { failures.append("the machine ended with \(ending)") }
     if !finished { failures.append("environment 0 did not finish the workload") }
     for line in machine.console.split(separator: "\n")
-    where line.contains("unhandled") || line.contains("failed") || line.contains("stopped") {
+    where line.contains("unhandled") || line.contains("DEBUG") || line.contains("failed")
+      || line.contains("stopped")
+    {
       failures.append(String(line))
     }
     self.machine = nil
@@ -237,9 +239,12 @@ final class Workload {
   func interpret(_ os: LibOS<SimulatedKernel>, exitAllowed: Bool) {
     while cursor < steps.count {
       // Another thread may run here, not between a step's checks and its
-      // accesses.
-      os.preemptionPoint()
+      // accesses: the revocation point first, since its system calls are
+      // operations at which a slice may end, and a slice end noted after
+      // the preemption point would switch threads at the step's first
+      // access, after its checks.
       os.revocationPoint()
+      os.preemptionPoint()
       guard cursor < steps.count else { break }
       let step = steps[cursor]
       cursor += 1
