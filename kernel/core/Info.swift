@@ -98,7 +98,47 @@ enum Info {
     vectorEntries = l.bounds.pages
   }
 
-  // The same offsets as `InfoLayout.offset(...)`.
+  /// Checks at boot that the offsets below are `InfoLayout`'s, the one
+  /// definition of the exported layout, for every field of the first and
+  /// the last record of each table (a mismatch is a kernel bug: user code
+  /// and the differential tester read the tables through `InfoLayout`).
+  static func checkOffsets() {
+    let l = layout
+    let b = l.bounds
+    var ok = true
+    for f in InfoHeader.allCases { ok = ok && Int(f.rawValue * 8) == l.offset(f) }
+    for i in [0, b.environments - 1] {
+      let e = UInt64(i)
+      for f in EnvironmentField.allCases {
+        ok = ok && offset(environment: e, f) == l.offset(environment: i, f)
+      }
+      for f in RevocationField.allCases {
+        ok = ok && offset(revocation: e, f) == l.offset(revocation: i, f)
+      }
+      for s in [0, b.windowSlots - 1] {
+        for f in BindingField.allCases {
+          ok = ok && offset(binding: e, slot: UInt64(s), f) == l.offset(binding: i, slot: s, f)
+        }
+      }
+      for j in [0, b.pages - 1] {
+        ok = ok && offset(repossession: e, entry: UInt64(j)) == l.offset(repossession: i, entry: j)
+      }
+    }
+    for p in [0, b.slices - 1] { ok = ok && offset(slice: UInt64(p)) == l.offset(slice: p) }
+    for i in [0, b.pages - 1] {
+      for f in PageField.allCases {
+        ok = ok && offset(page: firstPage + UInt64(i), f) == l.offset(page: i, f)
+      }
+    }
+    for i in [0, b.capabilities - 1] {
+      for f in CapabilityField.allCases {
+        ok = ok && offset(capability: UInt64(i), f) == l.offset(capability: i, f)
+      }
+    }
+    if !ok { panic("Info's table offsets do not match ExoABI's InfoLayout") }
+  }
+
+  // The same offsets as `InfoLayout.offset(...)` (``checkOffsets()``).
   @inline(__always)
   static func offset(environment e: UInt64, _ field: EnvironmentField) -> Int {
     environmentsAt + (Int(e) * environmentWords + Int(field.rawValue)) * 8
@@ -202,6 +242,7 @@ enum Info {
     Info.base = base
     Info.firstPage = firstPage
     cacheOffsets()
+    checkOffsets()
     let b = bounds
     Info[header: .magic] = InfoHeader.magicValue
     Info[header: .version] = InfoHeader.currentVersion

@@ -171,7 +171,6 @@ static inline void arch_clear_frame(struct trap_frame *_Nonnull frame) {
 // vector, error, address, rip, rsp, rflags, rax, rbx, rcx, rdx, rsi, rdi,
 // rbp, r8 ... r15) of the registers `from` at `to`. The kernel checks this
 // order against ExoABI's at boot (`checkExceptionFrameLayout`).
-#define EXO_EXCEPTION_FRAME_WORDS 22
 static inline void arch_write_exception_frame(uint64_t *_Nonnull to,
                                               const struct trap_frame *_Nonnull from,
                                               uint64_t vector, uint64_t error, uint64_t address) {
