@@ -12,11 +12,6 @@ public struct Outcome<D: SpecDomain> {
   }
 }
 
-extension Outcome where D == ConcreteDomain {
-  /// The outcome as the ABI's `SyscallResult`.
-  public var result: SyscallResult { SyscallResult(status: status, value: value) }
-}
-
 /// The checks of a transition so far: whether all passed, and if not, the
 /// error of the first that failed (docs/ABI.md: "the first check that fails
 /// decides the error").

@@ -1,3 +1,5 @@
+import ExoABI
+
 /// The values the specification computes with. The spec is written once,
 /// generic over a domain, and interpreted twice:
 ///
@@ -9,17 +11,28 @@
 ///   write is guarded by it (`ite`), a read at a symbolic index is an `ite`
 ///   chain over the (fixed) table.
 ///
+/// - `KernelDomain` (in the kernel image, `kernel/core`): plain values like
+///   the concrete domain, its tables the kernel's exported tables in place.
+///
+/// The domain owns how the tables are stored (``Column``): Swift arrays on
+/// the host, the `InfoLayout` area in the kernel. It also receives the
+/// spec's *hooks* (``SpecHooks``): the points where the hardware must follow
+/// a change of the abstract state (a page-table entry, a register frame).
+///
 /// Rules for spec code: branch only through ``branch(_:then:else:)`` (or
 /// ``ite(_:_:_:)-5ms1b``); loop only over fixed table bounds; assign a
 /// variable that outlives a branch only through ``assign(_:_:)``; read and
-/// write tables only through ``read(_:_:default:)`` and ``write(_:_:_:)``.
+/// write tables only through ``read(_:_:default:)`` and ``write(_:_:_:)``;
+/// allocate nothing (the kernel runs the same code without a heap).
 /// Every operation is total: arithmetic wraps, a read outside a table gives
 /// its default, a write outside a table does nothing.
-public protocol SpecDomain {
+public protocol SpecDomain: SpecHooks where HookWord == W, HookBool == B {
   /// A truth value.
   associatedtype B
   /// A 64-bit word.
   associatedtype W
+  /// The storage of one field of a table.
+  associatedtype Column: SpecColumn where Column.Word == W
 
   /// The constant `value`.
   func bool(_ value: Bool) -> B
@@ -57,12 +70,16 @@ public protocol SpecDomain {
   /// `variable = value` where the path condition holds.
   func assign(_ variable: inout W, _ value: W)
   /// `table[index]`, or `fallback` when `index >= table.count`.
-  func read(_ table: [W], _ index: W, default fallback: W) -> W
+  func read(_ table: Column, _ index: W, default fallback: W) -> W
   /// `table[index] = value` where the path condition holds; nothing when
   /// `index >= table.count`.
-  func write(_ table: inout [W], _ index: W, _ value: W)
+  func write(_ table: inout Column, _ index: W, _ value: W)
   /// The lowest `j < count` with `predicate(j)`, or `none` when there is none.
   func first(_ count: Int, where predicate: (Int) -> B) -> (found: B, index: W)
+  /// Runs `body(j)` for each `j < bound` with `j < limit`, in order.
+  /// Concrete: stops at `limit`. Symbolic: every `j`, each under the path
+  /// condition `j < limit`.
+  func forEach(below limit: W, bound: Int, _ body: (Int) -> Void)
   /// The first failing check decides the error: if `ok` and not `condition`,
   /// `ok` becomes false and `error` becomes `code`. Concrete: `condition` is
   /// not evaluated once a check has failed.
@@ -95,4 +112,76 @@ extension SpecDomain {
   @inline(__always) public func when(_ c: B, _ then: () -> Void) {
     branch(c, then: then, else: {})
   }
+}
+
+/// One field of a table: `count` words, read and written by index. The spec
+/// indexes a column only at constant positions (`j` of a loop over the
+/// table's bound); at a symbolic index it goes through the domain's
+/// ``SpecDomain/read(_:_:default:)`` and ``SpecDomain/write(_:_:_:)``.
+public protocol SpecColumn {
+  associatedtype Word
+  /// How many words the column has.
+  var count: Int { get }
+  /// The word at `position` (`position < count`).
+  subscript(_ position: Int) -> Word { get set }
+}
+
+extension Array: SpecColumn {
+  public typealias Word = Element
+}
+
+/// The points where the kernel's hand-written residue follows the abstract
+/// state: the spec calls each hook at the exact point of its transition
+/// where the hardware must change. The host domains ignore them (the
+/// default implementations do nothing); the kernel's domain updates page
+/// tables and the TLB, zeroes pages, and writes register frames and upcall
+/// frames. A hook never changes the abstract state. Indices are the spec's
+/// own: a binding index is `environment * windowSlots + slot`.
+public protocol SpecHooks {
+  associatedtype HookWord
+  associatedtype HookBool
+  /// The binding at index `b` changed (mapped, unmapped or its rights):
+  /// its page-table entry must say what the binding says now, and no TLB
+  /// entry may say otherwise.
+  func bindingChanged(_ b: HookWord)
+  /// Page number `page` was just given to a new owner by `pageAllocate`:
+  /// its contents must read zero.
+  func pageAllocated(_ page: HookWord)
+  /// Environment `e` was just created: a fresh address space, registers at
+  /// the program's entry, a clean FPU/SSE state.
+  func environmentCreated(_ e: HookWord)
+  /// Environment `e` was just started at `rip` with stack `rsp`.
+  func environmentStarted(_ e: HookWord, rip: HookWord, rsp: HookWord)
+  /// Environment `e` is about to exit with `status` (before any change).
+  func environmentExiting(_ e: HookWord, status: HookWord)
+  /// `waiter`'s pending `call` ends without a reply (its callee ended): the
+  /// call returns `wrongState`.
+  func callAbandoned(_ waiter: HookWord)
+  /// `caller` just transferred control to `callee` at its call entry
+  /// (`asynchronous` for `send`).
+  func transferred(from caller: HookWord, to callee: HookWord, asynchronous: Bool)
+  /// `replier` just replied; `woke` says whether its caller `waiter` was
+  /// waiting and now gets the reply.
+  func replied(_ replier: HookWord, to waiter: HookWord, woke: HookBool)
+  /// Environment `e` is told `reason` with two words (an upcall).
+  func upcall(_ e: HookWord, _ reason: UpcallReason, _ a: HookWord, _ b: HookWord)
+  /// The current environment `e` takes an exception: `delivered` says
+  /// whether its handler gets the frame (else `e` was stopped).
+  func exceptionTaken(_ e: HookWord, delivered: HookBool)
+}
+
+extension SpecHooks {
+  @inline(__always) public func bindingChanged(_ b: HookWord) {}
+  @inline(__always) public func pageAllocated(_ page: HookWord) {}
+  @inline(__always) public func environmentCreated(_ e: HookWord) {}
+  @inline(__always) public func environmentStarted(_ e: HookWord, rip: HookWord, rsp: HookWord) {}
+  @inline(__always) public func environmentExiting(_ e: HookWord, status: HookWord) {}
+  @inline(__always) public func callAbandoned(_ waiter: HookWord) {}
+  @inline(__always)
+  public func transferred(from caller: HookWord, to callee: HookWord, asynchronous: Bool) {}
+  @inline(__always)
+  public func replied(_ replier: HookWord, to waiter: HookWord, woke: HookBool) {}
+  @inline(__always)
+  public func upcall(_ e: HookWord, _ reason: UpcallReason, _ a: HookWord, _ b: HookWord) {}
+  @inline(__always) public func exceptionTaken(_ e: HookWord, delivered: HookBool) {}
 }

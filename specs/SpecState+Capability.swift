@@ -112,7 +112,18 @@ extension SpecState {
           d.ne(s.capabilities.kind[j], s.zero), d.eq(s.capabilities.children[j], s.zero),
           s.isStrictDescendant(s.word(j), of: c))
       }
-      d.when(leaf.found) { s.reclaimStep(leaf.index) }
+      d.when(leaf.found) {
+        // The holder of a leaf that is deleted (not merely unbound) is
+        // told, unless it is the caller.
+        let k = leaf.index
+        let holder = s.ownerOf(capability: k)
+        let kind = s.kindOf(k)
+        let deletes = d.eq(s.bindingsOf(k), s.zero)
+        s.reclaimStep(k)
+        d.when(d.and(deletes, d.ne(holder, s.current))) {
+          d.upcall(holder, .capabilityLost, k, kind)
+        }
+      }
       return d.ite(leaf.found, s.word(1), s.zero)
     }
   }

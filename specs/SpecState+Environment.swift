@@ -17,6 +17,7 @@ extension SpecState {
       s.setCapability(
         slot, kind: .environment, owner: me, parent: s.none, depth: s.zero,
         rights: s.word(Rights.environment), base: e, count: s.word(1))
+      d.environmentCreated(e)
       return s.zero
     }
   }
@@ -62,6 +63,7 @@ extension SpecState {
       else: .badAddress)
     return finish(v) { s in
       d.write(&s.environments.state, t, s.word(EnvironmentState.runnable))
+      d.environmentStarted(t, rip: rip, rsp: rsp)
       return s.zero
     }
   }

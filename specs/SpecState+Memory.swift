@@ -26,6 +26,7 @@ extension SpecState {
       s.freeRun(base: page, count: count, when: d.bool(true)) { state, index in
         d.write(&state.pages.owner, index, me)
         d.write(&state.pages.root, index, slot)
+        d.pageAllocated(d.add(index, state.word(state.firstPage)))
       }
       s.setCapability(
         slot, kind: .memory, owner: me, parent: s.none, depth: s.zero,
@@ -74,6 +75,7 @@ extension SpecState {
       d.write(&s.bindings.rights, b, rights)
       d.write(&s.capabilities.bindings, m, d.add(s.bindingsOf(m), s.word(1)))
       d.write(&s.pages.mappings, s.pageIndex(page), d.add(s.mappingsOf(page: page), s.word(1)))
+      d.bindingChanged(b)
       return s.zero
     }
   }
@@ -107,6 +109,7 @@ extension SpecState {
       d.within(rights, rightsOf(capability: capabilityOf(binding: b))), else: .insufficientRights)
     return finish(v) { s in
       d.write(&s.bindings.rights, b, rights)
+      d.bindingChanged(b)
       return s.zero
     }
   }

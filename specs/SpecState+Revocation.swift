@@ -127,7 +127,10 @@ extension SpecState {
           s.repossessRun(root.index, recordFor: t)
           d.assign(&value, s.word(1))
         },
-        else: { d.write(&s.revocations.phase, t, s.word(RevocationPhase.none)) })
+        else: {
+          d.write(&s.revocations.phase, t, s.word(RevocationPhase.none))
+          d.upcall(t, .repossession, s.repossessedOf(t), s.requestedOf(t))
+        })
       return value
     }
   }
@@ -154,6 +157,7 @@ extension SpecState {
   mutating func startRequest(_ t: W, count: W, deadline: W) {
     let d = domain
     let held = pagesOwned(by: t)
+    clearVector(t)
     d.write(&revocations.phase, t, word(RevocationPhase.requested))
     d.write(&revocations.requested, t, count)
     d.write(&revocations.deadline, t, deadline)
@@ -163,14 +167,19 @@ extension SpecState {
     clearVector(t)
   }
 
-  /// Every entry of `t`'s repossession vector becomes 0.
+  /// Every entry of `t`'s repossession vector becomes 0. Only the entries
+  /// below the header (`repossessed(t)`) are written: the others already
+  /// are 0 (`revocationRecords`).
   mutating func clearVector(_ t: W) {
     let d = domain
     // One guarded assignment per entry (rather than a write at a symbolic
     // index per entry), which keeps the formula linear in the table.
     for e in 0..<bounds.environments {
       d.when(d.eq(t, word(e))) {
-        for i in 0..<bounds.pages { d.assign(&repossessions[e * bounds.pages + i], zero) }
+        let row = e * bounds.pages
+        d.forEach(below: revocations.repossessed[e], bound: bounds.pages) { i in
+          d.assign(&repossessions[row + i], zero)
+        }
       }
     }
   }
@@ -178,13 +187,13 @@ extension SpecState {
   /// Writes the all-zero revocation record and empty vector of `t`.
   mutating func clearRevocation(_ t: W) {
     let d = domain
+    clearVector(t)
     d.write(&revocations.phase, t, zero)
     d.write(&revocations.requested, t, zero)
     d.write(&revocations.deadline, t, zero)
     d.write(&revocations.returned, t, zero)
     d.write(&revocations.held, t, zero)
     d.write(&revocations.repossessed, t, zero)
-    clearVector(t)
   }
 
   /// **repossess run r**: every binding to a page of r's run is removed, r
@@ -195,39 +204,35 @@ extension SpecState {
     let d = domain
     let base = baseOf(r)
     let count = countOf(r)
-    // r and its descendants, decided before anything changes.
-    let inTree = (0..<bounds.capabilities).map { j in
-      let k = word(j)
-      return d.or(
-        d.eq(k, r),
-        d.and(d.ne(capabilities.kind[j], zero), isStrictDescendant(k, of: r)))
-    }
     // Bindings: every window slot that maps a page of the run or is backed
-    // by a capability of the tree (in a well-formed state these are the
-    // same slots).
+    // by r or a capability derived from it (in a well-formed state these
+    // are the same slots). Removing bindings changes no capability's kind
+    // or parent, so the tree is the same for every slot.
     for b in 0..<bindings.page.count {
       let page = bindings.page[b]
-      let k = bindings.capability[b]
-      var backedByTree = d.bool(false)
-      for j in 0..<bounds.capabilities {
-        backedByTree = d.or(backedByTree, d.and(d.eq(k, word(j)), inTree[j]))
+      d.when(d.ne(page, none)) {
+        let k = bindings.capability[b]
+        let inRun = d.and(d.uge(page, base), d.ult(d.sub(page, base), count))
+        d.when(d.or(inRun, isInTree(k, of: r))) { removeBinding(word(b)) }
       }
-      let inRun = d.and(d.uge(page, base), d.ult(d.sub(page, base), count))
-      d.when(d.and(d.ne(page, none), d.or(inRun, backedByTree))) { removeBinding(word(b)) }
+    }
+    // Capabilities: the descendants deepest first, so that every ancestor
+    // chain walked is still intact (a parent is one level above its
+    // child, `derivationAcyclic`), then r itself.
+    var level = bounds.maximumDepth
+    while level > 0 {
+      for j in 0..<bounds.capabilities {
+        let k = word(j)
+        d.when(
+          d.and(
+            d.eq(capabilities.depth[j], word(level)), d.ne(capabilities.kind[j], zero),
+            isStrictDescendant(k, of: r))
+        ) { clearCapability(j) }
+      }
+      level -= 1
     }
     for j in 0..<bounds.capabilities {
-      d.when(inTree[j]) {
-        countCapability(of: capabilities.owner[j], by: .max)
-        d.assign(&capabilities.kind[j], zero)
-        d.assign(&capabilities.owner[j], none)
-        d.assign(&capabilities.parent[j], none)
-        d.assign(&capabilities.depth[j], zero)
-        d.assign(&capabilities.rights[j], zero)
-        d.assign(&capabilities.base[j], zero)
-        d.assign(&capabilities.count[j], zero)
-        d.assign(&capabilities.children[j], zero)
-        d.assign(&capabilities.bindings[j], zero)
-      }
+      d.when(d.eq(r, word(j))) { clearCapability(j) }
     }
     // Pages: free, and recorded in order.
     let recorded = recorder.map { repossessedOf($0) } ?? zero
@@ -249,5 +254,34 @@ extension SpecState {
     if let recorder {
       d.write(&revocations.repossessed, recorder, d.add(recorded, count))
     }
+  }
+
+  /// Whether capability `k` is `r` or a non-empty capability derived from
+  /// it.
+  func isInTree(_ k: W, of r: W) -> B {
+    let d = domain
+    return d.or(
+      d.eq(k, r),
+      d.and(
+        d.and(d.ult(k, word(bounds.capabilities)), d.ne(kindOf(k), zero)),
+        isStrictDescendant(k, of: r)))
+  }
+
+  /// Capability `j` (a constant position) holds the empty record; its
+  /// holder counts one capability fewer. Its parent's `children` is left
+  /// as it is: only ``repossessRun(_:recordFor:)`` uses this, on a whole
+  /// tree at once.
+  mutating func clearCapability(_ j: Int) {
+    let d = domain
+    countCapability(of: capabilities.owner[j], by: .max)
+    d.assign(&capabilities.kind[j], zero)
+    d.assign(&capabilities.owner[j], none)
+    d.assign(&capabilities.parent[j], none)
+    d.assign(&capabilities.depth[j], zero)
+    d.assign(&capabilities.rights[j], zero)
+    d.assign(&capabilities.base[j], zero)
+    d.assign(&capabilities.count[j], zero)
+    d.assign(&capabilities.children[j], zero)
+    d.assign(&capabilities.bindings[j], zero)
   }
 }

@@ -75,6 +75,7 @@ extension SpecState {
     let v = begin()
     return finish(v) { s in
       let me = s.current
+      s.domain.environmentExiting(me, status: status)
       s.domain.write(&s.environments.state, me, s.word(EnvironmentState.dying))
       s.domain.write(&s.environments.exitStatus, me, status)
       s.domain.write(&s.revocations.phase, me, s.word(RevocationPhase.none))
@@ -116,6 +117,7 @@ extension SpecState {
       else: .notPermitted)
     return finish(v) { s in
       d.write(&s.slices, p, s.none)
+      d.when(d.ne(owner, s.current)) { d.upcall(owner, .sliceLost, p, s.zero) }
       return s.zero
     }
   }

@@ -118,6 +118,7 @@ extension SpecState {
     d.write(&bindings.page, b, none)
     d.write(&bindings.capability, b, none)
     d.write(&bindings.rights, b, zero)
+    d.bindingChanged(b)
   }
 
   /// **delete capability k**: a root memory capability frees its pages; a
@@ -203,6 +204,7 @@ extension SpecState {
         d.eq(stateOf(waiter), word(EnvironmentState.waiting)))
     ) {
       d.write(&environments.state, waiter, word(EnvironmentState.runnable))
+      d.callAbandoned(waiter)
     }
     d.write(&environments.caller, x, none)
   }

@@ -33,6 +33,7 @@ extension SpecState {
       d.write(&s.environments.state, me, s.word(EnvironmentState.waiting))
       d.write(&s.environments.caller, t, me)
       d.assign(&s.current, t)
+      d.transferred(from: me, to: t, asynchronous: false)
       return s.zero
     }
   }
@@ -46,15 +47,16 @@ extension SpecState {
     let waiter = callerOf(current)
     v.require(d.ne(waiter, none), else: .wrongState)
     return finish(v) { s in
-      d.write(&s.environments.caller, s.current, s.none)
-      d.when(
-        d.and(
-          d.ult(waiter, s.word(s.bounds.environments)),
-          d.eq(s.stateOf(waiter), s.word(EnvironmentState.waiting)))
-      ) {
+      let me = s.current
+      d.write(&s.environments.caller, me, s.none)
+      let wakes = d.and(
+        d.ult(waiter, s.word(s.bounds.environments)),
+        d.eq(s.stateOf(waiter), s.word(EnvironmentState.waiting)))
+      d.when(wakes) {
         d.write(&s.environments.state, waiter, s.word(EnvironmentState.runnable))
         d.assign(&s.current, waiter)
       }
+      d.replied(me, to: waiter, woke: wakes)
       return s.zero
     }
   }
@@ -65,8 +67,10 @@ extension SpecState {
     var v = begin()
     let t = requireCallable(&v, c)
     return finish(v) { s in
+      let me = s.current
       d.write(&s.environments.caller, t, s.word(asynchronousCaller))
       d.assign(&s.current, t)
+      d.transferred(from: me, to: t, asynchronous: true)
       return s.zero
     }
   }
@@ -96,6 +100,7 @@ extension SpecState {
     let delivered = d.and(
       d.and(d.ne(handlerOf(x), zero), d.ne(handlerStackOf(x), zero)),
       d.ne(pageOf(binding: b), none), d.has(rightsOf(binding: b), Rights.write.rawValue))
+    d.when(running) { d.exceptionTaken(x, delivered: delivered) }
     d.when(d.and(running, d.not(delivered))) {
       d.write(&environments.state, x, word(EnvironmentState.stopped))
       advance()

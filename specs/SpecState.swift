@@ -1,40 +1,92 @@
 import ExoABI
 
-/// The environment table, one array per field (`EnvironmentField`), each of
-/// `Bounds.environments` words.
-public struct EnvironmentTable<W> {
+/// The environment table, one column per field (`EnvironmentField`), each
+/// of `Bounds.environments` words.
+public struct EnvironmentTable<C> {
   public var state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus,
-    capabilities: [W]
+    capabilities: C
+
+  public init(
+    state: C, parent: C, handler: C, handlerStack: C, upcall: C, callEntry: C, caller: C,
+    exitStatus: C, capabilities: C
+  ) {
+    self.state = state
+    self.parent = parent
+    self.handler = handler
+    self.handlerStack = handlerStack
+    self.upcall = upcall
+    self.callEntry = callEntry
+    self.caller = caller
+    self.exitStatus = exitStatus
+    self.capabilities = capabilities
+  }
 }
 
-/// The page table, one array per field (`PageField`), each of `Bounds.pages`
-/// words; index `i` is page number `firstPage + i`.
-public struct PageTable<W> {
-  public var owner, mappings, root: [W]
+/// The page table, one column per field (`PageField`), each of
+/// `Bounds.pages` words; index `i` is page number `firstPage + i`.
+public struct PageTable<C> {
+  public var owner, mappings, root: C
+
+  public init(owner: C, mappings: C, root: C) {
+    self.owner = owner
+    self.mappings = mappings
+    self.root = root
+  }
 }
 
-/// The capability table, one array per field (`CapabilityField`), each of
+/// The capability table, one column per field (`CapabilityField`), each of
 /// `Bounds.capabilities` words.
-public struct CapabilityTable<W> {
-  public var kind, owner, parent, depth, rights, base, count, children, bindings: [W]
+public struct CapabilityTable<C> {
+  public var kind, owner, parent, depth, rights, base, count, children, bindings: C
+
+  public init(
+    kind: C, owner: C, parent: C, depth: C, rights: C, base: C, count: C, children: C, bindings: C
+  ) {
+    self.kind = kind
+    self.owner = owner
+    self.parent = parent
+    self.depth = depth
+    self.rights = rights
+    self.base = base
+    self.count = count
+    self.children = children
+    self.bindings = bindings
+  }
 }
 
-/// Every environment's window, one array per field (`BindingField`), each of
-/// `environments × windowSlots` words, environment-major: window slot `s` of
-/// environment `e` is at `e * windowSlots + s`.
-public struct BindingTable<W> {
-  public var page, capability, rights: [W]
+/// Every environment's window, one column per field (`BindingField`), each
+/// of `environments × windowSlots` words, environment-major: window slot
+/// `s` of environment `e` is at `e * windowSlots + s`.
+public struct BindingTable<C> {
+  public var page, capability, rights: C
+
+  public init(page: C, capability: C, rights: C) {
+    self.page = page
+    self.capability = capability
+    self.rights = rights
+  }
 }
 
-/// Every environment's revocation record, one array per field
+/// Every environment's revocation record, one column per field
 /// (`RevocationField`), each of `Bounds.environments` words.
-public struct RevocationTable<W> {
-  public var phase, requested, deadline, returned, held, repossessed: [W]
+public struct RevocationTable<C> {
+  public var phase, requested, deadline, returned, held, repossessed: C
+
+  public init(phase: C, requested: C, deadline: C, returned: C, held: C, repossessed: C) {
+    self.phase = phase
+    self.requested = requested
+    self.deadline = deadline
+    self.returned = returned
+    self.held = held
+    self.repossessed = repossessed
+  }
 }
 
 /// The abstract state of the kernel (docs/ABI.md, "State"): bounded tables
-/// whose sizes are `bounds`, holding values of the domain `D`. The kernel's
-/// `InfoLayout` export is exactly this state (`SpecState+Info.swift`).
+/// whose sizes are `bounds`, holding values of the domain `D`, stored where
+/// the domain keeps its columns. The kernel's `InfoLayout` export is
+/// exactly this state (`SpecState+Info.swift`); in the kernel it *is* the
+/// export.
 ///
 /// `bounds` and `firstPage` are constants of the spec, never symbolic.
 public struct SpecState<D: SpecDomain> {
@@ -48,194 +100,61 @@ public struct SpecState<D: SpecDomain> {
   /// The physical page number of page index 0.
   public let firstPage: UInt64
 
-  /// The running environment, or `none` (idle).
-  public var current: W
-  /// The slice position whose turn it is.
-  public var currentSlice: W
-  /// Slice ends since boot (the header's `ticks`; the name `ticks()` is the
-  /// system call's).
-  public var tickCount: W
-  public var environments: EnvironmentTable<W>
+  /// The scheduling words of the header, in this order: `current`,
+  /// `currentSlice`, `ticks` (see the properties of those names).
+  public var header: D.Column
+  public var environments: EnvironmentTable<D.Column>
   /// The owner of each slice position, or `none`.
-  public var slices: [W]
-  public var pages: PageTable<W>
-  public var capabilities: CapabilityTable<W>
-  public var bindings: BindingTable<W>
-  public var revocations: RevocationTable<W>
+  public var slices: D.Column
+  public var pages: PageTable<D.Column>
+  public var capabilities: CapabilityTable<D.Column>
+  public var bindings: BindingTable<D.Column>
+  public var revocations: RevocationTable<D.Column>
   /// Every environment's repossession vector, `environments × pages` words,
   /// environment-major: entry `i` of environment `e` is at `e * pages + i`.
-  public var repossessions: [W]
+  public var repossessions: D.Column
 
-  /// A state whose every word is `make(name)`, with names as in
-  /// ``wordNames(bounds:)``, in the order of ``words``.
-  public init(domain: D, bounds: Bounds, firstPage: UInt64, make: (String) -> W) {
-    var words: [W] = []
-    for name in Self.wordNames(bounds: bounds) { words.append(make(name)) }
-    self.init(domain: domain, bounds: bounds, firstPage: firstPage, words: words)
+  /// The running environment, or `none` (idle).
+  public var current: W {
+    @inline(__always) get { header[0] }
+    @inline(__always) set { header[0] = newValue }
+  }
+  /// The slice position whose turn it is.
+  public var currentSlice: W {
+    @inline(__always) get { header[1] }
+    @inline(__always) set { header[1] = newValue }
+  }
+  /// Slice ends since boot (the header's `ticks`; the name `ticks()` is the
+  /// system call's).
+  public var tickCount: W {
+    @inline(__always) get { header[2] }
+    @inline(__always) set { header[2] = newValue }
   }
 
-  /// The state laid out by ``words`` (precondition: the count matches).
-  public init(domain: D, bounds: Bounds, firstPage: UInt64, words: [W]) {
-    precondition(words.count == Self.wordCount(bounds: bounds), "wrong number of state words")
+  /// The state whose tables are the given columns.
+  public init(
+    domain: D, bounds: Bounds, firstPage: UInt64, header: D.Column,
+    environments: EnvironmentTable<D.Column>, slices: D.Column, pages: PageTable<D.Column>,
+    capabilities: CapabilityTable<D.Column>, bindings: BindingTable<D.Column>,
+    revocations: RevocationTable<D.Column>, repossessions: D.Column
+  ) {
     self.domain = domain
     self.bounds = bounds
     self.firstPage = firstPage
-    var cursor = 0
-    func take() -> W {
-      defer { cursor += 1 }
-      return words[cursor]
-    }
-    current = take()
-    currentSlice = take()
-    tickCount = take()
-    let e = bounds.environments
-    var env = [[W]](repeating: [], count: EnvironmentField.wordCount)
-    for _ in 0..<e { for f in 0..<EnvironmentField.wordCount { env[f].append(take()) } }
-    environments = EnvironmentTable(
-      state: env[0], parent: env[1], handler: env[2], handlerStack: env[3], upcall: env[4],
-      callEntry: env[5], caller: env[6], exitStatus: env[7], capabilities: env[8])
-    slices = (0..<bounds.slices).map { _ in take() }
-    var page = [[W]](repeating: [], count: PageField.wordCount)
-    for _ in 0..<bounds.pages { for f in 0..<PageField.wordCount { page[f].append(take()) } }
-    pages = PageTable(owner: page[0], mappings: page[1], root: page[2])
-    var cap = [[W]](repeating: [], count: CapabilityField.wordCount)
-    for _ in 0..<bounds.capabilities {
-      for f in 0..<CapabilityField.wordCount { cap[f].append(take()) }
-    }
-    capabilities = CapabilityTable(
-      kind: cap[0], owner: cap[1], parent: cap[2], depth: cap[3], rights: cap[4], base: cap[5],
-      count: cap[6], children: cap[7], bindings: cap[8])
-    var binding = [[W]](repeating: [], count: BindingField.wordCount)
-    for _ in 0..<(e * bounds.windowSlots) {
-      for f in 0..<BindingField.wordCount { binding[f].append(take()) }
-    }
-    bindings = BindingTable(page: binding[0], capability: binding[1], rights: binding[2])
-    var revocation = [[W]](repeating: [], count: RevocationField.wordCount)
-    for _ in 0..<e { for f in 0..<RevocationField.wordCount { revocation[f].append(take()) } }
-    revocations = RevocationTable(
-      phase: revocation[0], requested: revocation[1], deadline: revocation[2],
-      returned: revocation[3], held: revocation[4], repossessed: revocation[5])
-    repossessions = (0..<(e * bounds.pages)).map { _ in take() }
-  }
-
-  /// Every word of the state, record-major in the order of the exported
-  /// layout: `current`, `currentSlice`, `ticks`, then each environment's
-  /// fields, the slices, each page's, each capability's, each binding's,
-  /// each revocation record's, the repossession vectors.
-  public var words: [W] {
-    var out: [W] = [current, currentSlice, tickCount]
-    out.reserveCapacity(Self.wordCount(bounds: bounds))
-    for i in 0..<bounds.environments {
-      let t = environments
-      out += [
-        t.state[i], t.parent[i], t.handler[i], t.handlerStack[i], t.upcall[i], t.callEntry[i],
-        t.caller[i], t.exitStatus[i], t.capabilities[i],
-      ]
-    }
-    out += slices
-    for i in 0..<bounds.pages { out += [pages.owner[i], pages.mappings[i], pages.root[i]] }
-    for i in 0..<bounds.capabilities {
-      let t = capabilities
-      out += [
-        t.kind[i], t.owner[i], t.parent[i], t.depth[i], t.rights[i], t.base[i], t.count[i],
-        t.children[i], t.bindings[i],
-      ]
-    }
-    for i in 0..<bindings.page.count {
-      out += [bindings.page[i], bindings.capability[i], bindings.rights[i]]
-    }
-    for i in 0..<bounds.environments {
-      let t = revocations
-      out += [
-        t.phase[i], t.requested[i], t.deadline[i], t.returned[i], t.held[i], t.repossessed[i],
-      ]
-    }
-    out += repossessions
-    return out
-  }
-
-  /// How many words ``words`` has.
-  public static func wordCount(bounds: Bounds) -> Int {
-    let environments: Int = bounds.environments * EnvironmentField.wordCount
-    let pages: Int = bounds.pages * PageField.wordCount
-    let capabilities: Int = bounds.capabilities * CapabilityField.wordCount
-    let bindings: Int = bounds.environments * bounds.windowSlots * BindingField.wordCount
-    let revocations: Int = bounds.environments * (RevocationField.wordCount + bounds.pages)
-    return 3 + environments + bounds.slices + pages + capabilities + bindings + revocations
-  }
-
-  /// The name of each word of ``words``, e.g. `capabilities[3].children`,
-  /// `bindings[1][7].page`.
-  public static func wordNames(bounds: Bounds) -> [String] {
-    var names = ["current", "currentSlice", "ticks"]
-    for i in 0..<bounds.environments {
-      for f in EnvironmentField.allCases { names.append("environments[\(i)].\(f)") }
-    }
-    for i in 0..<bounds.slices { names.append("slices[\(i)]") }
-    for i in 0..<bounds.pages { for f in PageField.allCases { names.append("pages[\(i)].\(f)") } }
-    for i in 0..<bounds.capabilities {
-      for f in CapabilityField.allCases { names.append("capabilities[\(i)].\(f)") }
-    }
-    for e in 0..<bounds.environments {
-      for s in 0..<bounds.windowSlots {
-        for f in BindingField.allCases { names.append("bindings[\(e)][\(s)].\(f)") }
-      }
-    }
-    for e in 0..<bounds.environments {
-      for f in RevocationField.allCases { names.append("revocations[\(e)].\(f)") }
-    }
-    for e in 0..<bounds.environments {
-      for i in 0..<bounds.pages { names.append("repossessions[\(e)][\(i)]") }
-    }
-    return names
+    self.header = header
+    self.environments = environments
+    self.slices = slices
+    self.pages = pages
+    self.capabilities = capabilities
+    self.bindings = bindings
+    self.revocations = revocations
+    self.repossessions = repossessions
   }
 }
 
-extension SpecState {
-  /// The ABI's initial state (docs/ABI.md, "Initial state"): environment 0
-  /// runnable and current, owning slice 0; everything else free or empty.
-  public init(initial domain: D, bounds: Bounds, firstPage: UInt64) {
-    let none = ExoABI.none
-    var words: [UInt64] = [0, 0, 0]
-    for i in 0..<bounds.environments {
-      let state = i == 0 ? EnvironmentState.runnable : .free
-      words += [state.rawValue, none, 0, 0, 0, 0, none, 0, 0]
-    }
-    for i in 0..<bounds.slices { words.append(i == 0 ? 0 : none) }
-    for _ in 0..<bounds.pages { words += [none, 0, none] }
-    for _ in 0..<bounds.capabilities { words += [0, none, none, 0, 0, 0, 0, 0, 0] }
-    for _ in 0..<(bounds.environments * bounds.windowSlots) { words += [none, none, 0] }
-    words += [UInt64](
-      repeating: 0, count: bounds.environments * (RevocationField.wordCount + bounds.pages))
-    self.init(domain: domain, bounds: bounds, firstPage: firstPage, words: words.map(domain.word))
-  }
-}
-
-extension EnvironmentTable: Sendable where W: Sendable {}
-extension PageTable: Sendable where W: Sendable {}
-extension CapabilityTable: Sendable where W: Sendable {}
-extension BindingTable: Sendable where W: Sendable {}
-extension RevocationTable: Sendable where W: Sendable {}
-extension SpecState: Sendable where D: Sendable, D.W: Sendable {}
-
-/// The spec on concrete values: the oracle the replay runner, the
-/// differential tester and the libOS tests run.
-public typealias ConcreteState = SpecState<ConcreteDomain>
-
-extension SpecState: Equatable where D == ConcreteDomain {
-  public static func == (a: Self, b: Self) -> Bool {
-    a.bounds == b.bounds && a.firstPage == b.firstPage && a.words == b.words
-  }
-}
-
-extension SpecState where D == ConcreteDomain {
-  /// The ABI's initial state with concrete values.
-  public init(bounds: Bounds, firstPage: UInt64) {
-    self.init(initial: ConcreteDomain(), bounds: bounds, firstPage: firstPage)
-  }
-
-  /// The state laid out by `words` (see ``words``).
-  public init(bounds: Bounds, firstPage: UInt64, words: [UInt64]) {
-    self.init(domain: ConcreteDomain(), bounds: bounds, firstPage: firstPage, words: words)
-  }
-}
+extension EnvironmentTable: Sendable where C: Sendable {}
+extension PageTable: Sendable where C: Sendable {}
+extension CapabilityTable: Sendable where C: Sendable {}
+extension BindingTable: Sendable where C: Sendable {}
+extension RevocationTable: Sendable where C: Sendable {}
+extension SpecState: Sendable where D: Sendable, D.Column: Sendable {}

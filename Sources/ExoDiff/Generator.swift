@@ -278,7 +278,8 @@ public struct Generator {
     let caps = state.capabilities
     switch transition {
     case .event(.tick): return []
-    case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure):
+    case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure),
+      .event(.allocationPressure):
       return nil  // not generated yet
     case .event(.exception):
       let slot = pick(boundSlots(of: me)) ?? UInt64(below(bounds.windowSlots))

@@ -287,7 +287,8 @@ public final class KernelTarget: DiffTarget {
       throw DiffError.targetFailed(
         "the kernel target cannot inject an exception event (the agent has no way to fault "
           + "at a chosen address)")
-    case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure):
+    case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure),
+      .event(.allocationPressure):
       throw DiffError.targetFailed(
         "the kernel target cannot inject \(step.transition): the kernel takes revocation steps "
           + "on its own, in the tick path and after a failed pageAllocate")

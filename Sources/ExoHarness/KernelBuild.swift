@@ -82,7 +82,11 @@ public struct KernelBuild {
     defer { if lock >= 0 { close(lock) } }
     let moduleCache = ["-module-cache-path", o("module-cache")]
     let abiSources = project.files(in: "Sources/ExoABI", suffix: ".swift")
-    let kernelSources = project.files(in: "kernel/core", suffix: ".swift")
+    // The kernel runs the spec: its transition code (the top level of
+    // `specs/`; `specs/Host` holds the host's interpretations) is compiled
+    // into the kernel module over the kernel's domain.
+    let kernelSources =
+      project.files(in: "kernel/core", suffix: ".swift") + project.specSources
     let kernelHeaders = project.files(in: "kernel/include", suffix: "")
     let userLibSources = project.files(in: "kernel/user/lib", suffix: ".swift")
     let userHeaders = project.files(in: "kernel/user/include", suffix: "")

@@ -41,6 +41,11 @@ public struct Project: Sendable {
     return names.filter { $0.hasSuffix(suffix) }.sorted().map { "\(folder)/\($0)" }
   }
 
+  /// The spec's transition code, which the kernel runs: the Swift files at
+  /// the top level of `specs/` (its `Host` folder holds the host's
+  /// interpretations: arrays, Z3 terms, replay files).
+  public var specSources: [String] { files(in: "specs", suffix: ".swift") }
+
   /// The Swift sources of program `name`: those of its folder, then those
   /// of each folder of `kernel/user/shared` named on a line of the folder's
   /// `shared` file (if it has one).

@@ -107,8 +107,8 @@ public enum Mutant: String, CaseIterable, Sendable {
     let d = state.domain
     let ok = d.eq(outcome.status, d.word(0))
     let none = d.word(ExoABI.none)
-    func keep(_ table: WritableKeyPath<SpecState<D>, [D.W]>, when c: D.B) {
-      for i in state[keyPath: table].indices {
+    func keep(_ table: WritableKeyPath<SpecState<D>, D.Column>, when c: D.B) {
+      for i in 0..<state[keyPath: table].count {
         state[keyPath: table][i] = d.ite(c, pre[keyPath: table][i], state[keyPath: table][i])
       }
     }

@@ -227,11 +227,17 @@ public final class Machine {
     if case .call(let call) = transition { checkNotTaken(e, call, arguments) }
     var waiter: UInt64 = none
     if transition == .call(.reply) { waiter = spec.environments.caller[Int(e)] }
+    if transition == .event(.tick) {
+      timerInterrupt()
+      observer?(self, transition)
+      return .success(0)
+    }
     let before = transition == .call(.revocationReturn) ? spec : nil
     let result = spec.step(transition, arguments)
     transitions += 1
     if transition == .call(.pageAllocate), result.error == .slotInUse {
-      memoryPressure(e, page: arguments[0], count: arguments[1], slot: arguments[2])
+      // The kernel's memory pressure (the spec's policy decides whom to ask).
+      _ = kernelEvent(.allocationPressure, arguments)
     }
     guard result.status == 0 else { return result }
     if let before { recordTaken(before) }
@@ -254,8 +260,6 @@ public final class Machine {
     case .call(.revocationRequest):
       let t = arguments[0]
       raise(t, .revocationRequest, arguments[2], spec.revocations.deadline[Int(t)])
-    case .event(.tick):
-      revocationTick()
     case .call(.environmentStart):
       let t = arguments[0]
       if let old = runtimes[Int(t)] { retiredCoroutines.append(contentsOf: old.coroutineList) }
@@ -284,61 +288,47 @@ public final class Machine {
   /// A kernel event of revocation (not an environment's step): applied
   /// whoever is current.
   func kernelEvent(_ event: KernelEvent, _ arguments: [UInt64]) -> SyscallResult {
-    let before = event == .revocationAbort ? spec : nil
+    let before = spec
     let result = spec.step(.event(event), arguments)
     transitions += 1
     guard result.status == 0 else { return result }
-    let t = arguments[0]
-    switch event {
-    case .revocationPressure:
-      raise(t, .revocationRequest, arguments[1], spec.revocations.deadline[Int(t)])
-    case .revocationAbort:
-      if let before { recordTaken(before) }
-      if result.value == 0 {
-        raise(
-          t, .repossession, spec.revocations.repossessed[Int(t)],
-          spec.revocations.requested[Int(t)])
-      }
-    default: break
-    }
+    revocationUpcalls(since: before)
     observer?(self, .event(event))
     return result
   }
 
-  /// What the kernel does after each tick: each expired request's
-  /// deadline, then up to `abortStepsPerTick` abort steps per aborting
-  /// environment.
-  func revocationTick() {
-    let requested = RevocationPhase.requested.rawValue
-    let aborting = RevocationPhase.aborting.rawValue
-    for e in 0..<bounds.environments {
-      if spec.revocations.phase[e] == requested, spec.tickCount >= spec.revocations.deadline[e] {
-        _ = kernelEvent(.revocationDeadline, [UInt64(e)])
-      }
-      guard spec.revocations.phase[e] == aborting else { continue }
-      for _ in 0..<RevocationLimits.abortStepsPerTick
-      where kernelEvent(.revocationAbort, [UInt64(e)]).value == 0 {
-        break
-      }
-    }
+  /// The timer interrupt as the spec's policy composes it (a slice ends,
+  /// then each environment's revocation steps), with what the machine
+  /// adds: the losses noted and the upcalls raised.
+  func timerInterrupt() {
+    let before = spec
+    spec.timerInterrupt()
+    transitions += 1
+    revocationUpcalls(since: before)
   }
 
-  /// Memory pressure as the kernel raises it after `pageAllocate(page,
-  /// count, slot)` by `caller` found a page of the run owned: if fewer than
-  /// `count` pages are free anywhere, the owner of the lowest owned page of
-  /// the run (not the caller) is asked for the pages of the run it owns.
-  func memoryPressure(_ caller: UInt64, page: UInt64, count: UInt64, slot: UInt64) {
-    let first = spec.firstPage
-    guard slot < UInt64(bounds.capabilities),
-      spec.capabilities.kind[Int(slot)] == CapabilityKind.empty.rawValue, page >= first,
-      count <= UInt64(bounds.pages), page - first + count <= UInt64(bounds.pages)
-    else { return }
-    let free = spec.pages.owner.filter { $0 == none }.count
-    guard free < Int(count) else { return }
-    let owners = (0..<count).map { spec.pages.owner[Int(page - first + $0)] }
-    guard let victim = owners.first(where: { $0 != none }), victim != caller else { return }
-    _ = kernelEvent(
-      .revocationPressure, [victim, UInt64(owners.filter { $0 == victim }.count)])
+  /// Notes what revocation took since `before` and raises the upcalls the
+  /// kernel raises: `revocationRequest` for each request that started,
+  /// `repossession` for each abort that ended.
+  func revocationUpcalls(since before: ConcreteState) {
+    let none = RevocationPhase.none.rawValue
+    let aborting = RevocationPhase.aborting.rawValue
+    if before.pages.owner != spec.pages.owner || before.bindings.page != spec.bindings.page {
+      recordTaken(before)
+    }
+    for e in 0..<bounds.environments {
+      let (was, now) = (before.revocations.phase[e], spec.revocations.phase[e])
+      if was == none && now != none {
+        raise(
+          UInt64(e), .revocationRequest, spec.revocations.requested[e],
+          spec.revocations.deadline[e])
+      }
+      if was == aborting && now == none {
+        raise(
+          UInt64(e), .repossession, spec.revocations.repossessed[e],
+          spec.revocations.requested[e])
+      }
+    }
   }
 
   /// The kernel asks `target` for `count` pages with the pressure deadline

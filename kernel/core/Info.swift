@@ -199,14 +199,6 @@ enum Info {
     PhysicalMemory.store64(address, value)
   }
 
-  /// How many leading entries of `e`'s repossession vector may be
-  /// non-zero: every entry from it on is 0. Kernel-private (not exported,
-  /// zero at boot); lets ``clearRepossessions(_:)`` touch only what was
-  /// written.
-  static func repossessionExtent(_ e: UInt64) -> UnsafeMutablePointer<UInt64> {
-    arch_env_repossession_extent(e)
-  }
-
   static subscript(revocation e: UInt64, field: RevocationField) -> UInt64 {
     @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(revocation: e, field))) }
     set { store(offset(revocation: e, field), newValue) }
@@ -217,11 +209,7 @@ enum Info {
     @inline(__always) get {
       PhysicalMemory.load64(base + UInt64(offset(repossession: e, entry: i)))
     }
-    set {
-      store(offset(repossession: e, entry: i), newValue)
-      let extent = repossessionExtent(e)
-      if newValue != 0 && extent.pointee <= i { extent.pointee = i + 1 }
-    }
+    set { store(offset(repossession: e, entry: i), newValue) }
   }
 
   static func state(_ e: UInt64) -> EnvironmentState {
@@ -237,7 +225,8 @@ enum Info {
     set { Info[header: .current] = newValue }
   }
 
-  /// Writes the initial state of docs/ABI.md into the (zeroed) area.
+  /// Writes the initial state of docs/ABI.md into the (zeroed) area (the
+  /// repossession vectors stay zero), and points the spec's columns at it.
   static func initialize(base: UInt64, firstPage: UInt64) {
     Info.base = base
     Info.firstPage = firstPage
@@ -270,6 +259,7 @@ enum Info {
     for e in 0..<environmentCount {
       for s in 0..<windowSlots { clearBinding(e, s) }
     }
+    Spec.attach()
   }
 
   static func clearEnvironment(_ e: UInt64) {
@@ -283,19 +273,6 @@ enum Info {
     Info[environment: e, .exitStatus] = 0
     Info[environment: e, .capabilities] = 0
     for field in RevocationField.allCases { Info[revocation: e, field] = 0 }
-    clearRepossessions(e)
-  }
-
-  /// Every entry of `e`'s repossession vector becomes 0 (those from
-  /// `repossessionExtent(e)` on already are).
-  static func clearRepossessions(_ e: UInt64) {
-    let extent = repossessionExtent(e)
-    var i: UInt64 = 0
-    while i < extent.pointee {
-      Info[repossession: e, entry: i] = 0
-      i += 1
-    }
-    extent.pointee = 0
   }
 
   static func clearCapability(_ c: UInt64) {

@@ -1,8 +1,8 @@
 import Arch
 import ExoABI
 
-/// Which environment runs: the slice vector walk of docs/ABI.md ("advance"),
-/// and the switch of registers, FPU/SSE state and address space.
+/// The switch to the environment the spec made current (docs/ABI.md
+/// "advance" is the spec's): registers, FPU/SSE state and address space.
 ///
 /// While an environment is not running its registers are in
 /// `arch_env_frame(e)`; the entry paths copy the frame from the kernel stack
@@ -18,27 +18,6 @@ enum Scheduler {
   /// Saves the registers of the current environment from the kernel stack.
   static func enter(_ stackFrame: UnsafeMutablePointer<trap_frame>) {
     arch_copy_frame(frame(Info.current), stackFrame)
-  }
-
-  /// docs/ABI.md "advance": the next slice position after `currentSlice`
-  /// whose owner is runnable; `current = none` if there is none.
-  static func advance() {
-    let start = Info[header: .currentSlice]
-    #if MUTANT_advanceSkipsCurrentSlice
-      let last = Info.sliceCount - 1  // kernel mutant: the current slice is never rescanned
-    #else
-      let last = Info.sliceCount
-    #endif
-    for step in 1...last {
-      let p = (start + step) % Info.sliceCount
-      let owner = Info[slice: p]
-      if owner != none && Info.state(owner) == .runnable {
-        Info[header: .currentSlice] = p
-        Info.current = owner
-        return
-      }
-    }
-    Info.current = none
   }
 
   /// Fresh registers for environment `e` to start at `rip` with stack `rsp`.

@@ -2,9 +2,10 @@ import Arch
 import ExoABI
 
 /// The system-call path: entry.S → `syscall` (save registers, dispatch on
-/// `Syscall`) → `sys_*` (decode: the checks of docs/ABI.md in order, each a
-/// guard returning a named error, then the state change, which cannot fail)
-/// → `Scheduler.resume`.
+/// `Syscall`, decode the argument registers) → the spec's transition over
+/// the kernel's own tables (`Spec.state`: the checks of docs/ABI.md in
+/// order, then the state change, with the hardware following through the
+/// hooks of `KernelDomain`) → `Scheduler.resume`.
 @_cdecl("exo_syscall")
 func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointer<trap_frame> {
   let caller = Info.current
@@ -61,86 +62,73 @@ extension Syscall {
   }
 }
 
-/// Runs one call for `caller` with argument registers `f`. `nil` means the
-/// caller gets no result now (it exited, or waits for a reply).
+/// Runs one call for `caller` with argument registers `f`: the spec's
+/// transition over the kernel's tables (`Spec.state`). `nil` means the
+/// caller gets no result now (it exited, waits for a reply, or replied and
+/// resumes its interrupted registers).
 private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: UnsafePointer<trap_frame>)
   -> SyscallResult?
 {
   let (a0, a1, a2, a3, a4, a5) = (
     f.pointee.rdi, f.pointee.rsi, f.pointee.rdx, f.pointee.r10, f.pointee.r8, f.pointee.r9
   )
+  Transfer.registers = f
+  let outcome: Outcome<KernelDomain>
   switch call {
   case .consoleWrite:
     // In difftest mode the console carries the agent's protocol: the call
     // checks and returns as always, but its bytes are dropped.
-    return sys_consoleWrite(
+    return consoleWrite(
       caller, address: a0, length: a1, sink: DiffMode.enabled ? .none : .console)
   case .exit:
-    sys_exit(caller, status: a0)
+    _ = Spec.state.exit(status: a0)
     return nil
-  case .ticks: return .success(Info[header: .ticks])
-  case .consoleRead: return sys_consoleRead(caller, address: a0, length: a1)
-  case .environmentCreate: return sys_environmentCreate(caller, a0, slot: a1)
+  case .ticks: outcome = Spec.state.ticks()
+  case .consoleRead: return consoleRead(caller, address: a0, length: a1)
+  case .environmentCreate: outcome = Spec.state.environmentCreate(environment: a0, slot: a1)
   case .environmentSetEntries:
-    return sys_environmentSetEntries(
-      caller, a0, a1, handler: a2, handlerStack: a3, upcall: a4, callEntry: a5)
-  case .environmentStart: return sys_environmentStart(caller, a0, a1, rip: a2, rsp: a3)
-  case .environmentStop: return sys_environmentStop(caller, a0, a1)
-  case .environmentDestroy: return sys_environmentDestroy(caller, a0, a1)
-  case .environmentReclaim: return sys_environmentReclaim(caller, a0)
-  case .pageAllocate: return sys_pageAllocate(caller, page: a0, count: a1, slot: a2)
-  case .pageMap: return sys_pageMap(caller, a0, a1, memory: a2, page: a3, slot: a4, rights: a5)
-  case .pageUnmap: return sys_pageUnmap(caller, a0, a1, slot: a2)
-  case .pageProtect: return sys_pageProtect(caller, a0, a1, slot: a2, rights: a3)
+    outcome = Spec.state.environmentSetEntries(
+      target: a0, envCap: a1, handler: a2, handlerStack: a3, upcall: a4, callEntry: a5)
+  case .environmentStart:
+    outcome = Spec.state.environmentStart(target: a0, envCap: a1, rip: a2, rsp: a3)
+  case .environmentStop: outcome = Spec.state.environmentStop(target: a0, envCap: a1)
+  case .environmentDestroy: outcome = Spec.state.environmentDestroy(target: a0, envCap: a1)
+  case .environmentReclaim: outcome = Spec.state.environmentReclaim(target: a0)
+  case .pageAllocate:
+    outcome = Spec.state.pageAllocate(page: a0, count: a1, slot: a2)
+    if outcome.status == ExoError.slotInUse.rawValue {
+      // The kernel's memory pressure: the spec's policy decides whom to ask.
+      _ = Spec.state.allocationPressure(page: a0, count: a1, slot: a2)
+    }
+  case .pageMap:
+    outcome = Spec.state.pageMap(
+      target: a0, envCap: a1, memoryCap: a2, page: a3, slot: a4, rights: a5)
+  case .pageUnmap: outcome = Spec.state.pageUnmap(target: a0, envCap: a1, slot: a2)
+  case .pageProtect:
+    outcome = Spec.state.pageProtect(target: a0, envCap: a1, slot: a2, rights: a3)
   case .capabilityDerive:
-    return sys_capabilityDerive(caller, a0, child: a1, rights: a2, base: a3, count: a4)
-  case .capabilityGrant: return sys_capabilityGrant(caller, a0, to: a1)
-  case .capabilityDelete: return sys_capabilityDelete(caller, a0)
-  case .capabilityRevoke: return sys_capabilityRevoke(caller, a0)
-  case .sliceAllocate: return sys_sliceAllocate(caller, position: a0, a1, a2)
-  case .sliceFree: return sys_sliceFree(caller, position: a0)
-  case .yield: return sys_yield(caller)
-  case .yieldTo: return sys_yieldTo(caller, a0)
-  case .call: return sys_call(caller, a0, message: (a1, a2, a3, a4), asynchronous: false)
-  case .send: return sys_call(caller, a0, message: (a1, a2, a3, a4), asynchronous: true)
-  case .reply: return sys_reply(caller, message: (a0, a1, a2, a3))
+    outcome = Spec.state.capabilityDerive(
+      capability: a0, child: a1, rights: a2, base: a3, count: a4)
+  case .capabilityGrant: outcome = Spec.state.capabilityGrant(capability: a0, target: a1)
+  case .capabilityDelete: outcome = Spec.state.capabilityDelete(capability: a0)
+  case .capabilityRevoke: outcome = Spec.state.capabilityRevoke(capability: a0)
+  case .sliceAllocate: outcome = Spec.state.sliceAllocate(position: a0, target: a1, envCap: a2)
+  case .sliceFree: outcome = Spec.state.sliceFree(position: a0)
+  case .yield: outcome = Spec.state.yield()
+  case .yieldTo: outcome = Spec.state.yieldTo(target: a0)
+  case .call:
+    outcome = Spec.state.call(capability: a0)
+    if outcome.status == 0 { return nil }  // the result arrives with the reply
+  case .send: outcome = Spec.state.send(capability: a0)
+  case .reply:
+    outcome = Spec.state.reply()
+    if outcome.status == 0 { return nil }  // the replier resumes where it was
   case .revocationRequest:
-    return sys_revocationRequest(caller, a0, a1, count: a2, ticks: a3)
-  case .revocationReturn: return sys_revocationReturn(caller, a0)
+    outcome = Spec.state.revocationRequest(target: a0, envCap: a1, count: a2, ticks: a3)
+  case .revocationReturn: outcome = Spec.state.revocationReturn(capability: a0)
   }
+  return SyscallResult(status: outcome.status, value: outcome.value)
 }
-
-// MARK: Shared checks (docs/ABI.md "Shared checks")
-
-/// authority(T, c): may `caller` act on environment `target` presenting
-/// environment capability `c`.
-func checkAuthority(_ caller: UInt64, _ target: UInt64, _ c: UInt64) -> ExoError? {
-  guard target < Info.environmentCount else { return .outOfRange }
-  if target == caller { return nil }
-  guard c < Info.capabilityCount else { return .outOfRange }
-  guard Info.kind(c) == .environment, Info[capability: c, .owner] == caller,
-    Info[capability: c, .base] == target
-  else { return .invalidCapability }
-  guard Rights(rawValue: Info[capability: c, .rights]).contains(.control) else {
-    return .insufficientRights
-  }
-  return nil
-}
-
-/// live(T): runnable, stopped or waiting.
-func isLive(_ e: UInt64) -> Bool {
-  let s = Info.state(e)
-  return s == .runnable || s == .stopped || s == .waiting
-}
-
-/// Rights a binding may use: defined bits only, within read/write/execute,
-/// always including read.
-func isValidBindingRights(_ raw: UInt64) -> Bool {
-  let rights = Rights(rawValue: raw)
-  return rights.isValid && rights.isSubset(of: [.read, .write, .execute]) && rights.contains(.read)
-}
-
-func isUserAddress(_ a: UInt64) -> Bool { a >= UserLayout.start && a < UserLayout.end }
 
 // MARK: Console
 
@@ -154,10 +142,14 @@ enum ConsoleSink {
   case none
 }
 
-func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64, sink: ConsoleSink)
+/// `consoleWrite`: the spec's checks, then the bytes, read through the
+/// caller's page tables (the spec does not say which image pages are
+/// mapped: a byte the page tables do not map is `badAddress` here too).
+func consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64, sink: ConsoleSink)
   -> SyscallResult
 {
-  guard length <= ConsoleLimits.maximumWrite else { return .failure(.invalidArgument) }
+  let outcome = Spec.state.consoleWrite(address: address, length: length)
+  guard outcome.status == 0 else { return SyscallResult(status: outcome.status, value: 0) }
   if length == 0 { return .success(0) }  // no byte is read
   // The info area is readable too, but not console input (docs/ABI.md).
   let infoEnd = UserLayout.infoBase + UInt64(Info.layout.size)
@@ -178,25 +170,12 @@ func sys_consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64, sink: C
   }
 }
 
-/// docs/ABI.md consoleRead: the stack pages below `stackTop` and the window
-/// slots bound with write; not the program image.
-private func isReadTarget(_ caller: UInt64, _ a: UInt64) -> Bool {
-  let stackBottom = UserLayout.stackTop - UserLayout.stackPages * pageSize
-  if a >= stackBottom && a < UserLayout.stackTop { return true }
-  guard let s = UserLayout.windowSlot(of: VirtualAddress(rawValue: a), slots: Int(Info.windowSlots))
-  else { return false }
-  return Info[binding: caller, slot: UInt64(s), .page] != none
-    && Rights(rawValue: Info[binding: caller, slot: UInt64(s), .rights]).contains(.write)
-}
-
-private func sys_consoleRead(_ caller: UInt64, address: UInt64, length: UInt64) -> SyscallResult {
-  guard length <= ConsoleLimits.maximumRead else { return .failure(.invalidArgument) }
-  if length == 0 { return .success(0) }  // no byte is written
-  let (last, wraps) = address.addingReportingOverflow(length - 1)
-  // A read spans at most two pages, each wholly a target or not.
-  guard !wraps, isReadTarget(caller, address), isReadTarget(caller, last) else {
-    return .failure(.badAddress)
-  }
+/// `consoleRead`: the spec's checks (every byte is the caller's stack or a
+/// window slot bound with write), then the bytes waiting, at most
+/// `length`. The value is how many (the spec's console has none waiting).
+private func consoleRead(_ caller: UInt64, address: UInt64, length: UInt64) -> SyscallResult {
+  let outcome = Spec.state.consoleRead(address: address, length: length)
+  guard outcome.status == 0 else { return SyscallResult(status: outcome.status, value: 0) }
   var count: UInt64 = 0
   while count < length, let byte = DiffMode.enabled ? DiffMode.receive() : Console.receive() {
     guard let entry = AddressSpaces.userEntry(caller, address + count) else { break }

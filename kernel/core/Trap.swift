@@ -38,7 +38,7 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
     Timer.acknowledge()
     guard fromUser, !DiffMode.enabled else { return stackFrame }
     Scheduler.enter(stackFrame)
-    tick()
+    Spec.state.timerInterrupt()
     #if INVARIANTS
       Invariants.check()
     #endif
@@ -49,85 +49,112 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
     return stackFrame
   }
   guard fromUser else { panic(frame: stackFrame.pointee) }
-  // A fault in ring 3 belongs to the current environment, never the kernel.
-  // The common case, a handler and a writable frame slot, is delivered in
-  // place: the frame is written from the registers on the kernel stack and
-  // the same environment resumes from there, its saved registers untouched
-  // (they are saved whenever it enters the kernel, so nothing reads them
-  // while it runs).
+  // A fault in ring 3 belongs to the current environment, never the kernel:
+  // the spec's `exception` event decides. Delivered, the frame is written
+  // from the registers on the kernel stack and the same environment
+  // resumes from there, its saved registers untouched (they are saved
+  // whenever it enters the kernel, so nothing reads them while it runs).
   let e = Info.current
-  let handler = Info[environment: e, .handler]
-  if handler != 0
-    && deliverFrame(
-      e, stackFrame, entry: handler, vector: vector, error: stackFrame.pointee.error,
-      address: vector == 14 ? arch_read_cr2() : 0)
-  {
+  let address = vector == 14 ? arch_read_cr2() : 0
+  let placement = Exceptions.place(e, interruptedRsp: stackFrame.pointee.rsp)
+  Exceptions.pending = Exceptions.Pending(
+    registers: stackFrame, vector: vector, error: stackFrame.pointee.error, address: address,
+    frame: placement.address)
+  let outcome = Spec.state.exception(
+    vector: vector, error: stackFrame.pointee.error, address: address, frameSlot: placement.slot)
+  if outcome.value == 1 {
     #if INVARIANTS
       Invariants.check()
     #endif
     return stackFrame
   }
-  Scheduler.enter(stackFrame)
-  deliverException(Info.current, vector: vector, address: arch_read_cr2())
+  // Stopped: its registers are saved for whoever starts it again.
+  arch_copy_frame(Scheduler.frame(e), stackFrame)
   #if INVARIANTS
     Invariants.check()
   #endif
   return Scheduler.resume()
 }
 
-/// docs/ABI.md "exception": write an `ExceptionFrame` on the handler stack
-/// and enter the handler, or stop the environment and report the fault.
-func deliverException(_ e: UInt64, vector: UInt64, address: UInt64) {
-  let interrupted = UnsafePointer(Scheduler.frame(e)).pointee  // read in place
-  let cr2 = vector == 14 ? address : 0
-  let handler = Info[environment: e, .handler]
-  if handler != 0
-    && deliverFrame(
-      e, Scheduler.frame(e), entry: handler, vector: vector, error: interrupted.error,
-      address: cr2)
-  {
-    return
+/// The register side of the spec's `exception` event (docs/ABI.md
+/// "exception").
+enum Exceptions {
+  /// The exception being taken, for the hook.
+  struct Pending {
+    var registers: UnsafeMutablePointer<trap_frame>
+    var vector, error, address, frame: UInt64
   }
-  Log("exo: environment ").decimal(e).text(" stopped: ").text(exceptionName(vector))
-    .text(" rip=").hex(interrupted.rip).text(" error=").hex(interrupted.error)
-    .text(" cr2=").hex(cr2).end()
-  if e == 0 {
-    Log("exo: environment 0 cannot handle its fault; ending").end()
-    exitMachine(.userFailure)
+  nonisolated(unsafe) static var pending: Pending? = nil
+
+  /// Where an `ExceptionFrame` for `e` goes: below the handler stack's top,
+  /// or below the interrupted `rsp` if it is already on that stack, 16-byte
+  /// aligned and in one page; and the window slot of that page (`none` when
+  /// it is outside the window).
+  static func place(_ e: UInt64, interruptedRsp rsp: UInt64) -> (address: UInt64, slot: UInt64) {
+    let size = ExceptionFrame.size
+    var frame = (handlerStackStart(e, interruptedRsp: rsp) &- size) & ~15
+    if frame >> 12 != (frame &+ size &- 1) >> 12 {
+      frame = (frame & ~(pageSize - 1)) &+ pageSize &- size
+    }
+    guard
+      let slot = UserLayout.windowSlot(
+        of: VirtualAddress(rawValue: frame), slots: Int(Info.windowSlots))
+    else { return (frame, none) }
+    return (frame, UInt64(slot))
   }
-  Info[environment: e, .state] = EnvironmentState.stopped.rawValue
-  Scheduler.advance()
+
+  /// The spec's `exception` hook: delivered, the frame goes on the handler
+  /// stack and `e` enters its handler; stopped, the fault is reported (and
+  /// environment 0's ends the machine).
+  static func taken(_ e: UInt64, delivered: Bool) {
+    guard let p = pending else { return }
+    pending = nil
+    if delivered {
+      let slot = (p.frame &- UserLayout.windowBase) >> 12
+      let physical = Info[binding: e, slot: slot, .page] * pageSize + (p.frame & (pageSize - 1))
+      writeFrame(
+        p.registers, at: physical, user: p.frame, entry: Info[environment: e, .handler],
+        vector: p.vector, error: p.error, address: p.address)
+      return
+    }
+    Log("exo: environment ").decimal(e).text(" stopped: ").text(exceptionName(p.vector))
+      .text(" rip=").hex(p.registers.pointee.rip).text(" error=").hex(p.error)
+      .text(" cr2=").hex(p.address).end()
+    if e == 0 {
+      Log("exo: environment 0 cannot handle its fault; ending").end()
+      exitMachine(.userFailure)
+    }
+  }
 }
 
-/// Writes an `ExceptionFrame` of `e`'s interrupted registers `f` (its saved
-/// frame, or the kernel stack's while it is the current environment) with
-/// `vector`, `error` and `address` on its handler stack (docs/ABI.md
-/// "exception": below the handler stack's top, or below the interrupted
-/// `rsp` if it is already on that stack, in one window slot) and redirects
-/// `f` to `entry` with `rdi` = `rsp` = the frame. False, and no change,
-/// when `e` has no handler stack or the frame's window slot is not bound
-/// writable.
+/// Writes an `ExceptionFrame` of the interrupted registers `f` with
+/// `vector`, `error` and `address` at physical address `physical` (user
+/// address `frame`) and redirects `f` to `entry` with `rdi` = `rsp` = the
+/// frame.
+func writeFrame(
+  _ f: UnsafeMutablePointer<trap_frame>, at physical: UInt64, user frame: UInt64, entry: UInt64,
+  vector: UInt64, error: UInt64, address: UInt64
+) {
+  arch_write_exception_frame(
+    arch_pointer(physical).assumingMemoryBound(to: UInt64.self), f, vector, error, address)
+  Scheduler.reset(f, rip: entry, rsp: frame)
+  f.pointee.rdi = frame
+}
+
+/// An upcall's frame for `e` (its saved registers `f`) on its handler
+/// stack, entering `entry`. False, and no change, when `e` has no handler
+/// stack or the frame's window slot is not bound writable.
 func deliverFrame(
   _ e: UInt64, _ f: UnsafeMutablePointer<trap_frame>, entry: UInt64, vector: UInt64,
   error: UInt64, address: UInt64
 ) -> Bool {
   guard Info[environment: e, .handlerStack] != 0 else { return false }
-  let size = ExceptionFrame.size
-  var frame = (handlerStackStart(e, interruptedRsp: f.pointee.rsp) &- size) & ~15
-  if frame >> 12 != (frame + size - 1) >> 12 {
-    frame = (frame & ~(pageSize - 1)) + pageSize - size
-  }
-  guard
-    let slot = UserLayout.windowSlot(
-      of: VirtualAddress(rawValue: frame), slots: Int(Info.windowSlots)),
-    Info[binding: e, slot: UInt64(slot), .page] != none,
-    Rights(rawValue: Info[binding: e, slot: UInt64(slot), .rights]).contains(.write)
+  let (frame, slot) = Exceptions.place(e, interruptedRsp: f.pointee.rsp)
+  guard slot != none, Info[binding: e, slot: slot, .page] != none,
+    Rights(rawValue: Info[binding: e, slot: slot, .rights]).contains(.write)
   else { return false }
-  let physical = Info[binding: e, slot: UInt64(slot), .page] * pageSize + (frame & (pageSize - 1))
-  arch_write_exception_frame(
-    arch_pointer(physical).assumingMemoryBound(to: UInt64.self), f, vector, error, address)
-  Scheduler.reset(f, rip: entry, rsp: frame)
-  f.pointee.rdi = frame
+  let physical = Info[binding: e, slot: slot, .page] * pageSize + (frame & (pageSize - 1))
+  writeFrame(f, at: physical, user: frame, entry: entry, vector: vector, error: error, address: address)
   return true
 }
 

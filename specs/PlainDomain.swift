@@ -1,12 +1,11 @@
-/// The spec on plain Swift values: the fast oracle. There is no path
-/// condition: `branch` runs only the side that is taken, so every write is
-/// unconditional and costs O(1).
-public struct ConcreteDomain: SpecDomain, Sendable {
-  public typealias B = Bool
-  public typealias W = UInt64
+/// A domain of plain values (`Bool`, `UInt64`): the spec run concretely.
+/// There is no path condition: `branch` runs only the side that is taken,
+/// so every write is unconditional and costs O(1). The domains of plain
+/// values differ only in where their tables live (``ConcreteDomain``: Swift
+/// arrays; the kernel's domain: its exported tables) and in their hooks.
+public protocol PlainDomain: SpecDomain where B == Bool, W == UInt64 {}
 
-  public init() {}
-
+extension PlainDomain {
   @inline(__always) public func bool(_ value: Bool) -> Bool { value }
   @inline(__always) public func word(_ value: UInt64) -> UInt64 { value }
   @inline(__always) public func not(_ a: Bool) -> Bool { !a }
@@ -33,19 +32,23 @@ public struct ConcreteDomain: SpecDomain, Sendable {
   }
 
   @inline(__always)
-  public func read(_ table: [UInt64], _ index: UInt64, default fallback: UInt64) -> UInt64 {
-    index < UInt64(table.count) ? table[Int(index)] : fallback
-  }
-
-  @inline(__always)
-  public func write(_ table: inout [UInt64], _ index: UInt64, _ value: UInt64) {
-    if index < UInt64(table.count) { table[Int(index)] = value }
-  }
-
-  @inline(__always)
   public func first(_ count: Int, where predicate: (Int) -> Bool) -> (found: Bool, index: UInt64) {
-    for j in 0..<count where predicate(j) { return (true, UInt64(j)) }
+    var j = 0
+    while j < count {
+      if predicate(j) { return (true, UInt64(j)) }
+      j += 1
+    }
     return (false, .max)
+  }
+
+  @inline(__always)
+  public func forEach(below limit: UInt64, bound: Int, _ body: (Int) -> Void) {
+    let end = limit < UInt64(bound) ? Int(limit) : bound
+    var j = 0
+    while j < end {
+      body(j)
+      j += 1
+    }
   }
 
   @inline(__always)

@@ -13,6 +13,9 @@ public enum KernelEvent: String, CaseIterable, Hashable, Sendable, Codable {
   case revocationAbort
   /// Memory pressure: the kernel asks an environment for pages.
   case revocationPressure
+  /// Memory pressure after a failed `pageAllocate`: the kernel picks the
+  /// environment to ask (``SpecState/allocationPressure(page:count:slot:)``).
+  case allocationPressure
 
   /// The event's arguments, in order.
   public var parameters: [String] {
@@ -21,6 +24,7 @@ public enum KernelEvent: String, CaseIterable, Hashable, Sendable, Codable {
     case .exception: ["vector", "error", "address", "frameSlot"]
     case .revocationDeadline, .revocationAbort: ["target"]
     case .revocationPressure: ["target", "count"]
+    case .allocationPressure: ["page", "count", "slot"]
     }
   }
 }
@@ -149,6 +153,8 @@ extension SpecState {
     case .event(.revocationDeadline): return revocationDeadline(target: a[0])
     case .event(.revocationAbort): return revocationAbort(target: a[0])
     case .event(.revocationPressure): return revocationPressure(target: a[0], count: a[1])
+    case .event(.allocationPressure):
+      return allocationPressure(page: a[0], count: a[1], slot: a[2])
     }
   }
 }

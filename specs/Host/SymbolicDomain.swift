@@ -12,6 +12,7 @@ import SMT
 public final class SymbolicDomain: SpecDomain {
   public typealias B = BoolTerm
   public typealias W = BitVec
+  public typealias Column = [BitVec]
 
   /// The context every term is built in.
   public let context: Context
@@ -163,6 +164,10 @@ public final class SymbolicDomain: SpecDomain {
     var index = word(.max)
     for j in (0..<count).reversed() { index = ite(hits[j], word(UInt64(j)), index) }
     return (hits.reduce(falseTerm) { or($0, $1) }, index)
+  }
+
+  public func forEach(below limit: BitVec, bound: Int, _ body: (Int) -> Void) {
+    for j in 0..<bound { branch(ult(word(UInt64(j)), limit), then: { body(j) }, else: {}) }
   }
 
   public func check(

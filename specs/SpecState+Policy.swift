@@ -1,0 +1,77 @@
+import ExoABI
+
+/// The kernel's policy: which transitions the kernel itself runs, and
+/// when (docs/ABI.md "Kernel events"). Each step here is a transition of
+/// the spec (so each keeps every invariant); this file only says how the
+/// kernel composes them, for every runner of the spec alike: the kernel,
+/// the libOS's host machine and the checker's liveness proof.
+extension SpecState {
+  /// The timer interrupt: the slice ends (``tick()``), then each
+  /// environment's revocation request gets its kernel steps
+  /// (``revocationTick(target:)``), in environment order.
+  public mutating func timerInterrupt() {
+    _ = tick()
+    for e in 0..<bounds.environments { revocationTick(target: word(e)) }
+  }
+
+  /// What the kernel does for T's request at each tick: if the deadline
+  /// has passed, the abort begins (``revocationDeadline(target:)``); then,
+  /// while it aborts, up to `RevocationLimits.abortStepsPerTick` abort steps
+  /// (``revocationAbort(target:)``; a step after the abort ended fails and
+  /// changes nothing).
+  public mutating func revocationTick(target t: W) {
+    let d = domain
+    d.when(isPending(t)) {
+      _ = revocationDeadline(target: t)
+      d.when(d.eq(phaseOf(t), word(RevocationPhase.aborting))) {
+        for _ in 0..<RevocationLimits.abortStepsPerTick { _ = revocationAbort(target: t) }
+      }
+    }
+  }
+
+  /// Memory pressure, raised by the kernel after `pageAllocate(page, count,
+  /// slot)` by the current environment failed because a page of the run is
+  /// owned: if fewer than `count` pages are free anywhere, the owner of the
+  /// lowest owned page of the run is asked (``startRequest``, with the
+  /// pressure deadline) for the pages of the run it owns, unless it is the
+  /// caller, not live, or already asked. Fails, changing nothing, where it
+  /// does not apply.
+  public mutating func allocationPressure(page: W, count: W, slot: W) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    // pageAllocate's checks 1-4 passed and its run check failed.
+    let pageCount = word(bounds.pages)
+    v.require(
+      d.and(d.ne(count, zero), d.ule(count, word(bounds.maximumRun))), else: .invalidArgument)
+    v.require(
+      d.and(
+        d.uge(page, word(firstPage)), d.ule(count, pageCount),
+        d.ule(pageIndex(page), d.sub(pageCount, count))),
+      else: .outOfRange)
+    v.require(d.ult(slot, word(bounds.capabilities)), else: .outOfRange)
+    v.require(d.eq(kindOf(slot), word(CapabilityKind.empty)), else: .slotInUse)
+    v.require(d.not(runIsFree(page: page, count: count)), else: .wrongState)
+    // Too few pages are free anywhere.
+    v.require(d.ult(pagesOwned(by: none), count), else: .wrongState)
+    let owned = d.first(bounds.maximumRun) { i in
+      d.and(d.ult(word(i), count), d.ne(ownerOf(page: d.add(page, word(i))), none))
+    }
+    let victim = ownerOf(page: d.add(page, owned.index))
+    v.require(d.ne(victim, current), else: .wrongState)
+    v.require(d.ult(victim, word(bounds.environments)), else: .wrongState)
+    v.require(isLive(victim), else: .wrongState)
+    v.require(d.not(isPending(victim)), else: .busy)
+    return finish(v) { s in
+      var asked = s.zero
+      for i in 0..<s.bounds.maximumRun {
+        let mine = d.and(
+          d.ult(s.word(i), count), d.eq(s.ownerOf(page: d.add(page, s.word(i))), victim))
+        asked = d.add(asked, d.ite(mine, s.word(1), s.zero))
+      }
+      s.startRequest(
+        victim, count: asked,
+        deadline: d.add(s.tickCount, s.word(RevocationLimits.pressureDeadline)))
+      return s.zero
+    }
+  }
+}
