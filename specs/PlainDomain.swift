@@ -11,6 +11,7 @@ extension PlainDomain {
   @inline(__always) public func not(_ a: Bool) -> Bool { !a }
   @inline(__always) public func and(_ a: Bool, _ b: Bool) -> Bool { a && b }
   @inline(__always) public func or(_ a: Bool, _ b: Bool) -> Bool { a || b }
+  @inline(__always) public func and(_ a: Bool, then b: () -> Bool) -> Bool { a && b() }
   @inline(__always) public func eq(_ a: UInt64, _ b: UInt64) -> Bool { a == b }
   @inline(__always) public func ult(_ a: UInt64, _ b: UInt64) -> Bool { a < b }
   @inline(__always) public func add(_ a: UInt64, _ b: UInt64) -> UInt64 { a &+ b }

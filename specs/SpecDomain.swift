@@ -42,6 +42,9 @@ public protocol SpecDomain: SpecHooks where HookWord == W, HookBool == B {
   func not(_ a: B) -> B
   func and(_ a: B, _ b: B) -> B
   func or(_ a: B, _ b: B) -> B
+  /// `a ∧ b`, where the plain domains do not evaluate `b` when `a` is
+  /// false (for scans of a table whose most records fail a cheap test).
+  func and(_ a: B, then b: () -> B) -> B
   /// `a == b`.
   func eq(_ a: W, _ b: W) -> B
   /// Unsigned `a < b`.
@@ -87,6 +90,7 @@ public protocol SpecDomain: SpecHooks where HookWord == W, HookBool == B {
 }
 
 extension SpecDomain {
+  @inline(__always) public func and(_ a: B, then b: () -> B) -> B { and(a, b()) }
   @inline(__always) public func ne(_ a: W, _ b: W) -> B { not(eq(a, b)) }
   /// Unsigned `a <= b`.
   @inline(__always) public func ule(_ a: W, _ b: W) -> B { not(ult(b, a)) }

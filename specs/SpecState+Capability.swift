@@ -109,8 +109,8 @@ extension SpecState {
       // state an empty record has parent none and is never a descendant.
       let leaf = d.first(s.bounds.capabilities) { j in
         d.and(
-          d.ne(s.capabilities.kind[j], s.zero), d.eq(s.capabilities.children[j], s.zero),
-          s.isStrictDescendant(s.word(j), of: c))
+          d.and(d.ne(s.capabilities.kind[j], s.zero), d.eq(s.capabilities.children[j], s.zero)),
+          then: { s.isStrictDescendant(s.word(j), of: c) })
       }
       d.when(leaf.found) {
         // The holder of a leaf that is deleted (not merely unbound) is

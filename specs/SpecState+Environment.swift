@@ -124,7 +124,8 @@ extension SpecState {
           // 2. The lowest capability of the reclaim domain without children.
           let leaf = d.first(s.bounds.capabilities) { j in
             let k = s.word(j)
-            return d.and(s.isInReclaimDomain(k, of: t), d.eq(s.capabilities.children[j], s.zero))
+            return d.and(
+              d.eq(s.capabilities.children[j], s.zero), then: { s.isInReclaimDomain(k, of: t) })
           }
           d.branch(
             leaf.found,

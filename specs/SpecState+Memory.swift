@@ -37,6 +37,7 @@ extension SpecState {
 
   /// Whether every page of `[page, page + count)` is free (count at most
   /// maximumRun).
+  @inline(__always)
   func runIsFree(page: W, count: W) -> B {
     let d = domain
     var free = d.bool(true)

@@ -33,6 +33,7 @@ extension SpecState {
   }
 
   /// The number of pages `e` owns.
+  @inline(__always)
   func pagesOwned(by e: W) -> W {
     let d = domain
     var total = zero
@@ -43,6 +44,7 @@ extension SpecState {
   }
 
   /// `requested − returned − repossessed` of `e`, or 0 if not positive.
+  @inline(__always)
   func owed(_ e: W) -> W {
     let d = domain
     let done = d.add(returnedOf(e), repossessedOf(e))
@@ -118,7 +120,9 @@ extension SpecState {
       let root = d.first(s.bounds.capabilities) { j in
         d.and(
           d.eq(s.capabilities.kind[j], s.word(CapabilityKind.memory)),
-          d.eq(s.capabilities.parent[j], s.none), d.eq(s.capabilities.owner[j], t))
+          then: {
+            d.and(d.eq(s.capabilities.parent[j], s.none), d.eq(s.capabilities.owner[j], t))
+          })
       }
       var value = s.zero
       d.branch(
@@ -164,7 +168,7 @@ extension SpecState {
     d.write(&revocations.returned, t, zero)
     d.write(&revocations.held, t, held)
     d.write(&revocations.repossessed, t, zero)
-    clearVector(t)
+    d.upcall(t, .revocationRequest, count, deadline)
   }
 
   /// Every entry of `t`'s repossession vector becomes 0. Only the entries
@@ -223,11 +227,10 @@ extension SpecState {
     while level > 0 {
       for j in 0..<bounds.capabilities {
         let k = word(j)
-        d.when(
-          d.and(
-            d.eq(capabilities.depth[j], word(level)), d.ne(capabilities.kind[j], zero),
-            isStrictDescendant(k, of: r))
-        ) { clearCapability(j) }
+        let below = d.and(
+          d.and(d.eq(capabilities.depth[j], word(level)), d.ne(capabilities.kind[j], zero)),
+          then: { isStrictDescendant(k, of: r) })
+        d.when(below) { clearCapability(j) }
       }
       level -= 1
     }
@@ -258,6 +261,7 @@ extension SpecState {
 
   /// Whether capability `k` is `r` or a non-empty capability derived from
   /// it.
+  @inline(__always)
   func isInTree(_ k: W, of r: W) -> B {
     let d = domain
     return d.or(

@@ -25,6 +25,7 @@ extension SpecState {
   /// `stackTop`, and the window slots bound with read.
   // ABI.md: everything else is unreadable here, including the info area the
   // kernel maps read-only, as the doc's spec-view rule says.
+  @inline(__always)
   func isReadable(_ a: W) -> B {
     let d = domain
     let image = d.inRange(a, UserLayout.imageBase, UserLayout.windowBase)
@@ -57,6 +58,7 @@ extension SpecState {
   /// Whether byte `a` is memory of the caller that `consoleRead` may write:
   /// the stack pages below `stackTop` and the window slots bound with write.
   // ABI.md: the program image is not, though its data pages are writable.
+  @inline(__always)
   func isWritable(_ a: W) -> B {
     let d = domain
     let stackBottom = UserLayout.stackTop - UserLayout.stackPages * pageSize

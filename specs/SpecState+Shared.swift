@@ -71,6 +71,7 @@ extension SpecState {
 
   /// Whether `c` appears among `parent(k)`, `parent(parent(k))`, … (at most
   /// maximum-depth steps): `k` is a strict descendant of `c`.
+  @inline(__always)
   func isStrictDescendant(_ k: W, of c: W) -> B {
     let d = domain
     var ancestor = k
@@ -85,7 +86,16 @@ extension SpecState {
   /// Whether capability `k` is in the *reclaim domain* of environment `t`:
   /// non-empty, and held by `t`, or with an ancestor held by `t`, or an
   /// environment capability with `base == t`.
+  @inline(__always)
   func isInReclaimDomain(_ k: W, of t: W) -> B {
+    let d = domain
+    return d.and(d.ne(kindOf(k), word(CapabilityKind.empty)), then: { isHeldOrNamed(k, by: t) })
+  }
+
+  /// Whether `k` is held by `t`, has an ancestor held by `t`, or is an
+  /// environment capability with `base == t`.
+  @inline(__always)
+  func isHeldOrNamed(_ k: W, by t: W) -> B {
     let d = domain
     var held = d.eq(ownerOf(capability: k), t)
     var ancestor = k
@@ -94,16 +104,17 @@ extension SpecState {
       held = d.or(held, d.eq(ownerOf(capability: ancestor), t))
     }
     let names = d.and(d.eq(kindOf(k), word(CapabilityKind.environment)), d.eq(baseOf(k), t))
-    return d.and(d.ne(kindOf(k), word(CapabilityKind.empty)), d.or(held, names))
+    return d.or(held, names)
   }
 
   /// The first binding backed by `k` (lowest environment, then lowest slot).
+  @inline(__always)
   func firstBinding(backedBy k: W) -> (found: B, index: W) {
     let d = domain
     // ABI.md: an empty window slot (page none) backs nothing, whatever its
     // capability field says.
     return d.first(bindings.page.count) { j in
-      d.and(d.ne(bindings.page[j], none), d.eq(bindings.capability[j], k))
+      d.and(d.ne(bindings.page[j], none), then: { d.eq(bindings.capability[j], k) })
     }
   }
 

@@ -5,6 +5,7 @@ import ExoABI
 /// hold, so they do not appear in the transitions.
 extension SpecState {
   /// Checks 1–7 of `call` (shared by `send`); returns the callee `T`.
+  @inline(__always)
   func requireCallable(_ v: inout Verdict<D>, _ c: W) -> W {
     let d = domain
     v.require(d.ult(c, word(bounds.capabilities)), else: .outOfRange)

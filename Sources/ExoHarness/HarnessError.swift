@@ -6,6 +6,7 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
   case imageMissing(String)
   case qemuMissing(String)
   case qemuFailed(String)
+  case patchFailed(file: String, reason: String)
 
   public var description: String {
     switch self {
@@ -17,6 +18,7 @@ public enum HarnessError: Error, CustomStringConvertible, Equatable {
     case .qemuMissing(let name):
       "QEMU not found: \(name) is not on PATH (run `bash ci/setup` to install qemu-system-x86)"
     case .qemuFailed(let message): "QEMU failed: \(message)"
+    case .patchFailed(let file, let reason): "cannot patch \(file): \(reason)"
     }
   }
 }

@@ -56,6 +56,10 @@ public struct KernelBuild {
     "-function-sections", "-Xcc", "-mno-red-zone",
   ]
   static let noSIMD = ["-Xcc", "-mno-sse", "-Xcc", "-mno-sse2", "-Xcc", "-mno-mmx"]
+  /// The kernel module: no SIMD, and optimized for speed (the spec's
+  /// transitions are generic code whose checks and effects are closures:
+  /// `-O` inlines them into straight-line code).
+  static let kernelFlags = noSIMD + ["-O"]
   static let clangCommon = [
     "--target=x86_64-unknown-none-elf", "-ffreestanding", "-fno-stack-protector", "-mno-red-zone",
     "-O2",
@@ -85,8 +89,27 @@ public struct KernelBuild {
     // The kernel runs the spec: its transition code (the top level of
     // `specs/`; `specs/Host` holds the host's interpretations) is compiled
     // into the kernel module over the kernel's domain.
-    let kernelSources =
-      project.files(in: "kernel/core", suffix: ".swift") + project.specSources
+    let kernelCore = project.files(in: "kernel/core", suffix: ".swift")
+    let kernelSources = kernelCore + project.specSources
+    /// The kernel's sources with `patch` made to a copy of the spec in
+    /// `folder`.
+    func patchedSources(_ patch: SpecPatch, folder: String) throws(HarnessError) -> [String] {
+      try? FileManager.default.createDirectory(
+        atPath: o("\(folder)/specs"), withIntermediateDirectories: true)
+      guard project.specSources.contains(where: { $0.hasSuffix("/" + patch.file) }) else {
+        throw .patchFailed(file: "specs/\(patch.file)", reason: "no such file of the spec")
+      }
+      var copies: [String] = []
+      for source in project.specSources {
+        let name = (source as NSString).lastPathComponent
+        var text = (try? String(contentsOfFile: source, encoding: .utf8)) ?? ""
+        if name == patch.file { text = try patch.apply(to: text) }
+        let copy = o("\(folder)/specs/\(name)")
+        writeIfChanged(copy, text)
+        copies.append(copy)
+      }
+      return kernelCore + copies
+    }
     let kernelHeaders = project.files(in: "kernel/include", suffix: "")
     let userLibSources = project.files(in: "kernel/user/lib", suffix: ".swift")
     let userHeaders = project.files(in: "kernel/user/include", suffix: "")
@@ -190,24 +213,24 @@ public struct KernelBuild {
     stages.append(
       [
         swiftModule(
-          "Kernel", module: "Kernel", flags: KernelBuild.noSIMD, sources: kernelSources,
+          "Kernel", module: "Kernel", flags: KernelBuild.kernelFlags, sources: kernelSources,
           headers: kernelHeaders, folder: "kernel", emitModule: false,
           imports: [o("abi-kernel"), project.path("kernel/include")]),
         swiftModule(
           "Kernel (invariants)", module: "Kernel",
-          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS"],
+          flags: KernelBuild.kernelFlags + ["-D", "INVARIANTS"],
           sources: kernelSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
           imports: [o("abi-kernel"), project.path("kernel/include")]),
         swiftModule(
           "Kernel (planted bug)", module: "Kernel",
-          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_BUG"],
-          sources: kernelSources,
+          flags: KernelBuild.kernelFlags + ["-D", "INVARIANTS"],
+          sources: try patchedSources(.plantedMapping, folder: "kernel-planted"),
           headers: kernelHeaders, folder: "kernel-planted", emitModule: false,
           imports: [o("abi-kernel"), project.path("kernel/include")]),
         swiftModule(
           "Kernel (planted revocation bug)", module: "Kernel",
-          flags: KernelBuild.noSIMD + ["-D", "INVARIANTS", "-D", "PLANTED_REVOCATION_BUG"],
-          sources: kernelSources,
+          flags: KernelBuild.kernelFlags + ["-D", "INVARIANTS"],
+          sources: try patchedSources(.plantedRevocation, folder: "kernel-planted-revocation"),
           headers: kernelHeaders, folder: "kernel-planted-revocation", emitModule: false,
           imports: [o("abi-kernel"), project.path("kernel/include")]),
         swiftModule(
@@ -218,13 +241,14 @@ public struct KernelBuild {
           "LibOS (user)", module: "LibOS", flags: [], sources: libOSSources, headers: [],
           folder: "user", emitModule: true, imports: [o("abi-user")]),
       ]
-        + mutants.map { mutant in
+        + (try mutants.map { mutant throws(HarnessError) in
           swiftModule(
             "Kernel (mutant \(mutant.rawValue))", module: "Kernel",
-            flags: KernelBuild.noSIMD + ["-D", mutant.condition], sources: kernelSources,
+            flags: KernelBuild.kernelFlags,
+            sources: try patchedSources(mutant.patch, folder: "kernel-mutant-\(mutant.rawValue)"),
             headers: kernelHeaders, folder: "kernel-mutant-\(mutant.rawValue)", emitModule: false,
             imports: [o("abi-kernel"), project.path("kernel/include")])
-        })
+        }))
     // The libOS's system-call kernel, over the user runtime and the libOS.
     stages.append([
       swiftModule(

@@ -1,8 +1,8 @@
-/// Planted kernel bugs for testing the differential tester: each names a
-/// `MUTANT_<name>` compilation condition in `kernel/core`, which
-/// `exo build`'s `KernelBuild.run(mutants:)` links into
-/// `.build/exo/kernel-mutant-<name>.elf` on demand. The differential tester
-/// must find every one (`exo difftest --kernel-mutant NAME`).
+/// Planted kernel bugs for testing the differential tester. The kernel runs
+/// the spec, so each is a one-line patch of the spec's transition code
+/// (``patch``), which `exo build`'s `KernelBuild.run(mutants:)` compiles
+/// into `.build/exo/kernel-mutant-<name>.elf` on demand. The differential
+/// tester must find every one (`exo difftest --kernel-mutant NAME`).
 public enum KernelMutant: String, CaseIterable, Sendable {
   case mapSkipsRightsCheck
   case protectSkipsRightsCheck
@@ -39,8 +39,68 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     }
   }
 
-  /// The compilation condition in `kernel/core`.
-  public var condition: String { "MUTANT_\(rawValue)" }
+  /// The change to the spec.
+  public var patch: SpecPatch {
+    switch self {
+    case .mapSkipsRightsCheck:
+      SpecPatch(
+        file: "SpecState+Memory.swift", find: "d.within(rights, rightsOf(capability: m))",
+        replace: "d.bool(true)")
+    case .protectSkipsRightsCheck:
+      SpecPatch(
+        file: "SpecState+Memory.swift",
+        find: "d.within(rights, rightsOf(capability: capabilityOf(binding: b)))",
+        replace: "d.bool(true)")
+    case .unmapLeaksMapping:
+      SpecPatch(
+        file: "SpecState+Shared.swift",
+        find: "d.write(&pages.mappings, pageIndex(page), d.sub(mappingsOf(page: page), word(1)))",
+        replace: "_ = page")
+    case .deleteLeaksPage:
+      SpecPatch(
+        file: "SpecState+Shared.swift",
+        find: "freeRun(base: baseOf(k), count: countOf(k), when: isRootMemory)",
+        replace: "freeRun(base: baseOf(k), count: d.sub(countOf(k), word(1)), when: isRootMemory)")
+    case .grantIgnoresBindings:
+      SpecPatch(
+        file: "SpecState+Capability.swift",
+        find: "v.require(d.eq(bindingsOf(c), zero), else: .busy)", replace: "")
+    case .deriveDepthOffByOne:
+      SpecPatch(
+        file: "SpecState+Capability.swift",
+        find: "d.ult(depth, word(bounds.maximumDepth))",
+        replace: "d.ule(depth, word(bounds.maximumDepth))")
+    case .reclaimIgnoresParent:
+      SpecPatch(
+        file: "SpecState+Environment.swift",
+        find: "v.require(d.or(d.eq(current, parent), d.not(parentLive)), else: .notPermitted)",
+        replace: "_ = parentLive")
+    case .advanceSkipsCurrentSlice:
+      SpecPatch(
+        file: "SpecState+Shared.swift", find: "let hit = d.first(bounds.slices) {",
+        replace: "let hit = d.first(bounds.slices - 1) {")
+    case .createForgetsCapabilityCount:
+      SpecPatch(
+        file: "SpecState+Environment.swift", find: "      d.environmentCreated(e)\n",
+        replace: "      d.environmentCreated(e)\n      s.countCapability(of: me, by: .max)\n")
+    case .sliceFreeIgnoresOwner:
+      SpecPatch(
+        file: "SpecState+Schedule.swift",
+        find: "d.or(d.eq(owner, current), d.eq(parentOf(environment: owner), current))",
+        replace: "d.bool(true)")
+    case .yieldToAcceptsStopped:
+      SpecPatch(
+        file: "SpecState+Schedule.swift",
+        find: "v.require(d.eq(stateOf(t), word(EnvironmentState.runnable)), else: .wrongState)",
+        replace:
+          "v.require(d.or(d.eq(stateOf(t), word(EnvironmentState.runnable)), d.eq(stateOf(t), word(EnvironmentState.stopped))), else: .wrongState)"
+      )
+    case .callSkipsBusyCheck:
+      SpecPatch(
+        file: "SpecState+Transfer.swift", find: "v.require(d.eq(callerOf(t), none), else: .busy)",
+        replace: "")
+    }
+  }
   /// The image's file name in the build folder.
   public var imageName: String { "kernel-mutant-\(rawValue).elf" }
 }

@@ -12,9 +12,13 @@ struct InfoColumn: SpecColumn {
   var count: Int
 
   subscript(_ position: Int) -> UInt64 {
-    @inline(__always) get { PhysicalMemory.load64(address &+ UInt64(position) &* stride) }
+    @inline(__always) get {
+      PhysicalMemory.load64(address &+ UInt64(truncatingIfNeeded: position) &* stride)
+    }
     @inline(__always) nonmutating set {
-      Info.store(Int(address &- Info.base) &+ position &* Int(stride), newValue)
+      Info.store(
+        Int(truncatingIfNeeded: address &- Info.base &+ UInt64(truncatingIfNeeded: position) &* stride),
+        newValue)
     }
   }
 }
@@ -29,12 +33,14 @@ struct KernelDomain: PlainDomain {
 
   @inline(__always)
   func read(_ table: InfoColumn, _ index: UInt64, default fallback: UInt64) -> UInt64 {
-    index < UInt64(table.count) ? table[Int(index)] : fallback
+    index < UInt64(truncatingIfNeeded: table.count) ? table[Int(truncatingIfNeeded: index)] : fallback
   }
 
   @inline(__always)
   func write(_ table: inout InfoColumn, _ index: UInt64, _ value: UInt64) {
-    if index < UInt64(table.count) { table[Int(index)] = value }
+    if index < UInt64(truncatingIfNeeded: table.count) {
+      table[Int(truncatingIfNeeded: index)] = value
+    }
   }
 
   // MARK: Hooks (SpecHooks)

@@ -57,9 +57,10 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   let e = Info.current
   let address = vector == 14 ? arch_read_cr2() : 0
   let placement = Exceptions.place(e, interruptedRsp: stackFrame.pointee.rsp)
-  Exceptions.pending = Exceptions.Pending(
-    registers: stackFrame, vector: vector, error: stackFrame.pointee.error, address: address,
-    frame: placement.address)
+  Exceptions.registers = stackFrame
+  Exceptions.vector = vector
+  Exceptions.address = address
+  Exceptions.frame = placement.address
   let outcome = Spec.state.exception(
     vector: vector, error: stackFrame.pointee.error, address: address, frameSlot: placement.slot)
   if outcome.value == 1 {
@@ -79,12 +80,12 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
 /// The register side of the spec's `exception` event (docs/ABI.md
 /// "exception").
 enum Exceptions {
-  /// The exception being taken, for the hook.
-  struct Pending {
-    var registers: UnsafeMutablePointer<trap_frame>
-    var vector, error, address, frame: UInt64
-  }
-  nonisolated(unsafe) static var pending: Pending? = nil
+  // The exception being taken, for the hook: the interrupted registers,
+  // the vector, the faulting address and where the frame goes.
+  nonisolated(unsafe) static var registers: UnsafeMutablePointer<trap_frame>? = nil
+  nonisolated(unsafe) static var vector: UInt64 = 0
+  nonisolated(unsafe) static var address: UInt64 = 0
+  nonisolated(unsafe) static var frame: UInt64 = 0
 
   /// Where an `ExceptionFrame` for `e` goes: below the handler stack's top,
   /// or below the interrupted `rsp` if it is already on that stack, 16-byte
@@ -107,19 +108,19 @@ enum Exceptions {
   /// stack and `e` enters its handler; stopped, the fault is reported (and
   /// environment 0's ends the machine).
   static func taken(_ e: UInt64, delivered: Bool) {
-    guard let p = pending else { return }
-    pending = nil
+    guard let f = registers else { return }
+    registers = nil
     if delivered {
-      let slot = (p.frame &- UserLayout.windowBase) >> 12
-      let physical = Info[binding: e, slot: slot, .page] * pageSize + (p.frame & (pageSize - 1))
+      let slot = (frame &- UserLayout.windowBase) >> 12
+      let physical = Info[binding: e, slot: slot, .page] &* pageSize &+ (frame & (pageSize - 1))
       writeFrame(
-        p.registers, at: physical, user: p.frame, entry: Info[environment: e, .handler],
-        vector: p.vector, error: p.error, address: p.address)
+        f, at: physical, user: frame, entry: Info[environment: e, .handler], vector: vector,
+        error: f.pointee.error, address: address)
       return
     }
-    Log("exo: environment ").decimal(e).text(" stopped: ").text(exceptionName(p.vector))
-      .text(" rip=").hex(p.registers.pointee.rip).text(" error=").hex(p.error)
-      .text(" cr2=").hex(p.address).end()
+    Log("exo: environment ").decimal(e).text(" stopped: ").text(exceptionName(vector))
+      .text(" rip=").hex(f.pointee.rip).text(" error=").hex(f.pointee.error)
+      .text(" cr2=").hex(address).end()
     if e == 0 {
       Log("exo: environment 0 cannot handle its fault; ending").end()
       exitMachine(.userFailure)

@@ -1,0 +1,50 @@
+import Foundation
+
+/// The symbol table of an ELF64 little-endian image (the kernel's and the
+/// user programs'): enough to check what an image links, without a tool.
+public enum ELFSymbols {
+  /// The names of every symbol of every symbol table (`SHT_SYMTAB`) of the
+  /// image at `url`.
+  public static func names(of url: URL) throws(HarnessError) -> [String] {
+    guard let data = try? Data(contentsOf: url) else { throw .imageMissing(url.path) }
+    let bytes = [UInt8](data)
+    func word(_ offset: Int, _ size: Int) -> Int? {
+      guard offset >= 0, offset + size <= bytes.count else { return nil }
+      var value = 0
+      for i in (0..<size).reversed() { value = value << 8 | Int(bytes[offset + i]) }
+      return value
+    }
+    func malformed(_ what: String) -> HarnessError {
+      .buildFailed(step: "read \(url.lastPathComponent)", output: "not an ELF64 image: \(what)")
+    }
+    guard bytes.count >= 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2, bytes[5] == 1
+    else { throw malformed("bad header") }
+    guard let sectionsAt = word(0x28, 8), let entrySize = word(0x3A, 2),
+      let sectionCount = word(0x3C, 2), entrySize >= 64
+    else { throw malformed("bad section header fields") }
+    func section(_ i: Int) -> (type: Int, offset: Int, size: Int, link: Int)? {
+      let at = sectionsAt + i * entrySize
+      guard let type = word(at + 4, 4), let offset = word(at + 0x18, 8),
+        let size = word(at + 0x20, 8), let link = word(at + 0x28, 4)
+      else { return nil }
+      return (type, offset, size, link)
+    }
+    var names: [String] = []
+    for i in 0..<sectionCount {
+      guard let table = section(i), table.type == 2 else { continue }  // SHT_SYMTAB
+      guard let strings = section(table.link) else { throw malformed("bad string table") }
+      var at = table.offset
+      while at + 24 <= table.offset + table.size {
+        guard let nameAt = word(at, 4) else { throw malformed("truncated symbol table") }
+        var end = strings.offset + nameAt
+        while end < bytes.count && end < strings.offset + strings.size && bytes[end] != 0 {
+          end += 1
+        }
+        let start = strings.offset + nameAt
+        if start < end { names.append(String(decoding: bytes[start..<end], as: UTF8.self)) }
+        at += 24
+      }
+    }
+    return names
+  }
+}
