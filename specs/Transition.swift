@@ -34,37 +34,6 @@ extension Syscall {
     guard let found = Syscall.allCases.first(where: { $0.name == name }) else { return nil }
     self = found
   }
-
-  /// The call's arguments in register order (rdi, rsi, rdx, r10, r8, r9),
-  /// named as in docs/ABI.md.
-  public var parameters: [String] {
-    switch self {
-    case .consoleWrite, .consoleRead: ["address", "length"]
-    case .exit: ["status"]
-    case .ticks: []
-    case .environmentCreate: ["environment", "slot"]
-    case .environmentSetEntries:
-      ["target", "envCap", "handler", "handlerStack", "upcall", "callEntry"]
-    case .environmentStart: ["target", "envCap", "rip", "rsp"]
-    case .environmentStop, .environmentDestroy: ["target", "envCap"]
-    case .environmentReclaim: ["target"]
-    case .pageAllocate: ["page", "count", "slot"]
-    case .pageMap: ["target", "envCap", "memoryCap", "page", "slot", "rights"]
-    case .pageUnmap: ["target", "envCap", "slot"]
-    case .pageProtect: ["target", "envCap", "slot", "rights"]
-    case .capabilityDerive: ["capability", "child", "rights", "base", "count"]
-    case .capabilityGrant: ["capability", "target"]
-    case .capabilityDelete, .capabilityRevoke: ["capability"]
-    case .sliceAllocate: ["position", "target", "envCap"]
-    case .sliceFree: ["position"]
-    case .yield: []
-    case .yieldTo: ["target"]
-    case .call, .send: ["capability", "m0", "m1", "m2", "m3"]
-    case .reply: ["m0", "m1", "m2", "m3"]
-    case .revocationRequest: ["target", "envCap", "count", "ticks"]
-    case .revocationReturn: ["capability"]
-    }
-  }
 }
 
 /// One step of the state machine: a system call made by the current
