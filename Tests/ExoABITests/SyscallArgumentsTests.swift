@@ -7,9 +7,13 @@ struct SyscallArgumentsTests {
   static let distinct = ArgumentWords<UInt64>(
     0x1111_0000, 0x2222_0001, 0x3333_0002, 0x4444_0003, 0x5555_0004, 0x6666_0005)
 
-  @Test("each call's arguments type is for that call", arguments: Syscall.allCases)
+  @Test(
+    "each call's arguments type is for that call, and named after it", arguments: Syscall.allCases)
   func typeNamesItsCall(_ call: Syscall) {
     #expect(call.argumentsType.call == call)
+    let name = "\(call)"
+    let typeName = name.prefix(1).uppercased() + name.dropFirst() + "Arguments<UInt64>"
+    #expect(String(describing: call.argumentsType) == typeName)
   }
 
   @Test(
