@@ -3,7 +3,8 @@
 /// arguments, checks (in order) and effects of each are in `docs/ABI.md`.
 ///
 /// Calling convention (x86_64 `syscall`): the number in `rax`, arguments in
-/// `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`. The kernel returns a
+/// `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9`, as each call's arguments type
+/// assigns them (``SyscallArguments``). The kernel returns a
 /// ``SyscallResult`` in `rax` (status) and `rdx` (value); `reply` delivers
 /// three more words in `rsi`, `r10`, `r8` of the caller. `rcx` and `r11` are
 /// clobbered; every other register is preserved.

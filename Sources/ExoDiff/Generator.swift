@@ -289,43 +289,50 @@ public struct Generator {
       case .ticks, .yield: return []
       case .revocationRequest, .revocationReturn: return nil  // not generated yet
       case .consoleRead: return nil  // not generated: the agent's input is the console
-      case .exit: return [smallWord()]
+      case .exit: return ExitArguments(status: smallWord()).arguments
       case .consoleWrite:
         let readable = boundSlots(of: me).filter {
           state.bindings.rights[bindingIndex(me, Int($0))] & Rights.read.rawValue != 0
         }
         let base =
           pick(readable).map { UserLayout.windowBase + $0 * pageSize } ?? UserLayout.imageBase
-        return [base + UInt64(below(64)), UInt64(below(64))]
+        let write = ConsoleWriteArguments(
+          address: base + UInt64(below(64)), length: UInt64(below(64)))
+        return write.arguments
       case .environmentCreate:
         guard let e = pick(environments(in: [.free])), let slot = pick(emptySlots) else {
           return nil
         }
-        return [e, slot]
+        return EnvironmentCreateArguments(environment: e, slot: slot).arguments
       case .environmentSetEntries:
         guard let (t, c) = liveControllable() else { return nil }
         let stack =
           UserLayout.windowBase + UInt64(1 + below(bounds.windowSlots)) * pageSize
-        return [t, c, entryAddress(), stack, chance(0.5) ? 0 : entryAddress(), entryAddress()]
+        return EnvironmentSetEntriesArguments(
+          target: t, envCap: c, handler: entryAddress(), handlerStack: stack,
+          upcall: chance(0.5) ? 0 : entryAddress(), callEntry: entryAddress()
+        ).arguments
       case .environmentStart:
         let stopped = environments(in: [.stopped])
         guard let (t, c) = pick(controllable().filter { stopped.contains($0.0) }) else {
           return nil
         }
-        return [t, c, UserLayout.imageBase + 0x40, UserLayout.stackTop]
+        return EnvironmentStartArguments(
+          target: t, envCap: c, rip: UserLayout.imageBase + 0x40, rsp: UserLayout.stackTop
+        ).arguments
       case .environmentStop:
         let runnable = environments(in: [.runnable])
         guard let (t, c) = pick(controllable().filter { runnable.contains($0.0) }) else {
           return nil
         }
-        return [t, c]
+        return EnvironmentStopArguments(target: t, envCap: c).arguments
       case .environmentDestroy:
         guard let (t, c) = pick(controllable().filter { $0.0 != 0 && live.contains($0.0) })
         else { return nil }
-        return [t, c]
+        return EnvironmentDestroyArguments(target: t, envCap: c).arguments
       case .environmentReclaim:
         guard let t = pick(environments(in: [.dying])) else { return nil }
-        return [t]
+        return EnvironmentReclaimArguments(target: t).arguments
       case .pageAllocate:
         guard let slot = pick(emptySlots) else { return nil }
         let free = (0..<bounds.pages).filter { state.pages.owner[$0] == ExoABI.none }
@@ -337,7 +344,9 @@ public struct Generator {
         {
           count += 1
         }
-        return [firstPage + UInt64(start), UInt64(count), slot]
+        let run = PageAllocateArguments(
+          page: firstPage + UInt64(start), count: UInt64(count), slot: slot)
+        return run.arguments
       case .pageMap:
         // A live target with an empty window slot and a memory capability it
         // holds with read.
@@ -350,14 +359,19 @@ public struct Generator {
           let s = pick(emptyWindowSlots(of: t))
         else { return nil }
         let page = caps.base[Int(m)] + UInt64(below(Int(caps.count[Int(m)])))
-        return [t, c, m, page, s, bindingRights(within: caps.rights[Int(m)])]
+        return PageMapArguments(
+          target: t, envCap: c, memoryCap: m, page: page, slot: s,
+          rights: bindingRights(within: caps.rights[Int(m)])
+        ).arguments
       case .pageUnmap, .pageProtect:
         let l = live
         let options = controllable().filter { l.contains($0.0) && !boundSlots(of: $0.0).isEmpty }
         guard let (t, c) = pick(options), let s = pick(boundSlots(of: t)) else { return nil }
-        if call == .pageUnmap { return [t, c, s] }
+        if call == .pageUnmap { return PageUnmapArguments(target: t, envCap: c, slot: s).arguments }
         let m = state.bindings.capability[bindingIndex(t, Int(s))]
-        return [t, c, s, bindingRights(within: caps.rights[Int(m)])]
+        return PageProtectArguments(
+          target: t, envCap: c, slot: s, rights: bindingRights(within: caps.rights[Int(m)])
+        ).arguments
       case .capabilityDerive:
         // Now and then a parent at the maximum depth (refused: too deep).
         let granting = held(by: me, rights: .grant)
@@ -370,30 +384,34 @@ public struct Generator {
         let i = Int(c)
         let rights = subset(of: caps.rights[i])
         if caps.kind[i] == CapabilityKind.environment.rawValue {
-          return [c, child, rights, caps.base[i], 1]
+          return CapabilityDeriveArguments(
+            capability: c, child: child, rights: rights, base: caps.base[i], count: 1
+          ).arguments
         }
         let offset = UInt64(below(Int(caps.count[i])))
         let count = 1 + UInt64(below(Int(caps.count[i] - offset)))
-        return [c, child, rights, caps.base[i] + offset, count]
+        return CapabilityDeriveArguments(
+          capability: c, child: child, rights: rights, base: caps.base[i] + offset, count: count
+        ).arguments
       case .capabilityGrant:
         let grantable = held(by: me, rights: .grant).filter { caps.bindings[Int($0)] == 0 }
         guard let c = pick(grantable) else { return nil }
         let others = live.filter { $0 != me }
-        return [c, pick(others) ?? me]
+        return CapabilityGrantArguments(capability: c, target: pick(others) ?? me).arguments
       case .capabilityDelete:
         let leaves = held(by: me).filter {
           caps.children[Int($0)] == 0 && caps.bindings[Int($0)] == 0
         }
         guard let c = pick(leaves) ?? pick(held(by: me)) else { return nil }
-        return [c]
+        return CapabilityDeleteArguments(capability: c).arguments
       case .capabilityRevoke:
         let parents = held(by: me).filter { caps.children[Int($0)] > 0 }
         guard let c = pick(parents) ?? pick(held(by: me)) else { return nil }
-        return [c]
+        return CapabilityRevokeArguments(capability: c).arguments
       case .sliceAllocate:
         let free = (0..<bounds.slices).filter { state.slices[$0] == ExoABI.none }
         guard let p = pick(free), let (t, c) = liveControllable() else { return nil }
-        return [UInt64(p), t, c]
+        return SliceAllocateArguments(position: UInt64(p), target: t, envCap: c).arguments
       case .sliceFree:
         let mine = (0..<bounds.slices).filter {
           let owner = state.slices[$0]
@@ -403,10 +421,10 @@ public struct Generator {
         }
         // Keep slice 0 (environment 0's turn) most of the time.
         guard let p = pick(mine.filter { $0 != 0 || chance(0.1) }) else { return nil }
-        return [UInt64(p)]
+        return SliceFreeArguments(position: UInt64(p)).arguments
       case .yieldTo:
         guard let t = pick(environments(in: [.runnable])) else { return nil }
-        return [t]
+        return YieldToArguments(target: t).arguments
       case .call, .send:
         let targets = held(by: me, kind: .environment, rights: .call).filter { c in
           let t = Int(caps.base[Int(c)])
@@ -419,9 +437,12 @@ public struct Generator {
         // Now and then a callee that is already serving one (refused: busy).
         let busy = targets.filter { !free.contains($0) }
         guard let c = (chance(0.3) ? pick(busy) : nil) ?? pick(free) else { return nil }
-        return [c, smallWord(), smallWord(), smallWord(), smallWord()]
+        let message = Message(smallWord(), smallWord(), smallWord(), smallWord())
+        if call == .send { return SendArguments(capability: c, message: message).arguments }
+        return CallArguments(capability: c, message: message).arguments
       case .reply:
-        return [smallWord(), smallWord(), smallWord(), smallWord()]
+        let message = Message(smallWord(), smallWord(), smallWord(), smallWord())
+        return ReplyArguments(message: message).arguments
       }
     }
   }

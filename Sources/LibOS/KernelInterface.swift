@@ -42,12 +42,10 @@ public struct EntryPoints: Sendable {
 ///
 /// Every method acts as the environment running this code.
 public protocol KernelInterface {
-  /// Makes system call `call` with argument words in register order
-  /// (docs/ABI.md). Not for `call`, `reply` or `exit`.
-  func syscall(
-    _ call: Syscall, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
-    _ a5: UInt64
-  ) -> SyscallResult
+  /// Makes system call `call` with argument registers `words` (built by the
+  /// call's arguments type: see ``sys(_:)``). Not for `call`, `reply` or
+  /// `exit`.
+  func syscall(_ call: Syscall, _ words: ArgumentWords<UInt64>) -> SyscallResult
 
   /// `call(capability, message)`: a synchronous protected control transfer;
   /// the status, and the callee's reply when it is 0.
@@ -99,12 +97,11 @@ public protocol KernelInterface {
 }
 
 extension KernelInterface {
-  /// ``syscall(_:_:_:_:_:_:_:)`` with trailing arguments 0.
+  /// Makes the system call `arguments` are for (``syscall(_:_:)`` with the
+  /// call and the registers its arguments type gives).
   @inline(__always)
-  public func sys(
-    _ call: Syscall, _ a0: UInt64 = 0, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
-    _ a4: UInt64 = 0, _ a5: UInt64 = 0
-  ) -> SyscallResult {
-    syscall(call, a0, a1, a2, a3, a4, a5)
+  public func sys<Arguments: SyscallArguments>(_ arguments: Arguments) -> SyscallResult
+  where Arguments.Word == UInt64 {
+    syscall(Arguments.call, arguments.words)
   }
 }

@@ -9,7 +9,7 @@ extension LibOS {
     while true {
       switch state(child.environment) {
       case .dying, .free: return
-      case .runnable: _ = kernel.sys(.yieldTo, child.environment)
+      case .runnable: _ = kernel.sys(YieldToArguments(target: child.environment))
       default: yield()
       }
     }
@@ -17,7 +17,8 @@ extension LibOS {
 
   /// Stops `child` for good (environmentDestroy).
   public func kill(_ child: Child) throws(ExoError) {
-    try check(kernel.sys(.environmentDestroy, child.environment, child.capability))
+    try check(
+      kernel.sys(EnvironmentDestroyArguments(target: child.environment, envCap: child.capability)))
   }
 
   /// Tears down `child` (dying) step by step until its slot is free, then
@@ -26,7 +27,7 @@ extension LibOS {
   @discardableResult
   public func reap(_ child: Child) throws(ExoError) -> UInt64 {
     let status = environment(child.environment, .exitStatus)
-    while try value(kernel.sys(.environmentReclaim, child.environment)) == 1 {}
+    while try value(kernel.sys(EnvironmentReclaimArguments(target: child.environment))) == 1 {}
     children.removeAll { $0 == child }
     collect()
     return status

@@ -41,7 +41,7 @@ extension LibOS {
     var created: (UInt64, UInt64)? = nil
     for _ in 0..<bounds.capabilities where created == nil {
       guard let e = freeEnvironment(), let c = freeCapabilitySlot() else { throw .outOfRange }
-      let result = kernel.sys(.environmentCreate, e, c)
+      let result = kernel.sys(EnvironmentCreateArguments(environment: e, slot: c))
       if result.error == nil {
         created = (e, c)
       } else if result.error != .slotInUse {
@@ -59,12 +59,14 @@ extension LibOS {
       if start {
         let entries = kernel.entryPoints
         try check(
-          kernel.sys(.environmentStart, e, envCap, entries.program, UserLayout.stackTop))
+          kernel.sys(
+            EnvironmentStartArguments(
+              target: e, envCap: envCap, rip: entries.program, rsp: UserLayout.stackTop)))
       }
     } catch {
       // Undo: the kernel takes back whatever the child holds.
-      _ = kernel.sys(.environmentDestroy, e, envCap)
-      while kernel.sys(.environmentReclaim, e).value == 1 {}
+      _ = kernel.sys(EnvironmentDestroyArguments(target: e, envCap: envCap))
+      while kernel.sys(EnvironmentReclaimArguments(target: e)).value == 1 {}
       collect()
       throw error
     }
@@ -76,8 +78,9 @@ extension LibOS {
   public func start(_ child: Child) throws(ExoError) {
     try check(
       kernel.sys(
-        .environmentStart, child.environment, child.capability, kernel.entryPoints.program,
-        UserLayout.stackTop))
+        EnvironmentStartArguments(
+          target: child.environment, envCap: child.capability, rip: kernel.entryPoints.program,
+          rsp: UserLayout.stackTop)))
   }
 
   func freeEnvironment() -> UInt64? {
@@ -88,7 +91,10 @@ extension LibOS {
   /// Gives `child` the first free slice position, if any.
   func giveSlice(to child: Child) -> UInt64 {
     for p in 0..<bounds.slices where sliceOwner(p) == none {
-      if kernel.sys(.sliceAllocate, UInt64(p), child.environment, child.capability).error == nil {
+      if kernel.sys(
+        SliceAllocateArguments(
+          position: UInt64(p), target: child.environment, envCap: child.capability)
+      ).error == nil {
         return UInt64(p)
       }
     }
@@ -105,7 +111,9 @@ extension LibOS {
     do throws(ExoError) {
       derived = try withFreeCapabilitySlot { c in
         kernel.sys(
-          .capabilityDerive, record.capability, c, Rights([.read, .grant]).rawValue, record.page, 1)
+          CapabilityDeriveArguments(
+            capability: record.capability, child: c, rights: Rights([.read, .grant]).rawValue,
+            base: record.page, count: 1))
       }
     } catch {
       guard error == .invalidArgument || error == .insufficientRights else { throw error }
@@ -113,19 +121,23 @@ extension LibOS {
       return
     }
     do throws(ExoError) {
-      try check(kernel.sys(.capabilityGrant, derived, child.environment))
+      try check(
+        kernel.sys(CapabilityGrantArguments(capability: derived, target: child.environment)))
     } catch {
-      _ = kernel.sys(.capabilityDelete, derived)
+      _ = kernel.sys(CapabilityDeleteArguments(capability: derived))
       throw error
     }
     try check(
       kernel.sys(
-        .pageMap, child.environment, child.capability, derived, record.page, UInt64(s),
-        read.rawValue))
+        PageMapArguments(
+          target: child.environment, envCap: child.capability, memoryCap: derived,
+          page: record.page, slot: UInt64(s), rights: read.rawValue)))
     if record.rights.contains(.write) && !record.copyOnWrite
       && plantedBug != .forkLeavesParentWritable
     {
-      try check(kernel.sys(.pageProtect, me, none, UInt64(s), read.rawValue))
+      try check(
+        kernel.sys(
+          PageProtectArguments(target: me, envCap: none, slot: UInt64(s), rights: read.rawValue)))
       slots[s].copyOnWrite = true
     }
   }
@@ -135,12 +147,17 @@ extension LibOS {
     let (page, root) = try copyThroughScratch { () throws(ExoError) in
       kernel.copyPage(from: address(slot: s), to: address(slot: scratchSlot))
     }
-    try check(retryingRevocation { kernel.sys(.capabilityGrant, root, child.environment) })
+    try check(
+      retryingRevocation {
+        kernel.sys(CapabilityGrantArguments(capability: root, target: child.environment))
+      })
     // Marked copy-on-write in the record: the first write makes it writable.
     let rights = slots[s].rights.subtracting(.write)
     try check(
       kernel.sys(
-        .pageMap, child.environment, child.capability, root, page, UInt64(s), rights.rawValue))
+        PageMapArguments(
+          target: child.environment, envCap: child.capability, memoryCap: root, page: page,
+          slot: UInt64(s), rights: rights.rawValue)))
   }
 
   /// The fork record: magic, function, argument, parent, then one byte per
@@ -183,18 +200,23 @@ extension LibOS {
     }
     retired.append(root)  // deleted by collect() once the child unmapped it
     let derived = try withFreeCapabilitySlot { c in
-      kernel.sys(.capabilityDerive, root, c, Rights([.read, .grant]).rawValue, page, 1)
+      kernel.sys(
+        CapabilityDeriveArguments(
+          capability: root, child: c, rights: Rights([.read, .grant]).rawValue, base: page, count: 1
+        ))
     }
     do throws(ExoError) {
-      try check(kernel.sys(.capabilityGrant, derived, child.environment))
+      try check(
+        kernel.sys(CapabilityGrantArguments(capability: derived, target: child.environment)))
     } catch {
-      _ = kernel.sys(.capabilityDelete, derived)
+      _ = kernel.sys(CapabilityDeleteArguments(capability: derived))
       throw error
     }
     try check(
       kernel.sys(
-        .pageMap, child.environment, child.capability, derived, page, UInt64(forkRecordSlot),
-        Rights([.read]).rawValue))
+        PageMapArguments(
+          target: child.environment, envCap: child.capability, memoryCap: derived, page: page,
+          slot: UInt64(forkRecordSlot), rights: Rights([.read]).rawValue)))
   }
 
   /// In a fork child: rebuilds the slot records from the bindings and the
@@ -234,7 +256,8 @@ extension LibOS {
       slots[s] = record
     }
     let recordCapability = binding(me, forkRecordSlot, .capability)
-    try check(kernel.sys(.pageUnmap, me, none, UInt64(forkRecordSlot)))
+    try check(
+      kernel.sys(PageUnmapArguments(target: me, envCap: none, slot: UInt64(forkRecordSlot))))
     release(capability: recordCapability)
     return start
   }

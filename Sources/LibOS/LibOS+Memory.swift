@@ -12,9 +12,13 @@ extension LibOS {
     guard slots[slot].page == none else { throw .slotInUse }
     let (page, root) = try allocatePage(high: `private`)
     do {
-      try check(kernel.sys(.pageMap, me, none, root, page, UInt64(slot), rights.rawValue))
+      try check(
+        kernel.sys(
+          PageMapArguments(
+            target: me, envCap: none, memoryCap: root, page: page, slot: UInt64(slot),
+            rights: rights.rawValue)))
     } catch {
-      _ = kernel.sys(.capabilityDelete, root)
+      _ = kernel.sys(CapabilityDeleteArguments(capability: root))
       throw error
     }
     var record = SlotRecord()
@@ -32,7 +36,11 @@ extension LibOS {
   /// environment), at `slot`.
   public func map(slot: Int, page: UInt64, capability: UInt64, rights: Rights) throws(ExoError) {
     guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
-    try check(kernel.sys(.pageMap, me, none, capability, page, UInt64(slot), rights.rawValue))
+    try check(
+      kernel.sys(
+        PageMapArguments(
+          target: me, envCap: none, memoryCap: capability, page: page, slot: UInt64(slot),
+          rights: rights.rawValue)))
     var record = SlotRecord()
     record.page = page
     record.capability = capability
@@ -46,7 +54,7 @@ extension LibOS {
     guard slot >= 0, slot < bounds.windowSlots else { throw .outOfRange }
     revocationPoint()
     guard slots[slot].page != none else { throw .slotEmpty }
-    try check(kernel.sys(.pageUnmap, me, none, UInt64(slot)))
+    try check(kernel.sys(PageUnmapArguments(target: me, envCap: none, slot: UInt64(slot))))
     let c = slots[slot].capability
     let demand = slots[slot].demand
     slots[slot] = SlotRecord()
@@ -67,7 +75,10 @@ extension LibOS {
     // read-only) becomes writable by being copied on the first write.
     let held = Rights(rawValue: capability(record.capability, .rights))
     if rights.contains(.write) && !held.contains(.write) { record.copyOnWrite = true }
-    try check(kernel.sys(.pageProtect, me, none, UInt64(slot), record.boundRights.rawValue))
+    try check(
+      kernel.sys(
+        PageProtectArguments(
+          target: me, envCap: none, slot: UInt64(slot), rights: record.boundRights.rawValue)))
     if plantedBug == .protectForgetsRecord { return }
     slots[slot] = record
   }
@@ -162,7 +173,10 @@ extension LibOS {
     var (page, root) = try allocatePage(high: high)
     let scratch = UInt64(scratchSlot)
     try check(
-      kernel.sys(.pageMap, me, none, root, page, scratch, Rights([.read, .write]).rawValue))
+      kernel.sys(
+        PageMapArguments(
+          target: me, envCap: none, memoryCap: root, page: page, slot: scratch,
+          rights: Rights([.read, .write]).rawValue)))
     for _ in 0..<8 {
       try fill()
       let bound = binding(me, scratchSlot, .page)
@@ -170,7 +184,7 @@ extension LibOS {
       (page, root) = (bound, binding(me, scratchSlot, .capability))
     }
     guard binding(me, scratchSlot, .page) == page else { throw .slotEmpty }
-    try check(kernel.sys(.pageUnmap, me, none, scratch))
+    try check(kernel.sys(PageUnmapArguments(target: me, envCap: none, slot: scratch)))
     return (page, root)
   }
 
@@ -181,7 +195,11 @@ extension LibOS {
     guard binding(me, scratchSlot, .page) == none, let (page, root) = try? allocatePage()
     else { return false }
     let rw: Rights = [.read, .write]
-    if kernel.sys(.pageMap, me, none, root, page, UInt64(scratchSlot), rw.rawValue).error != nil {
+    if kernel.sys(
+      PageMapArguments(
+        target: me, envCap: none, memoryCap: root, page: page, slot: UInt64(scratchSlot),
+        rights: rw.rawValue)
+    ).error != nil {
       release(capability: root)
       return false
     }
@@ -198,7 +216,10 @@ extension LibOS {
       capability(c, .owner) == me && capability(c, .parent) == none
       && capability(c, .children) == 0 && page(record.page, .mappings) == 1
     if sole || (plantedBug == .copyOnWriteSkipsCopy && record.rights.contains(.write)) {
-      try check(kernel.sys(.pageProtect, me, none, UInt64(s), record.rights.rawValue))
+      try check(
+        kernel.sys(
+          PageProtectArguments(
+            target: me, envCap: none, slot: UInt64(s), rights: record.rights.rawValue)))
       slots[s].copyOnWrite = false
       return
     }
@@ -212,9 +233,13 @@ extension LibOS {
       release(capability: root)
       return
     }
-    try check(kernel.sys(.pageUnmap, me, none, UInt64(s)))
+    try check(kernel.sys(PageUnmapArguments(target: me, envCap: none, slot: UInt64(s))))
     release(capability: c)
-    try check(kernel.sys(.pageMap, me, none, root, page, UInt64(s), record.rights.rawValue))
+    try check(
+      kernel.sys(
+        PageMapArguments(
+          target: me, envCap: none, memoryCap: root, page: page, slot: UInt64(s),
+          rights: record.rights.rawValue)))
     var copied = record
     copied.page = page
     copied.capability = root

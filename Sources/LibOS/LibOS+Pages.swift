@@ -70,7 +70,9 @@ extension LibOS {
         ? highestFreeCapabilitySlot(below: capabilityEnd)
         : freeCapabilitySlot(from: capabilityStart)
       guard let slot = free else { throw .outOfRange }
-      let result = retryingRevocation { kernel.sys(.pageAllocate, page, 1, slot) }
+      let result = retryingRevocation {
+        kernel.sys(PageAllocateArguments(page: page, count: 1, slot: slot))
+      }
       if result.error == nil {
         pageCursor = (index + 1) % bounds.pages
         return (page, slot)
@@ -90,7 +92,7 @@ extension LibOS {
   func release(capability c: UInt64) {
     guard c != none, capability(c, .owner) == me else { return }
     if capability(c, .children) == 0, capability(c, .bindings) == 0,
-      kernel.sys(.capabilityDelete, c).error == nil
+      kernel.sys(CapabilityDeleteArguments(capability: c)).error == nil
     {
       return
     }
@@ -112,7 +114,7 @@ extension LibOS {
       if capability(c, .children) == 0, capability(c, .bindings) == 0,
         retryingRevocation({
           capability(c, .owner) == me && capability(c, .kind) != CapabilityKind.empty.rawValue
-            ? kernel.sys(.capabilityDelete, c) : .failure(.invalidCapability)
+            ? kernel.sys(CapabilityDeleteArguments(capability: c)) : .failure(.invalidCapability)
         }).error == nil
       {
         deleted += 1

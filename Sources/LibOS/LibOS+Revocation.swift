@@ -83,7 +83,7 @@ extension LibOS {
     where capability(c, .parent) == none && capability(c, .children) == 0
       && capability(c, .bindings) == 0
     {
-      let result = kernel.sys(.revocationReturn, c)
+      let result = kernel.sys(RevocationReturnArguments(capability: c))
       guard result.error == nil else { continue }
       pagesReturned += 1
       retired.removeAll { $0 == c }
@@ -94,7 +94,7 @@ extension LibOS {
     guard requested > done else { return }
     for s in revocationVictims(count: Int(requested - done)) {
       let record = slots[s]
-      let result = kernel.sys(.revocationReturn, record.capability)
+      let result = kernel.sys(RevocationReturnArguments(capability: record.capability))
       guard result.error == nil else { continue }
       pagesReturned += 1
       forget(slot: s, lost: record.dirty)
@@ -173,7 +173,7 @@ extension LibOS {
         handlerDepth = saved
       }
       // Not pending any more: it ended after the refusal; try at once.
-      if revocationPending || tries > 1 { _ = kernel.sys(.yield) }
+      if revocationPending || tries > 1 { _ = kernel.sys(YieldArguments()) }
       result = attempt()
     }
     return result

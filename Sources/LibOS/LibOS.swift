@@ -185,8 +185,9 @@ public final class LibOS<K: KernelInterface> {
     let entries = kernel.entryPoints
     try check(
       kernel.sys(
-        .environmentSetEntries, me, none, entries.exception, handlerStackTop, entries.upcall,
-        call ? entries.call : 0))
+        EnvironmentSetEntriesArguments(
+          target: me, envCap: none, handler: entries.exception, handlerStack: handlerStackTop,
+          upcall: entries.upcall, callEntry: call ? entries.call : 0)))
   }
 
   /// Writes a line to the console.
@@ -197,7 +198,7 @@ public final class LibOS<K: KernelInterface> {
 
   /// Gives up the rest of this environment's turn (all its threads').
   public func yield() {
-    _ = kernel.sys(.yield)
+    _ = kernel.sys(YieldArguments())
     preemptionPoint()
     revocationPoint()
   }

@@ -172,7 +172,7 @@ public final class Machine {
   /// the user runtime does when `main` returns.
   func start(_ e: UInt64) {
     program(SimulatedKernel(machine: self, environment: e))
-    if spec.current == e { _ = apply(e, .call(.exit), [0]) }
+    if spec.current == e { _ = apply(e, ExitArguments(status: 0)) }
     schedule(e)
     fatalError("environment \(e) resumed after its end")
   }
@@ -243,44 +243,58 @@ public final class Machine {
     if let before { recordTaken(before) }
     switch transition {
     case .call(.pageAllocate):
-      for i in 0..<arguments[1] { memory[arguments[0] + i] = nil }
-      for i in 0..<arguments[1] { takenPages[Int(e)][arguments[0] + i] = nil }
-      takenCapabilities[Int(e)][arguments[2]] = nil
+      let a = PageAllocateArguments(arguments: arguments)
+      for i in 0..<a.count { memory[a.page + i] = nil }
+      for i in 0..<a.count { takenPages[Int(e)][a.page + i] = nil }
+      takenCapabilities[Int(e)][a.slot] = nil
     case .call(.capabilityDerive):
-      takenCapabilities[Int(e)][arguments[1]] = nil
+      takenCapabilities[Int(e)][CapabilityDeriveArguments(arguments: arguments).child] = nil
     case .call(.capabilityGrant):
-      let (c, t) = (Int(arguments[0]), Int(arguments[1]))
-      takenCapabilities[t][arguments[0]] = nil
+      let a = CapabilityGrantArguments(arguments: arguments)
+      let (c, t) = (Int(a.capability), Int(a.target))
+      takenCapabilities[t][a.capability] = nil
       let base = spec.capabilities.base[c]
       for i in 0..<spec.capabilities.count[c] { takenPages[t][base + i] = nil }
     case .call(.environmentCreate):
-      takenPages[Int(arguments[0])] = [:]
-      takenCapabilities[Int(arguments[0])] = [:]
-      takenCapabilities[Int(e)][arguments[1]] = nil
+      let a = EnvironmentCreateArguments(arguments: arguments)
+      takenPages[Int(a.environment)] = [:]
+      takenCapabilities[Int(a.environment)] = [:]
+      takenCapabilities[Int(e)][a.slot] = nil
     case .call(.revocationRequest):
-      let t = arguments[0]
-      raise(t, .revocationRequest, arguments[2], spec.revocations.deadline[Int(t)])
+      let a = RevocationRequestArguments(arguments: arguments)
+      raise(a.target, .revocationRequest, a.count, spec.revocations.deadline[Int(a.target)])
     case .call(.environmentStart):
-      let t = arguments[0]
+      let t = EnvironmentStartArguments(arguments: arguments).target
       if let old = runtimes[Int(t)] { retiredCoroutines.append(contentsOf: old.coroutineList) }
       runtimes[Int(t)] = Runtime(environment: t)
-    case .call(.call), .call(.send):
-      let t = spec.capabilities.base[Int(arguments[0])]
-      runtimes[Int(t)]?.entries.append(
-        (
-          e, Message(arguments[1], arguments[2], arguments[3], arguments[4]),
-          transition == .call(.send)
-        ))
-      runtimes[Int(e)]?.reply = nil
+    case .call(.call):
+      let a = CallArguments(arguments: arguments)
+      enterTransfer(from: e, a.capability, a.message, asynchronous: false)
+    case .call(.send):
+      let a = SendArguments(arguments: arguments)
+      enterTransfer(from: e, a.capability, a.message, asynchronous: true)
     case .call(.reply):
       if waiter < UInt64(bounds.environments) {
-        runtimes[Int(waiter)]?.reply = Message(
-          arguments[0], arguments[1], arguments[2], arguments[3])
+        runtimes[Int(waiter)]?.reply = ReplyArguments(arguments: arguments).message
       }
     default: break
     }
     observer?(self, transition)
     return result
+  }
+
+  /// A transfer from `e` through environment capability `capability` went
+  /// in: the callee runs its handler when it is next current.
+  func enterTransfer(from e: UInt64, _ capability: UInt64, _ message: Message, asynchronous: Bool) {
+    let t = spec.capabilities.base[Int(capability)]
+    runtimes[Int(t)]?.entries.append((e, message, asynchronous))
+    runtimes[Int(e)]?.reply = nil
+  }
+
+  /// Applies the system call `arguments` are for, for environment `e`.
+  func apply<Arguments: SyscallArguments>(_ e: UInt64, _ arguments: Arguments) -> SyscallResult
+  where Arguments.Word == UInt64 {
+    apply(e, .call(Arguments.call), arguments.arguments)
   }
 
   // MARK: Revocation
@@ -413,13 +427,17 @@ public final class Machine {
     var pages: [UInt64] = []
     switch call {
     case .pageMap:
-      capabilities = [a[2]]
-      pages = [a[3]]
+      let map = PageMapArguments(arguments: a)
+      capabilities = [map.memoryCap]
+      pages = [map.page]
     case .capabilityDerive:
-      capabilities = [a[0]]
-      pages = [a[3]]
-    case .capabilityGrant, .capabilityDelete, .capabilityRevoke, .revocationReturn:
-      capabilities = [a[0]]
+      let derive = CapabilityDeriveArguments(arguments: a)
+      capabilities = [derive.capability]
+      pages = [derive.base]
+    case .capabilityGrant: capabilities = [CapabilityGrantArguments(arguments: a).capability]
+    case .capabilityDelete: capabilities = [CapabilityDeleteArguments(arguments: a).capability]
+    case .capabilityRevoke: capabilities = [CapabilityRevokeArguments(arguments: a).capability]
+    case .revocationReturn: capabilities = [RevocationReturnArguments(arguments: a).capability]
     default: return
     }
     let known = lastLook[Int(e)]
@@ -437,7 +455,7 @@ public final class Machine {
   }
 
   func performReply(_ e: UInt64, _ message: Message) {
-    _ = apply(e, .call(.reply), [message.m0, message.m1, message.m2, message.m3])
+    _ = apply(e, ReplyArguments(message: message))
   }
 
   /// Counts an operation of `e`; a slice may end here.
@@ -495,7 +513,7 @@ public final class Machine {
     let handled = handler(Fault(vector: 14, error: error, address: address))
     runtime.depth -= 1
     if !handled {
-      _ = apply(e, .call(.exit), [72])
+      _ = apply(e, ExitArguments(status: 72))
       schedule(e)
       fatalError("environment \(e) resumed after its end")
     }

@@ -10,12 +10,9 @@ public struct SimulatedKernel: KernelInterface {
   /// The environment this code runs as.
   public let environment: UInt64
 
-  public func syscall(
-    _ call: Syscall, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
-    _ a5: UInt64
-  ) -> SyscallResult {
+  public func syscall(_ call: Syscall, _ words: ArgumentWords<UInt64>) -> SyscallResult {
     machine.operation(environment)
-    let arguments = Array([a0, a1, a2, a3, a4, a5].prefix(call.parameters.count))
+    let arguments = call.argumentsType.init(words: words).arguments
     let result = machine.apply(environment, .call(call), arguments)
     machine.schedule(environment)
     // A slice may also end right after the call returns.
@@ -27,8 +24,7 @@ public struct SimulatedKernel: KernelInterface {
     status: UInt64, reply: Message
   ) {
     machine.operation(environment)
-    let result = machine.apply(
-      environment, .call(.call), [capability, message.m0, message.m1, message.m2, message.m3])
+    let result = machine.apply(environment, CallArguments(capability: capability, message: message))
     guard result.status == 0 else { return (result.status, Message()) }
     machine.schedule(environment)
     guard let reply = machine.runtimes[Int(environment)]?.reply else {
@@ -39,7 +35,7 @@ public struct SimulatedKernel: KernelInterface {
 
   public func exit(_ status: UInt64) {
     machine.operation(environment)
-    _ = machine.apply(environment, .call(.exit), [status])
+    _ = machine.apply(environment, ExitArguments(status: status))
     machine.schedule(environment)
     fatalError("environment \(environment) resumed after exit")
   }

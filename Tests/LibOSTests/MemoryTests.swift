@@ -118,8 +118,8 @@ extension MemoryTests {
       // What the kernel does when it repossesses: bindings and capabilities go.
       for s in 0..<2 {
         let c = os.slots[s].capability
-        _ = os.kernel.sys(.pageUnmap, os.me, none, UInt64(s))
-        _ = os.kernel.sys(.capabilityDelete, c)
+        _ = os.kernel.sys(PageUnmapArguments(target: os.me, envCap: none, slot: UInt64(s)))
+        _ = os.kernel.sys(CapabilityDeleteArguments(capability: c))
       }
       lost = os.reconcile(repossessed: taken)
       demand = [os.slots[0].demand, os.slots[1].demand]

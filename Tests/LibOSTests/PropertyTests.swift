@@ -108,7 +108,7 @@ struct PropertyTests {
         machine?.raisePressure(on: os.me, count: 1)
         while os.revocationPending || os.pagesRepossessed == 0 { os.yield() }
         repossessed = os.pagesRepossessed
-        _ = os.kernel.sys(.capabilityDelete, stale)  // the bug
+        _ = os.kernel.sys(CapabilityDeleteArguments(capability: stale))  // the bug
         return 0
       }
     }

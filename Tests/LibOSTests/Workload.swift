@@ -328,7 +328,7 @@ final class Workload {
       }
       guard !runnable.isEmpty else { return }
       let target = runnable[k % runnable.count]
-      if target != me { _ = os.kernel.sys(.yieldTo, target) }
+      if target != me { _ = os.kernel.sys(YieldToArguments(target: target)) }
     case .rpc(let k):
       guard !os.children.isEmpty else { return }
       let child = os.children[k % os.children.count]
@@ -368,7 +368,9 @@ final class Workload {
       let count = min(count, programPages(child.environment))
       guard count > 0 else { return }
       let result = os.kernel.sys(
-        .revocationRequest, child.environment, child.capability, UInt64(count), UInt64(ticks))
+        RevocationRequestArguments(
+          target: child.environment, envCap: child.capability, count: UInt64(count),
+          ticks: UInt64(ticks)))
       if let error = result.error, error != .busy, error != .wrongState {
         fail(os, "revocationRequest: error \(error.rawValue)")
       }

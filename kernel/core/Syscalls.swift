@@ -63,69 +63,38 @@ extension Syscall {
 }
 
 /// Runs one call for `caller` with argument registers `f`: the spec's
-/// transition over the kernel's tables (`Spec.state`). `nil` means the
-/// caller gets no result now (it exited, waits for a reply, or replied and
-/// resumes its interrupted registers).
+/// transition over the kernel's tables (`Spec.state`), the registers
+/// decoded through ExoABI's argument types. `nil` means the caller gets no
+/// result now (it exited, waits for a reply, or replied and resumes its
+/// interrupted registers).
 private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: UnsafePointer<trap_frame>)
   -> SyscallResult?
 {
-  let (a0, a1, a2, a3, a4, a5) = (
-    f.pointee.rdi, f.pointee.rsi, f.pointee.rdx, f.pointee.r10, f.pointee.r8, f.pointee.r9
-  )
-  Transfer.registers = f
-  let outcome: Outcome<KernelDomain>
+  let words = ArgumentWords(
+    f.pointee.rdi, f.pointee.rsi, f.pointee.rdx, f.pointee.r10, f.pointee.r8, f.pointee.r9)
+  Transfer.registers = words
   switch call {
   case .consoleWrite:
     // In difftest mode the console carries the agent's protocol: the call
     // checks and returns as always, but its bytes are dropped.
+    let a = ConsoleWriteArguments(words: words)
     return consoleWrite(
-      caller, address: a0, length: a1, sink: DiffMode.enabled ? .none : .console)
-  case .exit:
-    _ = Spec.state.exit(status: a0)
-    return nil
-  case .ticks: outcome = Spec.state.ticks()
-  case .consoleRead: return consoleRead(caller, address: a0, length: a1)
-  case .environmentCreate: outcome = Spec.state.environmentCreate(environment: a0, slot: a1)
-  case .environmentSetEntries:
-    outcome = Spec.state.environmentSetEntries(
-      target: a0, envCap: a1, handler: a2, handlerStack: a3, upcall: a4, callEntry: a5)
-  case .environmentStart:
-    outcome = Spec.state.environmentStart(target: a0, envCap: a1, rip: a2, rsp: a3)
-  case .environmentStop: outcome = Spec.state.environmentStop(target: a0, envCap: a1)
-  case .environmentDestroy: outcome = Spec.state.environmentDestroy(target: a0, envCap: a1)
-  case .environmentReclaim: outcome = Spec.state.environmentReclaim(target: a0)
-  case .pageAllocate:
-    outcome = Spec.state.pageAllocate(page: a0, count: a1, slot: a2)
-    if outcome.status == ExoError.slotInUse.rawValue {
-      // The kernel's memory pressure: the spec's policy decides whom to ask.
-      _ = Spec.state.allocationPressure(page: a0, count: a1, slot: a2)
-    }
-  case .pageMap:
-    outcome = Spec.state.pageMap(
-      target: a0, envCap: a1, memoryCap: a2, page: a3, slot: a4, rights: a5)
-  case .pageUnmap: outcome = Spec.state.pageUnmap(target: a0, envCap: a1, slot: a2)
-  case .pageProtect:
-    outcome = Spec.state.pageProtect(target: a0, envCap: a1, slot: a2, rights: a3)
-  case .capabilityDerive:
-    outcome = Spec.state.capabilityDerive(
-      capability: a0, child: a1, rights: a2, base: a3, count: a4)
-  case .capabilityGrant: outcome = Spec.state.capabilityGrant(capability: a0, target: a1)
-  case .capabilityDelete: outcome = Spec.state.capabilityDelete(capability: a0)
-  case .capabilityRevoke: outcome = Spec.state.capabilityRevoke(capability: a0)
-  case .sliceAllocate: outcome = Spec.state.sliceAllocate(position: a0, target: a1, envCap: a2)
-  case .sliceFree: outcome = Spec.state.sliceFree(position: a0)
-  case .yield: outcome = Spec.state.yield()
-  case .yieldTo: outcome = Spec.state.yieldTo(target: a0)
-  case .call:
-    outcome = Spec.state.call(capability: a0)
-    if outcome.status == 0 { return nil }  // the result arrives with the reply
-  case .send: outcome = Spec.state.send(capability: a0)
-  case .reply:
-    outcome = Spec.state.reply()
-    if outcome.status == 0 { return nil }  // the replier resumes where it was
-  case .revocationRequest:
-    outcome = Spec.state.revocationRequest(target: a0, envCap: a1, count: a2, ticks: a3)
-  case .revocationReturn: outcome = Spec.state.revocationReturn(capability: a0)
+      caller, address: a.address, length: a.length, sink: DiffMode.enabled ? .none : .console)
+  case .consoleRead:
+    let a = ConsoleReadArguments(words: words)
+    return consoleRead(caller, address: a.address, length: a.length)
+  default: break
+  }
+  let outcome = Spec.state.run(call, words)
+  switch call {
+  case .exit: return nil  // (environment 0's exit ends the machine in the hook)
+  case .call where outcome.status == 0: return nil  // the result arrives with the reply
+  case .reply where outcome.status == 0: return nil  // the replier resumes where it was
+  case .pageAllocate where outcome.status == ExoError.slotInUse.rawValue:
+    // The kernel's memory pressure: the spec's policy decides whom to ask.
+    let a = PageAllocateArguments(words: words)
+    _ = Spec.state.allocationPressure(page: a.page, count: a.count, slot: a.slot)
+  default: break
   }
   return SyscallResult(status: outcome.status, value: outcome.value)
 }

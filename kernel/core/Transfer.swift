@@ -7,15 +7,15 @@ import ExoABI
 enum Transfer {
   /// The argument registers of the system call being run (set by the
   /// dispatcher before the spec runs): where the message words are.
-  nonisolated(unsafe) static var registers: UnsafePointer<trap_frame>? = nil
+  nonisolated(unsafe) static var registers = ArgumentWords<UInt64>(filling: 0)
 
   /// The spec's `call` or `send` just made `callee` current: its
   /// interrupted registers and FPU/SSE state are kept for its reply, and it
   /// enters its call entry on its handler stack with `rdi` = the caller,
   /// the message in `rsi`, `rdx`, `rcx`, `r8` and `r9` = 1 for `send`.
   static func enter(_ callee: UInt64, from caller: UInt64, asynchronous: Bool) {
-    guard let r = registers else { return }
-    let message = (r.pointee.rsi, r.pointee.rdx, r.pointee.r10, r.pointee.r8)
+    let m = CallArguments(words: registers)
+    let message = (m.m0, m.m1, m.m2, m.m3)
     arch_copy_frame(arch_env_saved(callee), Scheduler.frame(callee))
     Scheduler.saveTransferredFPU(callee)
     let rsp = handlerStackStart(callee, interruptedRsp: Scheduler.frame(callee).pointee.rsp) & ~15
@@ -30,9 +30,8 @@ enum Transfer {
   /// state its call interrupted; if `woke`, `waiter`'s `call` returns 0
   /// with the message in `rdx`, `rsi`, `r10`, `r8`.
   static func reply(_ replier: UInt64, to waiter: UInt64, woke: Bool) {
-    guard let r = registers else { return }
-    // Read before the replier's frame is overwritten (it may be `r`).
-    let message = (r.pointee.rdi, r.pointee.rsi, r.pointee.rdx, r.pointee.r10)
+    let m = ReplyArguments(words: registers)
+    let message = (m.m0, m.m1, m.m2, m.m3)
     arch_copy_frame(Scheduler.frame(replier), arch_env_saved(replier))
     Scheduler.restoreTransferredFPU(replier)
     guard woke else { return }

@@ -38,37 +38,6 @@ extension Syscall {
     guard let found = Syscall.allCases.first(where: { $0.name == name }) else { return nil }
     self = found
   }
-
-  /// The call's arguments in register order (rdi, rsi, rdx, r10, r8, r9),
-  /// named as in docs/ABI.md.
-  public var parameters: [String] {
-    switch self {
-    case .consoleWrite, .consoleRead: ["address", "length"]
-    case .exit: ["status"]
-    case .ticks: []
-    case .environmentCreate: ["environment", "slot"]
-    case .environmentSetEntries:
-      ["target", "envCap", "handler", "handlerStack", "upcall", "callEntry"]
-    case .environmentStart: ["target", "envCap", "rip", "rsp"]
-    case .environmentStop, .environmentDestroy: ["target", "envCap"]
-    case .environmentReclaim: ["target"]
-    case .pageAllocate: ["page", "count", "slot"]
-    case .pageMap: ["target", "envCap", "memoryCap", "page", "slot", "rights"]
-    case .pageUnmap: ["target", "envCap", "slot"]
-    case .pageProtect: ["target", "envCap", "slot", "rights"]
-    case .capabilityDerive: ["capability", "child", "rights", "base", "count"]
-    case .capabilityGrant: ["capability", "target"]
-    case .capabilityDelete, .capabilityRevoke: ["capability"]
-    case .sliceAllocate: ["position", "target", "envCap"]
-    case .sliceFree: ["position"]
-    case .yield: []
-    case .yieldTo: ["target"]
-    case .call, .send: ["capability", "m0", "m1", "m2", "m3"]
-    case .reply: ["m0", "m1", "m2", "m3"]
-    case .revocationRequest: ["target", "envCap", "count", "ticks"]
-    case .revocationReturn: ["capability"]
-    }
-  }
 }
 
 /// One step of the state machine: a system call made by the current
@@ -108,45 +77,7 @@ extension SpecState {
       "\(transition) takes \(transition.parameters.count) arguments")
     let a = arguments
     switch transition {
-    case .call(let call):
-      switch call {
-      case .consoleWrite: return consoleWrite(address: a[0], length: a[1])
-      case .consoleRead: return consoleRead(address: a[0], length: a[1])
-      case .exit: return exit(status: a[0])
-      case .ticks: return self.ticks()
-      case .environmentCreate: return environmentCreate(environment: a[0], slot: a[1])
-      case .environmentSetEntries:
-        return environmentSetEntries(
-          target: a[0], envCap: a[1], handler: a[2], handlerStack: a[3], upcall: a[4],
-          callEntry: a[5])
-      case .environmentStart:
-        return environmentStart(target: a[0], envCap: a[1], rip: a[2], rsp: a[3])
-      case .environmentStop: return environmentStop(target: a[0], envCap: a[1])
-      case .environmentDestroy: return environmentDestroy(target: a[0], envCap: a[1])
-      case .environmentReclaim: return environmentReclaim(target: a[0])
-      case .pageAllocate: return pageAllocate(page: a[0], count: a[1], slot: a[2])
-      case .pageMap:
-        return pageMap(
-          target: a[0], envCap: a[1], memoryCap: a[2], page: a[3], slot: a[4], rights: a[5])
-      case .pageUnmap: return pageUnmap(target: a[0], envCap: a[1], slot: a[2])
-      case .pageProtect: return pageProtect(target: a[0], envCap: a[1], slot: a[2], rights: a[3])
-      case .capabilityDerive:
-        return capabilityDerive(
-          capability: a[0], child: a[1], rights: a[2], base: a[3], count: a[4])
-      case .capabilityGrant: return capabilityGrant(capability: a[0], target: a[1])
-      case .capabilityDelete: return capabilityDelete(capability: a[0])
-      case .capabilityRevoke: return capabilityRevoke(capability: a[0])
-      case .sliceAllocate: return sliceAllocate(position: a[0], target: a[1], envCap: a[2])
-      case .sliceFree: return sliceFree(position: a[0])
-      case .yield: return yield()
-      case .yieldTo: return yieldTo(target: a[0])
-      case .call: return self.call(capability: a[0])
-      case .reply: return reply()
-      case .send: return send(capability: a[0])
-      case .revocationRequest:
-        return revocationRequest(target: a[0], envCap: a[1], count: a[2], ticks: a[3])
-      case .revocationReturn: return revocationReturn(capability: a[0])
-      }
+    case .call(let call): return run(call, ArgumentWords(arguments, filling: zero))
     case .event(.tick): return tick()
     case .event(.exception):
       return exception(vector: a[0], error: a[1], address: a[2], frameSlot: a[3])

@@ -25,18 +25,19 @@ static inline struct exo_syscall_result exo_syscall6(uint64_t number, uint64_t a
   return r;
 }
 
-// A synchronous protected control transfer: the reply arrives in rdx
-// (m0), rsi (m1), r10 (m2), r8 (m3).
+// A synchronous protected control transfer: the argument registers as for
+// exo_syscall6 (what each carries is ExoABI's CallArguments); the reply
+// arrives in rdx (m0), rsi (m1), r10 (m2), r8 (m3).
 struct exo_call_result {
   uint64_t status, m0, m1, m2, m3;
 };
 
-static inline struct exo_call_result exo_call(uint64_t number, uint64_t cap, uint64_t m0,
-                                              uint64_t m1, uint64_t m2, uint64_t m3) {
-  register uint64_t r10 __asm__("r10") = m2;
-  register uint64_t r8 __asm__("r8") = m3;
+static inline struct exo_call_result exo_call(uint64_t number, uint64_t a0, uint64_t a1,
+                                              uint64_t a2, uint64_t a3, uint64_t a4) {
+  register uint64_t r10 __asm__("r10") = a3;
+  register uint64_t r8 __asm__("r8") = a4;
   register uint64_t r9 __asm__("r9") = 0;
-  uint64_t status, rdx = m1, rsi = m0, rdi = cap;
+  uint64_t status, rdx = a2, rsi = a1, rdi = a0;
   __asm__ volatile("syscall"
                    : "=a"(status), "+d"(rdx), "+S"(rsi), "+D"(rdi), "+r"(r10), "+r"(r8), "+r"(r9)
                    : "a"(number)

@@ -5,17 +5,23 @@ import UserArch
 /// `Syscall`, named after it. Each takes ExoABI types and returns the decoded
 /// `SyscallResult`; see docs/ABI.md for checks and effects.
 public enum Kernel {
-  /// Makes system call `call` with raw argument words.
+  /// Makes the system call `arguments` are for: its number and its
+  /// argument registers both come from the arguments type.
   @inline(__always)
-  public static func call(
-    _ call: Syscall, _ a0: UInt64 = 0, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
-    _ a4: UInt64 = 0, _ a5: UInt64 = 0
-  ) -> SyscallResult {
-    raw(call.rawValue, a0, a1, a2, a3, a4, a5)
+  public static func call<Arguments: SyscallArguments>(_ arguments: Arguments) -> SyscallResult
+  where Arguments.Word == UInt64 {
+    call(Arguments.call, arguments.words)
+  }
+
+  /// Makes system call `call` with argument registers `words`, for code
+  /// that relays a call it did not build (the libOS's kernel interface).
+  @inline(__always)
+  public static func call(_ call: Syscall, _ words: ArgumentWords<UInt64>) -> SyscallResult {
+    raw(call.rawValue, words.rdi, words.rsi, words.rdx, words.r10, words.r8, words.r9)
   }
 
   /// Makes a system call by number, for tests that pass numbers the ABI
-  /// does not define.
+  /// does not define, and the difftest calls (`DiffCall`).
   @inline(__always)
   public static func raw(
     _ number: UInt64, _ a0: UInt64 = 0, _ a1: UInt64 = 0, _ a2: UInt64 = 0, _ a3: UInt64 = 0,
@@ -28,25 +34,32 @@ public enum Kernel {
   // MARK: Console and time
 
   public static func consoleWrite(_ address: VirtualAddress, length: UInt64) -> SyscallResult {
-    call(.consoleWrite, address.rawValue, length)
+    call(ConsoleWriteArguments(address: address.rawValue, length: length))
+  }
+
+  /// Reads the console bytes waiting (at most `length`) to `address`.
+  public static func consoleRead(_ address: VirtualAddress, length: UInt64) -> SyscallResult {
+    call(ConsoleReadArguments(address: address.rawValue, length: length))
   }
 
   /// Ends this environment with `status`, after flushing buffered output.
   public static func exit(_ status: UInt64) -> Never {
     ConsoleBuffer.flush()
-    _ = call(.exit, status)
+    _ = call(ExitArguments(status: status))
     while true {}
   }
 
   /// Slice ends since boot.
-  public static func ticks() -> UInt64 { call(.ticks).value }
+  public static func ticks() -> UInt64 { call(TicksArguments()).value }
 
   // MARK: Environments
 
   public static func environmentCreate(_ environment: EnvironmentID, capability: CapabilitySlot)
     -> SyscallResult
   {
-    call(.environmentCreate, UInt64(environment.rawValue), UInt64(capability.rawValue))
+    call(
+      EnvironmentCreateArguments(
+        environment: UInt64(environment.rawValue), slot: UInt64(capability.rawValue)))
   }
 
   public static func environmentSetEntries(
@@ -54,32 +67,37 @@ public enum Kernel {
     handlerStack: UInt64, upcall: UInt64, callEntry: UInt64
   ) -> SyscallResult {
     call(
-      .environmentSetEntries, UInt64(target.rawValue), UInt64(capability.rawValue), handler,
-      handlerStack, upcall, callEntry)
+      EnvironmentSetEntriesArguments(
+        target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue), handler: handler,
+        handlerStack: handlerStack, upcall: upcall, callEntry: callEntry))
   }
 
   public static func environmentStart(
     _ target: EnvironmentID, via capability: CapabilitySlot = .none, rip: UInt64, rsp: UInt64
   ) -> SyscallResult {
-    call(.environmentStart, UInt64(target.rawValue), UInt64(capability.rawValue), rip, rsp)
+    call(
+      EnvironmentStartArguments(
+        target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue), rip: rip, rsp: rsp))
   }
 
   public static func environmentStop(
     _ target: EnvironmentID, via capability: CapabilitySlot = .none
-  )
-    -> SyscallResult
-  {
-    call(.environmentStop, UInt64(target.rawValue), UInt64(capability.rawValue))
+  ) -> SyscallResult {
+    call(
+      EnvironmentStopArguments(
+        target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue)))
   }
 
   public static func environmentDestroy(
     _ target: EnvironmentID, via capability: CapabilitySlot = .none
   ) -> SyscallResult {
-    call(.environmentDestroy, UInt64(target.rawValue), UInt64(capability.rawValue))
+    call(
+      EnvironmentDestroyArguments(
+        target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue)))
   }
 
   public static func environmentReclaim(_ target: EnvironmentID) -> SyscallResult {
-    call(.environmentReclaim, UInt64(target.rawValue))
+    call(EnvironmentReclaimArguments(target: UInt64(target.rawValue)))
   }
 
   // MARK: Memory
@@ -87,7 +105,9 @@ public enum Kernel {
   public static func pageAllocate(_ page: PageNumber, count: UInt64 = 1, capability: CapabilitySlot)
     -> SyscallResult
   {
-    call(.pageAllocate, page.rawValue, count, UInt64(capability.rawValue))
+    call(
+      PageAllocateArguments(
+        page: page.rawValue, count: count, slot: UInt64(capability.rawValue)))
   }
 
   public static func pageMap(
@@ -95,20 +115,27 @@ public enum Kernel {
     page: PageNumber, slot: UInt64, rights: Rights
   ) -> SyscallResult {
     call(
-      .pageMap, UInt64(target.rawValue), UInt64(capability.rawValue), UInt64(memory.rawValue),
-      page.rawValue, slot, rights.rawValue)
+      PageMapArguments(
+        target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue),
+        memoryCap: UInt64(memory.rawValue), page: page.rawValue, slot: slot,
+        rights: rights.rawValue))
   }
 
   public static func pageUnmap(
     _ target: EnvironmentID, via capability: CapabilitySlot = .none, slot: UInt64
   ) -> SyscallResult {
-    call(.pageUnmap, UInt64(target.rawValue), UInt64(capability.rawValue), slot)
+    call(
+      PageUnmapArguments(
+        target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue), slot: slot))
   }
 
   public static func pageProtect(
     _ target: EnvironmentID, via capability: CapabilitySlot = .none, slot: UInt64, rights: Rights
   ) -> SyscallResult {
-    call(.pageProtect, UInt64(target.rawValue), UInt64(capability.rawValue), slot, rights.rawValue)
+    call(
+      PageProtectArguments(
+        target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue), slot: slot,
+        rights: rights.rawValue))
   }
 
   // MARK: Capabilities
@@ -118,22 +145,25 @@ public enum Kernel {
     count: UInt64
   ) -> SyscallResult {
     call(
-      .capabilityDerive, UInt64(capability.rawValue), UInt64(child.rawValue), rights.rawValue,
-      base, count)
+      CapabilityDeriveArguments(
+        capability: UInt64(capability.rawValue), child: UInt64(child.rawValue),
+        rights: rights.rawValue, base: base, count: count))
   }
 
   public static func capabilityGrant(_ capability: CapabilitySlot, to target: EnvironmentID)
     -> SyscallResult
   {
-    call(.capabilityGrant, UInt64(capability.rawValue), UInt64(target.rawValue))
+    call(
+      CapabilityGrantArguments(
+        capability: UInt64(capability.rawValue), target: UInt64(target.rawValue)))
   }
 
   public static func capabilityDelete(_ capability: CapabilitySlot) -> SyscallResult {
-    call(.capabilityDelete, UInt64(capability.rawValue))
+    call(CapabilityDeleteArguments(capability: UInt64(capability.rawValue)))
   }
 
   public static func capabilityRevoke(_ capability: CapabilitySlot) -> SyscallResult {
-    call(.capabilityRevoke, UInt64(capability.rawValue))
+    call(CapabilityRevokeArguments(capability: UInt64(capability.rawValue)))
   }
 
   // MARK: Slices
@@ -141,15 +171,19 @@ public enum Kernel {
   public static func sliceAllocate(
     _ position: UInt64, for target: EnvironmentID, via capability: CapabilitySlot = .none
   ) -> SyscallResult {
-    call(.sliceAllocate, position, UInt64(target.rawValue), UInt64(capability.rawValue))
+    call(
+      SliceAllocateArguments(
+        position: position, target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue)))
   }
 
-  public static func sliceFree(_ position: UInt64) -> SyscallResult { call(.sliceFree, position) }
+  public static func sliceFree(_ position: UInt64) -> SyscallResult {
+    call(SliceFreeArguments(position: position))
+  }
 
-  public static func yield() -> SyscallResult { call(.yield) }
+  public static func yield() -> SyscallResult { call(YieldArguments()) }
 
   public static func yieldTo(_ target: EnvironmentID) -> SyscallResult {
-    call(.yieldTo, UInt64(target.rawValue))
+    call(YieldToArguments(target: UInt64(target.rawValue)))
   }
 }
 
@@ -161,13 +195,15 @@ extension Kernel {
     _ target: EnvironmentID, via capability: CapabilitySlot, count: UInt64, ticks: UInt64
   ) -> SyscallResult {
     call(
-      .revocationRequest, UInt64(target.rawValue), UInt64(capability.rawValue), count, ticks)
+      RevocationRequestArguments(
+        target: UInt64(target.rawValue), envCap: UInt64(capability.rawValue), count: count,
+        ticks: ticks))
   }
 
   /// Gives back the run of root memory capability `capability` towards the
   /// caller's pending request. Value: pages still owed.
   public static func revocationReturn(_ capability: CapabilitySlot) -> SyscallResult {
-    call(.revocationReturn, UInt64(capability.rawValue))
+    call(RevocationReturnArguments(capability: UInt64(capability.rawValue)))
   }
 }
 

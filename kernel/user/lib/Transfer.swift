@@ -7,21 +7,22 @@ extension Kernel {
   public static func call(_ capability: CapabilitySlot, _ message: Message) -> Result<
     Message, ExoError
   > {
-    let r = exo_call(
-      Syscall.call.rawValue, UInt64(capability.rawValue), message.m0, message.m1, message.m2,
-      message.m3)
+    // exo_call loads the registers `CallArguments` assigns and takes the
+    // reply from where the kernel leaves it.
+    let w = CallArguments(capability: UInt64(capability.rawValue), message: message).words
+    let r = exo_call(Syscall.call.rawValue, w.rdi, w.rsi, w.rdx, w.r10, w.r8)
     if r.status != 0 { return .failure(ExoError(rawValue: r.status)) }
     return .success(Message(r.m0, r.m1, r.m2, r.m3))
   }
 
   /// `send`: an asynchronous transfer; returns when the sender next runs.
   public static func send(_ capability: CapabilitySlot, _ message: Message) -> SyscallResult {
-    call(.send, UInt64(capability.rawValue), message.m0, message.m1, message.m2, message.m3)
+    call(SendArguments(capability: UInt64(capability.rawValue), message: message))
   }
 
   /// `reply`: ends the current transfer. On success it does not return: the
   /// replier resumes where the transfer interrupted it.
   public static func reply(_ message: Message) -> SyscallResult {
-    call(.reply, message.m0, message.m1, message.m2, message.m3)
+    call(ReplyArguments(message: message))
   }
 }

@@ -11,11 +11,8 @@ public struct SystemKernel: KernelInterface {
   public init() {}
 
   @inline(__always)
-  public func syscall(
-    _ call: Syscall, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
-    _ a5: UInt64
-  ) -> SyscallResult {
-    Kernel.call(call, a0, a1, a2, a3, a4, a5)
+  public func syscall(_ call: Syscall, _ words: ArgumentWords<UInt64>) -> SyscallResult {
+    Kernel.call(call, words)
   }
 
   public func transfer(_ capability: UInt64, _ message: Message) -> (

@@ -77,8 +77,8 @@ nonisolated(unsafe) var out = Output()
 func readExactly(_ count: Int) {
   var done = 0
   while done < count {
-    let r = Kernel.call(
-      .consoleRead, DiffProtocol.bufferBase + UInt64(done), UInt64(count - done))
+    let address = VirtualAddress(rawValue: DiffProtocol.bufferBase + UInt64(done))
+    let r = Kernel.consoleRead(address, length: UInt64(count - done))
     guard r.status == 0 else { Kernel.exit(91) }
     if r.value == 0 && out.count > 0 { out.flush() }
     done += Int(r.value)
@@ -117,35 +117,37 @@ func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
       let argc = Int(Buffer.input[1])
       let length = Int(Buffer.input[2])
       readExactly(length)
-      var args = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-      withUnsafeMutablePointer(to: &args) { tuple in
-        tuple.withMemoryRebound(to: UInt64.self, capacity: 6) { a in
-          var cursor = 0
-          for i in 0..<min(argc, 6) {
-            var v: UInt64 = 0
-            var shift: UInt64 = 0
-            while cursor < length {
-              let b = Buffer.input[cursor]
-              cursor += 1
-              if shift < 64 { v |= UInt64(b & 0x7F) << shift }
-              shift += 7
-              if b & 0x80 == 0 { break }
-            }
-            a[i] = v
-          }
-          // environmentStart: a valid start goes to the agent's own entry and
-          // stack (registers are not abstract state; the checks see the
-          // same validity).
-          if number == Syscall.environmentStart.rawValue,
-            VirtualAddress(rawValue: a[2]).isUser, a[3] >= UserLayout.start,
-            a[3] <= UserLayout.end
-          {
-            a[2] = agent_start_address()
-            a[3] = DiffProtocol.bufferBase
-          }
-          out.flush()
-          agent_command(number, a)
+      var words = ArgumentWords<UInt64>(filling: 0)
+      var cursor = 0
+      for i in 0..<min(argc, ArgumentWords<UInt64>.count) {
+        var v: UInt64 = 0
+        var shift: UInt64 = 0
+        while cursor < length {
+          let b = Buffer.input[cursor]
+          cursor += 1
+          if shift < 64 { v |= UInt64(b & 0x7F) << shift }
+          shift += 7
+          if b & 0x80 == 0 { break }
         }
+        words[i] = v
+      }
+      // environmentStart: a valid start goes to the agent's own entry and
+      // stack (registers are not abstract state; the checks see the same
+      // validity).
+      if number == Syscall.environmentStart.rawValue {
+        var start = EnvironmentStartArguments(words: words)
+        if VirtualAddress(rawValue: start.rip).isUser, start.rsp >= UserLayout.start,
+          start.rsp <= UserLayout.end
+        {
+          start.rip = agent_start_address()
+          start.rsp = DiffProtocol.bufferBase
+          words = start.words
+        }
+      }
+      out.flush()
+      var registers = (words.rdi, words.rsi, words.rdx, words.r10, words.r8, words.r9)
+      withUnsafePointer(to: &registers) { tuple in
+        tuple.withMemoryRebound(to: UInt64.self, capacity: 6) { agent_command(number, $0) }
       }
     case DiffProtocol.digest:
       out.byte(DiffProtocol.digestRecord)

@@ -61,7 +61,9 @@ public enum Revoke {
     ]
     for round in rounds {
       if round.ignored { _ = try os.rpc(app, Message(Command.ignoreNextRequest.rawValue)) }
-      let result = os.kernel.sys(.revocationRequest, e, app.capability, round.count, round.ticks)
+      let result = os.kernel.sys(
+        RevocationRequestArguments(
+          target: e, envCap: app.capability, count: round.count, ticks: round.ticks))
       os.print(
         "revoke: manager: revocationRequest(\(round.count) pages, \(round.ticks) ticks) -> "
           + (result.error == nil ? "ok" : "error \(result.status)")

@@ -63,10 +63,10 @@ func attackTests() {
     Kernel.revocationRequest(me, via: .none, count: 1, ticks: 1)
   }
   expect("revocationRequest of an environment out of range", .outOfRange) {
-    Kernel.raw(Syscall.revocationRequest.rawValue, 16, 0, 1, 1)
+    Kernel.call(RevocationRequestArguments(target: 16, envCap: 0, count: 1, ticks: 1))
   }
   expect("revocationRequest with a capability slot out of range", .outOfRange) {
-    Kernel.raw(Syscall.revocationRequest.rawValue, 3, .max, 1, 1)
+    Kernel.call(RevocationRequestArguments(target: 3, envCap: .max, count: 1, ticks: 1))
   }
   let notNamingThree =
     (UInt64(0)..<256).first {
@@ -74,13 +74,14 @@ func attackTests() {
         || KernelInfo[capability: $0, .base] != 3
     } ?? 0
   expect("revocationRequest with a capability that does not name the target", .invalidCapability) {
-    Kernel.raw(Syscall.revocationRequest.rawValue, 3, notNamingThree, .max, .max)
+    Kernel.call(
+      RevocationRequestArguments(target: 3, envCap: notNamingThree, count: .max, ticks: .max))
   }
   expect("revocationReturn with no request pending", .wrongState) {
     Kernel.revocationReturn(cap(0))
   }
   expect("revocationReturn of a slot out of range, nothing pending", .wrongState) {
-    Kernel.raw(Syscall.revocationReturn.rawValue, .max)
+    Kernel.call(RevocationReturnArguments(capability: .max))
   }
 
   // consoleWrite: only the caller's readable memory.
@@ -130,29 +131,33 @@ func attackTests() {
 
   // Forged slot numbers: the kernel compares full words, never truncates.
   expect("forged: capability slot 2^32 + 1 (environment 0 holds 1)", .outOfRange) {
-    Kernel.call(.pageMap, 0, 0, 1 << 32 | 1, fp, 8, 1)
+    Kernel.call(
+      PageMapArguments(target: 0, envCap: 0, memoryCap: 1 << 32 | 1, page: fp, slot: 8, rights: 1))
   }
   expect("forged: window slot 2^32 + 8", .outOfRange) {
-    Kernel.call(.pageMap, 0, 0, 1, fp, 1 << 32 | 8, 1)
+    Kernel.call(
+      PageMapArguments(target: 0, envCap: 0, memoryCap: 1, page: fp, slot: 1 << 32 | 8, rights: 1))
   }
   expect("forged: page 2^52 + firstPage", .outOfRange) {
-    Kernel.call(.pageAllocate, 1 << 52 | fp + 200, 1, 5)
+    Kernel.call(PageAllocateArguments(page: 1 << 52 | fp + 200, count: 1, slot: 5))
   }
   expect("forged: environment 2^32", .outOfRange) {
-    Kernel.call(.environmentCreate, 1 << 32 | 3, 5)
+    Kernel.call(EnvironmentCreateArguments(environment: 1 << 32 | 3, slot: 5))
   }
-  expect("forged: slice 2^32", .outOfRange) { Kernel.call(.sliceAllocate, 1 << 32, 0, 0) }
+  expect("forged: slice 2^32", .outOfRange) {
+    Kernel.call(SliceAllocateArguments(position: 1 << 32, target: 0, envCap: 0))
+  }
   expect("forged: reclaim environment 2^32 + 1", .outOfRange) {
-    Kernel.call(.environmentReclaim, 1 << 32 | 1)
+    Kernel.call(EnvironmentReclaimArguments(target: 1 << 32 | 1))
   }
   expect("forged: delete slot UInt64.max", .outOfRange) {
-    Kernel.call(.capabilityDelete, UInt64.max)
+    Kernel.call(CapabilityDeleteArguments(capability: UInt64.max))
   }
   expect("forged: revoke slot 2^63 + 1", .outOfRange) {
-    Kernel.call(.capabilityRevoke, 1 << 63 | 1)
+    Kernel.call(CapabilityRevokeArguments(capability: 1 << 63 | 1))
   }
   expect("forged: grant to environment 2^32", .outOfRange) {
-    Kernel.call(.capabilityGrant, 1, 1 << 32)
+    Kernel.call(CapabilityGrantArguments(capability: 1, target: 1 << 32))
   }
 
   // Page tables, the kernel and devices can never be named.

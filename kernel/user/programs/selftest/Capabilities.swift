@@ -30,7 +30,9 @@ func capabilityTests() {
     Kernel.capabilityDerive(cap(256), child: cap(41), rights: ro, base: fp + 64, count: 1)
   }
   expect("derive: huge slot", .outOfRange) {
-    Kernel.call(.capabilityDerive, 1 << 32 | 40, 41, 1, fp + 64, 1)
+    Kernel.call(
+      CapabilityDeriveArguments(
+        capability: 1 << 32 | 40, child: 41, rights: 1, base: fp + 64, count: 1))
   }
   expect("derive: empty capability", .invalidCapability) {
     Kernel.capabilityDerive(cap(47), child: cap(41), rights: ro, base: fp + 64, count: 1)

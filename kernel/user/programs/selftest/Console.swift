@@ -8,30 +8,32 @@ func consoleTests() {
   // The lowest page of the initial stack, far below what the selftest uses.
   let stackBottom = UserLayout.stackTop - UserLayout.stackPages * pageSize
   expectSuccess(
-    "consoleRead: zero bytes", Kernel.call(.consoleRead, stackBottom, 0), value: 0)
+    "consoleRead: zero bytes", Kernel.call(ConsoleReadArguments(address: stackBottom, length: 0)),
+    value: 0)
   expectSuccess(
-    "consoleRead: nothing waiting reads nothing", Kernel.call(.consoleRead, stackBottom, 16),
+    "consoleRead: nothing waiting reads nothing",
+    Kernel.call(ConsoleReadArguments(address: stackBottom, length: 16)),
     value: 0)
   expect("consoleRead: more than maximumRead", .invalidArgument) {
-    Kernel.call(.consoleRead, stackBottom, ConsoleLimits.maximumRead + 1)
+    Kernel.call(ConsoleReadArguments(address: stackBottom, length: ConsoleLimits.maximumRead + 1))
   }
   expect("consoleRead: into the program image", .badAddress) {
-    Kernel.call(.consoleRead, UserLayout.imageBase, 8)
+    Kernel.call(ConsoleReadArguments(address: UserLayout.imageBase, length: 8))
   }
   expect("consoleRead: into the read-only tables", .badAddress) {
-    Kernel.call(.consoleRead, UserLayout.infoBase, 8)
+    Kernel.call(ConsoleReadArguments(address: UserLayout.infoBase, length: 8))
   }
   expect("consoleRead: into the kernel", .badAddress) {
-    Kernel.call(.consoleRead, 0x10_0000, 8)
+    Kernel.call(ConsoleReadArguments(address: 0x10_0000, length: 8))
   }
   expect("consoleRead: across the top of the stack", .badAddress) {
-    Kernel.call(.consoleRead, UserLayout.stackTop - 4, 8)
+    Kernel.call(ConsoleReadArguments(address: UserLayout.stackTop - 4, length: 8))
   }
   expect("consoleRead: a wrapping range", .badAddress) {
-    Kernel.call(.consoleRead, .max - 2, 8)
+    Kernel.call(ConsoleReadArguments(address: .max - 2, length: 8))
   }
   expect("consoleRead: an unbound window slot", .badAddress) {
-    Kernel.call(.consoleRead, UserLayout.windowBase + 400 * pageSize, 8)
+    Kernel.call(ConsoleReadArguments(address: UserLayout.windowBase + 400 * pageSize, length: 8))
   }
   for call in DiffCall.allCases {
     expect("difftest calls are noSuchCall outside difftest mode", .noSuchCall) {

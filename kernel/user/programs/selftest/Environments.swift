@@ -89,7 +89,7 @@ func environmentTests() {
     Kernel.environmentCreate(env(16), capability: cap(10))
   }
   expect("create: huge environment number", .outOfRange) {
-    Kernel.call(.environmentCreate, UInt64.max, 10)
+    Kernel.call(EnvironmentCreateArguments(environment: UInt64.max, slot: 10))
   }
   expect("create: capability slot out of range", .outOfRange) {
     Kernel.environmentCreate(env(1), capability: cap(256))

@@ -89,7 +89,9 @@ func sliceTests() {
 
   // yieldTo
   expect("yieldTo: out of range", .outOfRange) { Kernel.yieldTo(env(16)) }
-  expect("yieldTo: huge environment", .outOfRange) { Kernel.call(.yieldTo, 1 << 32) }
+  expect("yieldTo: huge environment", .outOfRange) {
+    Kernel.call(YieldToArguments(target: 1 << 32))
+  }
   expect("yieldTo: a free environment", .wrongState) { Kernel.yieldTo(env(13)) }
   expectSuccess("stop the spinner", Kernel.environmentStop(c.id, via: c.envCap))
   expect("yieldTo: a stopped environment", .wrongState) { Kernel.yieldTo(c.id) }

@@ -81,7 +81,9 @@ func transferTests() {
 
   // Denials.
   expect("call: slot out of range", .outOfRange) { callResult(cap(256)) }
-  expect("call: huge slot", .outOfRange) { Kernel.call(.call, 1 << 40, 1, 2, 3, 4) }
+  expect("call: huge slot", .outOfRange) {
+    Kernel.call(CallArguments(capability: 1 << 40, m0: 1, m1: 2, m2: 3, m3: 4))
+  }
   expect("call: empty capability", .invalidCapability) { callResult(cap(96)) }
   expect("call: memory capability", .invalidCapability) { callResult(cap(1)) }
   expect("send: memory capability", .invalidCapability) { Kernel.send(cap(1), Message()) }
