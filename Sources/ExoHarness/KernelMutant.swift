@@ -39,6 +39,25 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     }
   }
 
+  /// The transition whose code the patch changes (the obligations of
+  /// `exoverify --only` that must fail).
+  public var transition: String {
+    switch self {
+    case .mapSkipsRightsCheck: "pageMap"
+    case .protectSkipsRightsCheck: "pageProtect"
+    case .unmapLeaksMapping: "pageUnmap"
+    case .deleteLeaksPage: "capabilityDelete"
+    case .grantIgnoresBindings: "capabilityGrant"
+    case .deriveDepthOffByOne: "capabilityDerive"
+    case .reclaimIgnoresParent: "environmentReclaim"
+    case .advanceSkipsCurrentSlice: "yield"
+    case .createForgetsCapabilityCount: "environmentCreate"
+    case .sliceFreeIgnoresOwner: "sliceFree"
+    case .yieldToAcceptsStopped: "yieldTo"
+    case .callSkipsBusyCheck: "call"
+    }
+  }
+
   /// The change to the spec.
   public var patch: SpecPatch {
     switch self {

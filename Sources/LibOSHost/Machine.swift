@@ -321,12 +321,12 @@ public final class Machine {
     revocationUpcalls(since: before)
   }
 
-  /// Notes what revocation took since `before` and raises the upcalls the
-  /// kernel raises: `revocationRequest` for each request that started,
-  /// `repossession` for each abort that ended.
+  /// Notes what the kernel's own steps took since `before` and raises the
+  /// upcalls the kernel raises: `revocationRequest` for each request that
+  /// started, `repossession` for each that ended (by force: a kernel step
+  /// ends a request only by the abort protocol).
   func revocationUpcalls(since before: ConcreteState) {
     let none = RevocationPhase.none.rawValue
-    let aborting = RevocationPhase.aborting.rawValue
     if before.pages.owner != spec.pages.owner || before.bindings.page != spec.bindings.page {
       recordTaken(before)
     }
@@ -337,7 +337,8 @@ public final class Machine {
           UInt64(e), .revocationRequest, spec.revocations.requested[e],
           spec.revocations.deadline[e])
       }
-      if was == aborting && now == none {
+      // A kernel step never ends a request but by force.
+      if was != none && now == none {
         raise(
           UInt64(e), .repossession, spec.revocations.repossessed[e],
           spec.revocations.requested[e])

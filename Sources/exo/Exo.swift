@@ -9,6 +9,7 @@ struct Exo: ParsableCommand {
     abstract: "Build, boot and test the Swift exokernel.",
     subcommands: [
       Build.self, Boot.self, SpecRun.self, Replay.self, SpecBench.self, DiffTest.self, Bench.self,
+      SpecChangeCommand.self,
     ])
 }
 

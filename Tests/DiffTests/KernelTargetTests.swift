@@ -121,16 +121,29 @@ struct KernelTargetTests {
     #expect(!(try file.run(on: target)).passed)
   }
 
-  @Test("every kernel mutant names a condition compiled into the kernel")
-  func mutantsExistInTheKernel() throws {
-    let folder = KernelImages.project.root.appendingPathComponent("kernel/core")
-    var text = ""
-    for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
-      text += try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
-    }
-    for mutant in KernelMutant.allCases {
-      #expect(text.contains(mutant.condition), "\(mutant.condition) is not in kernel/core")
+  @Test("every planted bug is a patch that applies to the spec exactly once")
+  func mutantsPatchTheSpec() throws {
+    let specs = KernelImages.project.root.appendingPathComponent("specs")
+    let patches = KernelMutant.allCases.map(\.patch) + [.plantedMapping, .plantedRevocation]
+    for patch in patches {
+      let text = try String(
+        contentsOf: specs.appendingPathComponent(patch.file), encoding: .utf8)
+      let patched = try patch.apply(to: text)
+      #expect(patched != text, "\(patch.file): \(patch.find)")
     }
     #expect(KernelMutant.allCases.count >= 8)
+  }
+
+  @Test("a patch whose text is gone from the spec is an error that says so")
+  func stalePatchFails() {
+    let patch = SpecPatch(file: "SpecState+Memory.swift", find: "no such text", replace: "x")
+    #expect(throws: HarnessError.self) { try patch.apply(to: "let a = 1\n") }
+    let twice = SpecPatch(file: "F.swift", find: "a", replace: "b")
+    do {
+      _ = try twice.apply(to: "a a")
+      Issue.record("a patch whose text occurs twice applied")
+    } catch {
+      #expect("\(error)".contains("occurs 2 times"))
+    }
   }
 }

@@ -79,7 +79,7 @@ struct Disagreement: CustomStringConvertible {
 /// ``ConcreteDomain``, or a planted variant of it).
 func runConcrete<D: SpecDomain>(
   _ domain: D, _ transition: Transition, _ state: ConcreteState, _ arguments: [UInt64]
-) -> (SyscallResult, ConcreteState) where D.W == UInt64, D.B == Bool {
+) -> (SyscallResult, ConcreteState) where D.W == UInt64, D.B == Bool, D.Column == [UInt64] {
   var s = SpecState<D>(
     domain: domain, bounds: state.bounds, firstPage: state.firstPage, words: state.words)
   let outcome = s.apply(transition, arguments)
@@ -101,7 +101,7 @@ struct CrossCheckReport {
 /// cases where the results (status, value, every table word) differ.
 func crossCheck<D: SpecDomain>(
   _ transition: Transition, cases: Int, seed: UInt64, concrete domain: D
-) throws -> CrossCheckReport where D.W == UInt64, D.B == Bool {
+) throws -> CrossCheckReport where D.W == UInt64, D.B == Bool, D.Column == [UInt64] {
   let symbolic = try SymbolicTransition(
     transition, bounds: smallBounds, firstPage: smallFirstPage)
   var generator = Generator(seed: seed)

@@ -46,6 +46,7 @@ import Testing
 /// ``ConcreteDomain`` with one operation deliberately changed, to show that
 /// the cross-check detects a difference between the interpretations.
 struct Planted: SpecDomain {
+  typealias Column = [UInt64]
   enum Change {
     /// `ult` is `<=`.
     case comparison
@@ -86,6 +87,9 @@ struct Planted: SpecDomain {
   }
   func first(_ count: Int, where predicate: (Int) -> Bool) -> (found: Bool, index: UInt64) {
     base.first(count, where: predicate)
+  }
+  func forEach(below limit: UInt64, bound: Int, _ body: (Int) -> Void) {
+    base.forEach(below: limit, bound: bound, body)
   }
   func check(_ ok: inout Bool, _ error: inout UInt64, _ condition: () -> Bool, _ code: UInt64) {
     base.check(&ok, &error, condition, code)

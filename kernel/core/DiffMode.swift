@@ -26,6 +26,7 @@ enum DiffMode {
   /// copy of the initial tables.
   static func enable(_ allocator: inout PageAllocator) {
     enabled = true
+    Info.recomputeDigest()
     Timer.stop()
     let pages = UInt64(Info.layout.size) / pageSize
     pristine = allocator.run(pages)

@@ -5,15 +5,16 @@ import ExoABI
 /// kernel's storage for its abstract state and what every environment sees
 /// read-only at `UserLayout.infoBase`. Fields are read and written only
 /// through these accessors, by the names ExoABI gives them; every store goes
-/// through `store`, which keeps `digest` (ExoABI's `InfoDigest` of the whole
-/// area) exact.
+/// through `store`, which in difftest mode keeps `digest` (ExoABI's
+/// `InfoDigest` of the whole area) exact.
 enum Info {
   /// Physical address of the area (page aligned, `layout.size` bytes).
   nonisolated(unsafe) static var base: UInt64 = 0
   /// Physical page number of page index 0 of the page table.
   nonisolated(unsafe) static var firstPage: UInt64 = 0
 
-  /// `InfoDigest` of the area, updated on every store.
+  /// `InfoDigest` of the area, updated on every store in difftest mode
+  /// (``recomputeDigest()`` when the mode starts).
   nonisolated(unsafe) static var digest = InfoDigest()
 
   static var bounds: Bounds { .kernel }
@@ -192,11 +193,23 @@ enum Info {
   /// digest is a function of the words), so it is skipped.
   @inline(__always)
   static func store(_ offset: Int, _ value: UInt64) {
-    let address = base + UInt64(offset)
+    let address = base &+ UInt64(truncatingIfNeeded: offset)
     let old = PhysicalMemory.load64(address)
     if old == value { return }
-    digest.replace(index: offset / 8, old: old, new: value)
+    if DiffMode.enabled { digest.replace(index: offset >> 3, old: old, new: value) }
     PhysicalMemory.store64(address, value)
+  }
+
+  /// Computes `digest` from the whole area (the difftest mode keeps it
+  /// from then on; outside that mode nothing reads it).
+  static func recomputeDigest() {
+    var d = InfoDigest()
+    var i = 0
+    while i < layout.size / 8 {
+      d.add(index: i, value: PhysicalMemory.load64(base &+ UInt64(i) &* 8))
+      i += 1
+    }
+    digest = d
   }
 
   static subscript(revocation e: UInt64, field: RevocationField) -> UInt64 {
