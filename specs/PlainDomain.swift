@@ -36,7 +36,7 @@ extension PlainDomain {
   public func first(_ count: Int, where predicate: (Int) -> Bool) -> (found: Bool, index: UInt64) {
     var j = 0
     while j < count {
-      if predicate(j) { return (true, UInt64(j)) }
+      if predicate(j) { return (true, UInt64(truncatingIfNeeded: j)) }
       j += 1
     }
     return (false, .max)

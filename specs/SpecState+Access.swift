@@ -7,7 +7,9 @@ extension SpecState {
   @inline(__always) var none: W { domain.word(ExoABI.none) }
   @inline(__always) var zero: W { domain.word(0) }
   @inline(__always) func word(_ value: UInt64) -> W { domain.word(value) }
-  @inline(__always) func word(_ value: Int) -> W { domain.word(UInt64(value)) }
+  @inline(__always) func word(_ value: Int) -> W {
+    domain.word(UInt64(truncatingIfNeeded: value))
+  }
   @inline(__always) func word(_ value: EnvironmentState) -> W { domain.word(value.rawValue) }
   @inline(__always) func word(_ value: CapabilityKind) -> W { domain.word(value.rawValue) }
   @inline(__always) func word(_ value: Rights) -> W { domain.word(value.rawValue) }
@@ -78,7 +80,7 @@ extension SpecState {
     let d = domain
     let valid = d.and(
       d.ult(e, word(bounds.environments)), d.ult(s, word(bounds.windowSlots)))
-    return d.ite(valid, d.add(d.mul(e, UInt64(bounds.windowSlots)), s), none)
+    return d.ite(valid, d.add(d.mul(e, UInt64(truncatingIfNeeded: bounds.windowSlots)), s), none)
   }
   @inline(__always) func pageOf(binding b: W) -> W {
     domain.read(bindings.page, b, default: none)

@@ -36,7 +36,7 @@ extension SpecState {
         d.or(d.eq(upcall, zero), isUserAddress(upcall)),
         d.or(d.eq(callEntry, zero), isUserAddress(callEntry))),
       else: .badAddress)
-    let windowEnd = UserLayout.windowBase + UInt64(bounds.windowSlots) * pageSize
+    let windowEnd = UserLayout.windowBase + UInt64(truncatingIfNeeded: bounds.windowSlots) * pageSize
     let stackOK = d.and(
       d.eq(d.bitAnd(handlerStack, word(15)), zero),
       d.ult(word(UserLayout.windowBase), handlerStack), d.ule(handlerStack, word(windowEnd)))
@@ -111,7 +111,7 @@ extension SpecState {
     v.require(d.or(d.eq(current, parent), d.not(parentLive)), else: .notPermitted)
     return finish(v) { s in
       var value = s.word(1)
-      let slots = UInt64(s.bounds.windowSlots)
+      let slots = UInt64(truncatingIfNeeded: s.bounds.windowSlots)
       let row = d.mul(t, slots)
       // 1. The lowest bound window slot.
       let bound = d.first(s.bounds.windowSlots) { j in

@@ -19,12 +19,20 @@ extension SpecState {
   /// while it aborts, up to `RevocationLimits.abortStepsPerTick` abort steps
   /// (``revocationAbort(target:)``; a step after the abort ended fails and
   /// changes nothing).
-  public mutating func revocationTick(target t: W) {
+  ///
+  /// `deadline` and `abort` run those two transitions; a checker passes its
+  /// own (a mutated transition) to prove what the policy does with them.
+  @inline(__always)
+  public mutating func revocationTick(
+    target t: W,
+    deadline: (inout Self, W) -> Void = { s, t in _ = s.revocationDeadline(target: t) },
+    abort: (inout Self, W) -> Void = { s, t in _ = s.revocationAbort(target: t) }
+  ) {
     let d = domain
     d.when(isPending(t)) {
-      _ = revocationDeadline(target: t)
+      deadline(&self, t)
       d.when(d.eq(phaseOf(t), word(RevocationPhase.aborting))) {
-        for _ in 0..<RevocationLimits.abortStepsPerTick { _ = revocationAbort(target: t) }
+        for _ in 0..<RevocationLimits.abortStepsPerTick { abort(&self, t) }
       }
     }
   }

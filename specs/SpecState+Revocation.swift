@@ -239,7 +239,7 @@ extension SpecState {
     }
     // Pages: free, and recorded in order.
     let recorded = recorder.map { repossessedOf($0) } ?? zero
-    let row = recorder.map { d.mul($0, UInt64(bounds.pages)) } ?? zero
+    let row = recorder.map { d.mul($0, UInt64(truncatingIfNeeded: bounds.pages)) } ?? zero
     for i in 0..<bounds.maximumRun {
       d.when(d.ult(word(i), count)) {
         let page = d.add(base, word(i))

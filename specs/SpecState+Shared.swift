@@ -180,7 +180,7 @@ extension SpecState {
   /// current; if none, the kernel idles (`current = none`).
   mutating func advance() {
     let d = domain
-    let count = UInt64(bounds.slices)
+    let count = UInt64(truncatingIfNeeded: bounds.slices)
     let start = currentSlice
     let hit = d.first(bounds.slices) { k in
       let position = d.remainder(d.add(start, word(k + 1)), count)

@@ -7,29 +7,29 @@ import SMT
 /// Bounded liveness of the abort protocol, by bounded model checking: from
 /// every state that satisfies every invariant (a superset of the reachable
 /// states) in which some environment T's request has expired (`requested`
-/// with `ticks >= deadline`, or `aborting`), `steps` kernel steps for T end
-/// the request (`phase` none). A kernel step is `revocationDeadline(T)`
-/// while T's request is `requested`, else `revocationAbort(T)`: what the
-/// kernel runs at its ticks (docs/ABI.md "Revocation").
+/// with `ticks >= deadline`, or `aborting`), `steps` timer ticks end the
+/// request (`phase` none). What a tick does for T is the spec's own policy,
+/// `SpecState.revocationTick(target:)` (the code the kernel runs at its
+/// timer interrupt), with the verifier's transitions (and so its mutant)
+/// for the deadline and each abort step.
 extension Verifier {
-  /// The smallest number of kernel steps the protocol's design promises at
-  /// `bounds`: the deadline, at most one abort step per owed page (each
-  /// takes at least one page), and the step that ends the request.
-  public static func abortSteps(_ bounds: Bounds) -> Int { bounds.pages + 2 }
+  /// The fewest ticks the protocol's design promises at `bounds`: the
+  /// deadline and the abort steps of a tick run together, and an abort
+  /// needs at most one step per owed page (each takes at least one) and
+  /// the step that ends the request.
+  public static func abortSteps(_ bounds: Bounds) -> Int {
+    let perTick = RevocationLimits.abortStepsPerTick
+    return (bounds.pages + 1 + perTick - 1) / perTick
+  }
 
-  /// One kernel step for `t` (with the verifier's mutant, if any).
+  /// One timer tick's steps for `t` (with the verifier's mutant, if any).
   func kernelStep(_ s: SymbolicState, _ t: BitVec) -> SymbolicState {
-    let d = s.domain
-    var deadline = s
-    _ = apply(.event(.revocationDeadline), to: &deadline, [t])
-    var abort = s
-    _ = apply(.event(.revocationAbort), to: &abort, [t])
-    let requested = d.eq(
-      d.read(s.revocations.phase, t, default: d.word(0)),
-      d.word(RevocationPhase.requested.rawValue))
-    return SymbolicState(
-      domain: d, bounds: s.bounds, firstPage: s.firstPage,
-      words: zip(deadline.words, abort.words).map { d.ite(requested, $0, $1) })
+    var next = s
+    next.revocationTick(
+      target: t,
+      deadline: { state, t in _ = self.apply(.event(.revocationDeadline), to: &state, [t]) },
+      abort: { state, t in _ = self.apply(.event(.revocationAbort), to: &state, [t]) })
+    return next
   }
 
   /// The query whose `unsat` proves that `steps` kernel steps always end
@@ -71,9 +71,9 @@ extension Verifier {
         if steps > 1 {
           let fewer = try livenessQuery(steps: steps - 1, context: try Context(randomSeed: 0))
           if case .sat = try fewer.solver.check() {
-            detail += "; \(steps - 1) steps do not always suffice"
+            detail += "; \(steps - 1) ticks do not always suffice"
           } else {
-            detail += "; \(steps - 1) steps suffice too"
+            detail += "; \(steps - 1) ticks suffice too"
           }
         }
         return ObligationReport(
@@ -87,9 +87,7 @@ extension Verifier {
         let t = try model.eval(q.arguments[0])
         var firstDifference: Counterexample?
         var last: Counterexample?
-        for _ in 0..<steps {
-          let requested = state.revocations.phase[Int(t)] == RevocationPhase.requested.rawValue
-          let event: Transition = .event(requested ? .revocationDeadline : .revocationAbort)
+        func run(_ event: Transition, _ state: inout ConcreteState, _ t: UInt64) {
           let before = state
           let result =
             mutant.map { $0.applyConcrete(event, to: &state, [t]) } ?? state.step(event, [t])
@@ -102,10 +100,15 @@ extension Verifier {
             firstDifference = step
           }
         }
+        for _ in 0..<steps {
+          state.revocationTick(
+            target: t, deadline: { s, t in run(.event(.revocationDeadline), &s, t) },
+            abort: { s, t in run(.event(.revocationAbort), &s, t) })
+        }
         let example = firstDifference ?? last
         return ObligationReport(
           obligation: obligation, verdict: .failed, seconds: since(),
-          detail: "\(steps) kernel steps leave the request of environment \(t) pending",
+          detail: "\(steps) ticks leave the request of environment \(t) pending",
           counterexample: example, cached: false)
       case .unknown(let reason):
         let verdict: ProofVerdict =

@@ -16,7 +16,7 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
   /// transition, from the state before to the state after.
   case transitionProperty(Transition, TransitionProperty)
   /// Bounded liveness of the abort protocol: from every state satisfying
-  /// every invariant with an expired request, this many kernel steps end
+  /// every invariant with an expired request, this many timer ticks end
   /// it (``Verifier/checkLiveness(_:steps:)``).
   case abortCompletes(steps: Int)
 
@@ -35,7 +35,7 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
     case .initial(let i), .preserves(_, let i): i.name
     case .errorUnchanged: "errorUnchanged"
     case .transitionProperty(_, let p): p.name
-    case .abortCompletes(let steps): "completesWithin\(steps)Steps"
+    case .abortCompletes(let steps): "completesWithin\(steps)Ticks"
     }
   }
 
@@ -51,7 +51,7 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
 
   /// Every obligation, in a fixed order: initial ones, then per transition
   /// its preservation obligations and its error obligation.
-  /// The liveness obligation comes last, with `abortSteps` steps; it is
+  /// The liveness obligation comes last, with `abortSteps` ticks; it is
   /// included when the revocation events are among `transitions`.
   public static func all(
     transitions: [Transition] = Transition.all,

@@ -8,6 +8,9 @@ import Foundation
 /// changed spec) reports a counterexample, and the kernel built from the
 /// changed spec behaves differently in the selftest.
 struct SpecChangeCommand: ParsableCommand {
+  /// One line of the report, on standard output in order with the rest.
+  func say(_ text: String) { print("exo: \(text)") }
+
   static let configuration = CommandConfiguration(
     commandName: "spec-change",
     abstract: "Show that a change of the spec reaches both exoverify and the booted kernel.",
@@ -31,33 +34,33 @@ struct SpecChangeCommand: ParsableCommand {
 
   func run() throws {
     guard let mutant = KernelMutant(rawValue: name) else {
-      note(
+      say(
         "error: no planted bug '\(name)'; have: "
           + KernelMutant.allCases.map(\.rawValue).joined(separator: ", "))
       throw ExitCode(2)
     }
-    note("change: \(mutant.summary)")
-    note("  specs/\(mutant.patch.file): '\(mutant.patch.find)' -> '\(mutant.patch.replace)'")
+    say("change: \(mutant.summary)")
+    say("  specs/\(mutant.patch.file): '\(mutant.patch.find)' -> '\(mutant.patch.replace)'")
     var seen = true
     if !skipVerifier {
       let change = SpecChange(
-        project: try Project.locate(), name: name, patch: mutant.patch, progress: { note($0) })
+        project: try Project.locate(), name: name, patch: mutant.patch, progress: { say($0) })
       let result: CommandResult
       do {
         try change.prepare()
         result = try change.verify(only: mutant.transition, jobs: jobs)
       } catch {
-        note("error: \(error)")
+        say("error: \(error)")
         throw ExitCode(2)
       }
       let failures = result.output.split(separator: "\n").filter {
-        $0.contains("FAILED") || $0.contains("counterexample")
+        $0.hasSuffix(" failed") || $0.contains(" failed ") || $0.contains("replay:")
       }
       for line in failures.prefix(12) { print("exoverify: \(line)") }
       if result.status != 0 && !failures.isEmpty {
-        note("exoverify on the changed spec: counterexample found (status \(result.status))")
+        say("exoverify on the changed spec: counterexample found (status \(result.status))")
       } else {
-        note("exoverify on the changed spec: NO counterexample (status \(result.status))")
+        say("exoverify on the changed spec: NO counterexample (status \(result.status))")
         print(result.output.split(separator: "\n").suffix(5).joined(separator: "\n"))
         seen = false
       }
@@ -69,18 +72,18 @@ struct SpecChangeCommand: ParsableCommand {
     options.timeout = 120
     let boot: BootResult
     do { boot = try QEMU.boot(options) } catch {
-      note("error: \(error)")
+      say("error: \(error)")
       throw ExitCode(2)
     }
     let failed = boot.console.split(separator: "\n").filter { $0.hasPrefix("FAIL ") }
     for line in failed.prefix(12) { print("selftest: \(line)") }
     if boot.outcome != .success && !failed.isEmpty {
-      note("kernel built from the changed spec: \(failed.count) selftest checks fail")
+      say("kernel built from the changed spec: \(failed.count) selftest checks fail")
     } else {
-      note("kernel built from the changed spec: the selftest sees no change (\(boot.outcome.summary))")
+      say("kernel built from the changed spec: the selftest sees no change (\(boot.outcome.summary))")
       seen = false
     }
     if !seen { throw ExitCode(1) }
-    note("the change reached both exoverify and the kernel")
+    say("the change reached both exoverify and the kernel")
   }
 }

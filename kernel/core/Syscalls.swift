@@ -72,8 +72,8 @@ private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: UnsafePointer<trap
 {
   let words = ArgumentWords(
     f.pointee.rdi, f.pointee.rsi, f.pointee.rdx, f.pointee.r10, f.pointee.r8, f.pointee.r9)
-  Transfer.registers = words
   switch call {
+  case .call, .send, .reply: Transfer.registers = words  // the message, for the hooks
   case .consoleWrite:
     // In difftest mode the console carries the agent's protocol: the call
     // checks and returns as always, but its bytes are dropped.

@@ -109,12 +109,16 @@ enum Exceptions {
   /// environment 0's ends the machine).
   static func taken(_ e: UInt64, delivered: Bool) {
     guard let f = registers else { return }
-    registers = nil
     if delivered {
+      // The spec checked the slot: bound, writable (read in place through
+      // the spec's columns).
+      let state = Spec.state
       let slot = (frame &- UserLayout.windowBase) >> 12
-      let physical = Info[binding: e, slot: slot, .page] &* pageSize &+ (frame & (pageSize - 1))
+      let b = e &* UInt64(truncatingIfNeeded: state.bounds.windowSlots) &+ slot
+      let page = state.bindings.page[Int(truncatingIfNeeded: b)]
       writeFrame(
-        f, at: physical, user: frame, entry: Info[environment: e, .handler], vector: vector,
+        f, at: page &* pageSize &+ (frame & (pageSize - 1)), user: frame,
+        entry: state.environments.handler[Int(truncatingIfNeeded: e)], vector: vector,
         error: f.pointee.error, address: address)
       return
     }
