@@ -205,3 +205,44 @@ extension SpecState {
     d.write(&environments.capabilities, e, d.add(held, word(delta)))
   }
 }
+
+/// The initial state (docs/ABI.md, "Initial state"), written once for every
+/// domain: the kernel writes it into its exported tables at boot, the host
+/// starts every run from it.
+extension SpecState {
+  /// Makes the state the ABI's initial state: environment 0 runnable and
+  /// current, owning slice 0; everything else free or empty. The
+  /// repossession vectors must already be zero (only the entries below
+  /// each header are cleared, and the headers become 0).
+  public mutating func writeInitialState() {
+    let d = domain
+    d.assign(&header[0], zero)
+    d.assign(&header[1], zero)
+    d.assign(&header[2], zero)
+    for e in 0..<bounds.environments {
+      resetEnvironment(word(e), state: e == 0 ? .runnable : .free, parent: none)
+    }
+    for p in 0..<bounds.slices { d.assign(&slices[p], p == 0 ? zero : none) }
+    for i in 0..<bounds.pages {
+      d.assign(&pages.owner[i], none)
+      d.assign(&pages.mappings[i], zero)
+      d.assign(&pages.root[i], none)
+    }
+    for c in 0..<bounds.capabilities {
+      d.assign(&capabilities.kind[c], zero)
+      d.assign(&capabilities.owner[c], none)
+      d.assign(&capabilities.parent[c], none)
+      d.assign(&capabilities.depth[c], zero)
+      d.assign(&capabilities.rights[c], zero)
+      d.assign(&capabilities.base[c], zero)
+      d.assign(&capabilities.count[c], zero)
+      d.assign(&capabilities.children[c], zero)
+      d.assign(&capabilities.bindings[c], zero)
+    }
+    for b in 0..<bindings.page.count {
+      d.assign(&bindings.page[b], none)
+      d.assign(&bindings.capability[b], none)
+      d.assign(&bindings.rights[b], zero)
+    }
+  }
+}

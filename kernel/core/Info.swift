@@ -256,53 +256,9 @@ enum Info {
     Info[header: .maximumDepth] = UInt64(b.maximumDepth)
     Info[header: .maximumRun] = UInt64(b.maximumRun)
     Info[header: .firstPage] = firstPage
-    Info[header: .current] = 0
-    Info[header: .currentSlice] = 0
-    Info[header: .ticks] = 0
-    for e in 0..<environmentCount { clearEnvironment(e) }
-    Info[environment: 0, .state] = EnvironmentState.runnable.rawValue
-    for p in 0..<sliceCount { Info[slice: p] = none }
-    Info[slice: 0] = 0
-    for i in 0..<pageCount {
-      Info[page: firstPage + i, .owner] = none
-      Info[page: firstPage + i, .mappings] = 0
-      Info[page: firstPage + i, .root] = none
-    }
-    for c in 0..<capabilityCount { clearCapability(c) }
-    for e in 0..<environmentCount {
-      for s in 0..<windowSlots { clearBinding(e, s) }
-    }
+    // The tables: the spec's initial state, written through its columns
+    // (the area is zero, so are the repossession vectors).
     Spec.attach()
-  }
-
-  static func clearEnvironment(_ e: UInt64) {
-    Info[environment: e, .state] = EnvironmentState.free.rawValue
-    Info[environment: e, .parent] = none
-    Info[environment: e, .handler] = 0
-    Info[environment: e, .handlerStack] = 0
-    Info[environment: e, .upcall] = 0
-    Info[environment: e, .callEntry] = 0
-    Info[environment: e, .caller] = none
-    Info[environment: e, .exitStatus] = 0
-    Info[environment: e, .capabilities] = 0
-    for field in RevocationField.allCases { Info[revocation: e, field] = 0 }
-  }
-
-  static func clearCapability(_ c: UInt64) {
-    Info[capability: c, .kind] = CapabilityKind.empty.rawValue
-    Info[capability: c, .owner] = none
-    Info[capability: c, .parent] = none
-    Info[capability: c, .depth] = 0
-    Info[capability: c, .rights] = 0
-    Info[capability: c, .base] = 0
-    Info[capability: c, .count] = 0
-    Info[capability: c, .children] = 0
-    Info[capability: c, .bindings] = 0
-  }
-
-  static func clearBinding(_ e: UInt64, _ s: UInt64) {
-    Info[binding: e, slot: s, .page] = none
-    Info[binding: e, slot: s, .capability] = none
-    Info[binding: e, slot: s, .rights] = 0
+    Spec.state.writeInitialState()
   }
 }

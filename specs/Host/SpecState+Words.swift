@@ -130,19 +130,9 @@ extension SpecState where D.Column == [D.W] {
   /// The ABI's initial state (docs/ABI.md, "Initial state"): environment 0
   /// runnable and current, owning slice 0; everything else free or empty.
   public init(initial domain: D, bounds: Bounds, firstPage: UInt64) {
-    let none = ExoABI.none
-    var words: [UInt64] = [0, 0, 0]
-    for i in 0..<bounds.environments {
-      let state = i == 0 ? EnvironmentState.runnable : .free
-      words += [state.rawValue, none, 0, 0, 0, 0, none, 0, 0]
-    }
-    for i in 0..<bounds.slices { words.append(i == 0 ? 0 : none) }
-    for _ in 0..<bounds.pages { words += [none, 0, none] }
-    for _ in 0..<bounds.capabilities { words += [0, none, none, 0, 0, 0, 0, 0, 0] }
-    for _ in 0..<(bounds.environments * bounds.windowSlots) { words += [none, none, 0] }
-    words += [UInt64](
-      repeating: 0, count: bounds.environments * (RevocationField.wordCount + bounds.pages))
-    self.init(domain: domain, bounds: bounds, firstPage: firstPage, words: words.map(domain.word))
+    let zeros = [W](repeating: domain.word(0), count: Self.wordCount(bounds: bounds))
+    self.init(domain: domain, bounds: bounds, firstPage: firstPage, words: zeros)
+    writeInitialState()
   }
 }
 
