@@ -76,8 +76,8 @@ struct KernelRunsSpecTests {
 /// Finds the lines of a kernel source that write the exported tables.
 enum TableWrites {
   /// The files that may: the spec's domain (every transition), `Info`
-  /// (the layout and the initial state) and the difftest mode's reset to
-  /// the initial state.
+  /// (the header's layout words) and the difftest mode's reset to the
+  /// initial state.
   static let allowed: Set<String> = ["KernelDomain.swift", "Info.swift", "DiffMode.swift"]
 
   static let patterns = [
