@@ -1,7 +1,7 @@
 import Foundation
 
 /// A change of the spec carried through every link of the trust chain: a
-/// copy of the project (`.build/spec-change/NAME`) with the patch made to its
+/// copy of the project (`.build/spec-change/copy`) with the patch made to its
 /// `specs/`, whose own `exoverify` must find the bug; and the kernel built
 /// from the patched spec, which must now behave differently when booted.
 public struct SpecChange {
@@ -20,33 +20,63 @@ public struct SpecChange {
     self.progress = progress
   }
 
-  /// The copy of the project.
-  public var copy: URL { project.root.appendingPathComponent(".build/spec-change/\(name)") }
+  /// The copy of the project, one for every change: it is synchronized
+  /// file by file (a file is written only when its contents differ), and
+  /// its own `.build` is kept, so a run builds only what changed since the
+  /// last one.
+  public var copy: URL { project.root.appendingPathComponent(".build/spec-change/copy") }
 
-  /// What the project's copy needs to build its tools (its own `.build` is
-  /// kept between runs, so a second run builds only what the patch changed).
+  /// What the project's copy needs to build its tools.
   static let entries = ["Package.swift", "Sources", "specs", "proofs", "kernel", "Tests"]
 
   /// Makes the copy with the patch made.
   public func prepare() throws(HarnessError) {
+    var wanted: [String: Data] = [:]
     let files = FileManager.default
-    try? files.createDirectory(at: copy, withIntermediateDirectories: true)
     for entry in Self.entries {
-      let target = copy.appendingPathComponent(entry)
-      try? files.removeItem(at: target)
-      do {
-        try files.copyItem(at: project.root.appendingPathComponent(entry), to: target)
-      } catch {
-        throw .buildFailed(step: "copy \(entry) to \(copy.path)", output: "\(error)")
+      let source = project.root.appendingPathComponent(entry)
+      var isFolder: ObjCBool = false
+      guard files.fileExists(atPath: source.path, isDirectory: &isFolder) else { continue }
+      let paths =
+        isFolder.boolValue
+        ? ((try? files.subpathsOfDirectory(atPath: source.path)) ?? []).map { "\(entry)/\($0)" }
+        : [entry]
+      for path in paths {
+        let url = project.root.appendingPathComponent(path)
+        var folder: ObjCBool = false
+        if files.fileExists(atPath: url.path, isDirectory: &folder), !folder.boolValue,
+          let data = files.contents(atPath: url.path)
+        {
+          wanted[path] = data
+        }
       }
     }
-    let file = copy.appendingPathComponent("specs/\(patch.file)")
-    guard let text = try? String(contentsOf: file, encoding: .utf8) else {
-      throw .patchFailed(file: "specs/\(patch.file)", reason: "no such file of the spec")
+    let key = "specs/\(patch.file)"
+    guard let original = wanted[key] else {
+      throw .patchFailed(file: key, reason: "no such file of the spec")
     }
-    let patched = try patch.apply(to: text)
-    do { try patched.write(to: file, atomically: true, encoding: .utf8) } catch {
-      throw .buildFailed(step: "write \(file.path)", output: "\(error)")
+    wanted[key] = Data(try patch.apply(to: String(decoding: original, as: UTF8.self)).utf8)
+    for (path, data) in wanted {
+      let target = copy.appendingPathComponent(path)
+      if files.contents(atPath: target.path) == data { continue }
+      try? files.createDirectory(
+        at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+      guard files.createFile(atPath: target.path, contents: data) else {
+        throw .buildFailed(step: "write \(target.path)", output: "cannot write the file")
+      }
+    }
+    // Files the project no longer has.
+    for entry in Self.entries {
+      let folder = copy.appendingPathComponent(entry)
+      for path in (try? files.subpathsOfDirectory(atPath: folder.path)) ?? [] {
+        let relative = "\(entry)/\(path)"
+        var isFolder: ObjCBool = false
+        if files.fileExists(atPath: folder.appendingPathComponent(path).path, isDirectory: &isFolder),
+          !isFolder.boolValue, wanted[relative] == nil
+        {
+          try? files.removeItem(at: folder.appendingPathComponent(path))
+        }
+      }
     }
   }
 

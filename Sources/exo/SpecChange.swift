@@ -16,7 +16,7 @@ struct SpecChangeCommand: ParsableCommand {
     abstract: "Show that a change of the spec reaches both exoverify and the booted kernel.",
     discussion: """
       Applies the patch of planted bug NAME (`exo difftest --list-mutants`) to a copy of \
-      the project in .build/spec-change/NAME, builds that copy's exoverify and runs it on \
+      the project in .build/spec-change/copy, builds that copy's exoverify and runs it on \
       the changed transition's obligations (it must report a counterexample), then builds \
       the kernel from the changed spec and boots the selftest on it (some check must \
       fail). Exit status: 0 both saw the change, 1 one of them did not, 2 bad arguments \
