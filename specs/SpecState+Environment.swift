@@ -36,7 +36,8 @@ extension SpecState {
         d.or(d.eq(upcall, zero), isUserAddress(upcall)),
         d.or(d.eq(callEntry, zero), isUserAddress(callEntry))),
       else: .badAddress)
-    let windowEnd = UserLayout.windowBase + UInt64(truncatingIfNeeded: bounds.windowSlots) * pageSize
+    let windowEnd =
+      UserLayout.windowBase + UInt64(truncatingIfNeeded: bounds.windowSlots) * pageSize
     let stackOK = d.and(
       d.eq(d.bitAnd(handlerStack, word(15)), zero),
       d.ult(word(UserLayout.windowBase), handlerStack), d.ule(handlerStack, word(windowEnd)))

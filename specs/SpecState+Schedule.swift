@@ -31,7 +31,8 @@ extension SpecState {
     let image = d.inRange(a, UserLayout.imageBase, UserLayout.windowBase)
     let stackBottom = UserLayout.stackTop - UserLayout.stackPages * pageSize
     let stack = d.inRange(a, stackBottom, UserLayout.stackTop)
-    let windowEnd = UserLayout.windowBase + UInt64(truncatingIfNeeded: bounds.windowSlots) * pageSize
+    let windowEnd =
+      UserLayout.windowBase + UInt64(truncatingIfNeeded: bounds.windowSlots) * pageSize
     let inWindow = d.inRange(a, UserLayout.windowBase, windowEnd)
     let b = binding(current, d.shiftRight(d.sub(a, word(UserLayout.windowBase)), 12))
     let bound = d.and(d.ne(pageOf(binding: b), none), d.has(rightsOf(binding: b), 1))
@@ -63,7 +64,8 @@ extension SpecState {
     let d = domain
     let stackBottom = UserLayout.stackTop - UserLayout.stackPages * pageSize
     let stack = d.inRange(a, stackBottom, UserLayout.stackTop)
-    let windowEnd = UserLayout.windowBase + UInt64(truncatingIfNeeded: bounds.windowSlots) * pageSize
+    let windowEnd =
+      UserLayout.windowBase + UInt64(truncatingIfNeeded: bounds.windowSlots) * pageSize
     let inWindow = d.inRange(a, UserLayout.windowBase, windowEnd)
     let b = binding(current, d.shiftRight(d.sub(a, word(UserLayout.windowBase)), 12))
     let bound = d.and(

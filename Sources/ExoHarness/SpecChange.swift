@@ -71,7 +71,8 @@ public struct SpecChange {
       for path in (try? files.subpathsOfDirectory(atPath: folder.path)) ?? [] {
         let relative = "\(entry)/\(path)"
         var isFolder: ObjCBool = false
-        if files.fileExists(atPath: folder.appendingPathComponent(path).path, isDirectory: &isFolder),
+        if files.fileExists(
+          atPath: folder.appendingPathComponent(path).path, isDirectory: &isFolder),
           !isFolder.boolValue, wanted[relative] == nil
         {
           try? files.removeItem(at: folder.appendingPathComponent(path))

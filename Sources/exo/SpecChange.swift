@@ -80,7 +80,8 @@ struct SpecChangeCommand: ParsableCommand {
     if boot.outcome != .success && !failed.isEmpty {
       say("kernel built from the changed spec: \(failed.count) selftest checks fail")
     } else {
-      say("kernel built from the changed spec: the selftest sees no change (\(boot.outcome.summary))")
+      say(
+        "kernel built from the changed spec: the selftest sees no change (\(boot.outcome.summary))")
       seen = false
     }
     if !seen { throw ExitCode(1) }

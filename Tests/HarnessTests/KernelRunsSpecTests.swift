@@ -45,20 +45,27 @@ struct KernelRunsSpecTests {
         contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
       offenders += TableWrites.find(in: text).map { "\(file): \($0)" }
     }
-    #expect(offenders.isEmpty, "exported tables written outside the spec:\n\(offenders.joined(separator: "\n"))")
+    #expect(
+      offenders.isEmpty,
+      "exported tables written outside the spec:\n\(offenders.joined(separator: "\n"))")
   }
 
-  @Test("the table-write check can fail", arguments: [
-    "  Info[capability: c, .owner] = target",
-    "    Info[environment: caller, .capabilities] += 1",
-    "  Info[header: .ticks] &+= 1",
-    "  Info.store(8, 0)",
-    "  Info.current = target",
-    "  PhysicalMemory.store64(Info.base + 64, 0)",
-    "  copyPages(to: Info.base, from: x, count: 1)",
-  ])
+  @Test(
+    "the table-write check can fail",
+    arguments: [
+      "  Info[capability: c, .owner] = target",
+      "    Info[environment: caller, .capabilities] += 1",
+      "  Info[header: .ticks] &+= 1",
+      "  Info.store(8, 0)",
+      "  Info.current = target",
+      "  PhysicalMemory.store64(Info.base + 64, 0)",
+      "  copyPages(to: Info.base, from: x, count: 1)",
+    ])
   func tableWriteSeen(line: String) {
-    #expect(TableWrites.find(in: "func f() {\n\(line)\n}\n") == [line.trimmingCharacters(in: .whitespaces)])
+    #expect(
+      TableWrites.find(in: "func f() {\n\(line)\n}\n") == [
+        line.trimmingCharacters(in: .whitespaces)
+      ])
   }
 
   @Test("reads of the tables are not writes")
@@ -85,7 +92,7 @@ enum TableWrites {
     #"Info\.(store|current\s*=[^=]|digest\s*=[^=])"#,
     #"store(64|32|16)?\(\s*Info\.base"#,
     #"to:\s*Info\.base"#,
-  ].map { try! NSRegularExpression(pattern: $0) }
+  ].compactMap { try? NSRegularExpression(pattern: $0) }
 
   static func find(in text: String) -> [String] {
     text.split(separator: "\n").map(String.init).filter { line in

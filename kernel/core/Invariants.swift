@@ -217,7 +217,9 @@ import ExoABI
           else { panic("invariant repossessedUnbound: a repossessed page is still held or bound") }
         }
         if pending {
-          guard Info.state(e) == .runnable || Info.state(e) == .stopped || Info.state(e) == .waiting, Info[revocation: e, .requested] >= 1,
+          guard
+            Info.state(e) == .runnable || Info.state(e) == .stopped || Info.state(e) == .waiting,
+            Info[revocation: e, .requested] >= 1,
             Info[revocation: e, .requested] <= P
           else { panic("invariant revocationRecords: a pending request is malformed") }
           var owned: UInt64 = 0

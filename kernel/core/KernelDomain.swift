@@ -17,7 +17,9 @@ struct InfoColumn: SpecColumn {
     }
     @inline(__always) nonmutating set {
       Info.store(
-        Int(truncatingIfNeeded: address &- Info.base &+ UInt64(truncatingIfNeeded: position) &* stride),
+        Int(
+          truncatingIfNeeded: address &- Info.base &+ UInt64(truncatingIfNeeded: position) &* stride
+        ),
         newValue)
     }
   }
@@ -33,7 +35,8 @@ struct KernelDomain: PlainDomain {
 
   @inline(__always)
   func read(_ table: InfoColumn, _ index: UInt64, default fallback: UInt64) -> UInt64 {
-    index < UInt64(truncatingIfNeeded: table.count) ? table[Int(truncatingIfNeeded: index)] : fallback
+    index < UInt64(truncatingIfNeeded: table.count)
+      ? table[Int(truncatingIfNeeded: index)] : fallback
   }
 
   @inline(__always)
@@ -125,7 +128,8 @@ enum Spec {
       InfoColumn(address: base + UInt64(offset), stride: UInt64(words * 8), count: count)
     }
     func environment(_ f: EnvironmentField) -> InfoColumn {
-      column(Info.offset(environment: 0, f), words: EnvironmentField.wordCount, count: b.environments)
+      column(
+        Info.offset(environment: 0, f), words: EnvironmentField.wordCount, count: b.environments)
     }
     func page(_ f: PageField) -> InfoColumn {
       column(Info.offset(page: Info.firstPage, f), words: PageField.wordCount, count: b.pages)

@@ -159,7 +159,8 @@ func deliverFrame(
     Rights(rawValue: Info[binding: e, slot: slot, .rights]).contains(.write)
   else { return false }
   let physical = Info[binding: e, slot: slot, .page] * pageSize + (frame & (pageSize - 1))
-  writeFrame(f, at: physical, user: frame, entry: entry, vector: vector, error: error, address: address)
+  writeFrame(
+    f, at: physical, user: frame, entry: entry, vector: vector, error: error, address: address)
   return true
 }
 

@@ -136,7 +136,6 @@ extension SpecState where D.Column == [D.W] {
   }
 }
 
-
 /// The spec on concrete values: the oracle the replay runner, the
 /// differential tester and the libOS tests run.
 public typealias ConcreteState = SpecState<ConcreteDomain>
