@@ -1,5 +1,7 @@
 import ExoABI
-import ExoSpec
+#if canImport(ExoSpec)
+  import ExoSpec
+#endif
 
 /// The abort-protocol invariants (docs/ABI.md "Revocation").
 extension View {
@@ -34,9 +36,8 @@ extension View {
 
   func repossessedOnce() -> B {
     all(E) { e in
-      all(P) { j in
-        all(j) { i in implies(valid(e, j), d.ne(entry(e, i), entry(e, j))) }
-      }
+      d.allDistinct(
+        P, key: { i in entry(e, i) }, valid: { i in valid(e, i) }, low: s.firstPage, span: P)
     }
   }
 
@@ -62,39 +63,6 @@ extension View {
       return implies(
         pending(e),
         d.eq(d.add(d.add(owned, t.returned[e]), t.repossessed[e]), t.held[e]))
-    }
-  }
-}
-
-/// A property of one transition, relating the state before to the state
-/// after (an invariant is a property of one state).
-public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
-  /// Voluntary returns are never recorded as repossessed: `revocationReturn`
-  /// leaves every repossession vector as it was, and any other transition
-  /// records (as a new valid entry) only a page that the vector's
-  /// environment owned before it.
-  case voluntaryNotRecorded
-
-  public var name: String { rawValue }
-
-  /// Whether the property holds of `transition` from `pre` to `post`.
-  public func holds<D: SpecDomain>(
-    _ transition: Transition, pre: SpecState<D>, post: SpecState<D>
-  ) -> D.B {
-    let a = View(pre)
-    let b = View(post)
-    let d = pre.domain
-    let isReturn = transition == .call(.revocationReturn)
-    return a.all(a.E) { e in
-      let header = d.eq(pre.revocations.repossessed[e], post.revocations.repossessed[e])
-      return a.all(a.P) { i in
-        let same = d.eq(a.entry(e, i), b.entry(e, i))
-        if isReturn { return d.and(header, same) }
-        let kept = d.and(a.valid(e, i), same)
-        let owner = d.read(
-          pre.pages.owner, d.sub(b.entry(e, i), d.word(pre.firstPage)), default: a.none)
-        return a.implies(d.and(b.valid(e, i), d.not(kept)), d.eq(owner, a.w(e)))
-      }
     }
   }
 }

@@ -1,5 +1,7 @@
 import ExoABI
-import ExoSpec
+#if canImport(ExoSpec)
+  import ExoSpec
+#endif
 
 /// The invariants of the kernel's abstract state, written once over the
 /// spec's state and generic over its domain: with concrete values they are
@@ -8,7 +10,7 @@ import ExoSpec
 ///
 /// Quantifiers over table indices are unrolled over the (fixed) bounds, so
 /// every formula is quantifier-free.
-public enum Invariant: String, CaseIterable, Sendable, Codable {
+public enum Invariant: CaseIterable, Sendable {
   // The state is well formed.
   /// Each environment's state is one of `EnvironmentState`, its parent is an
   /// environment or `none`, and a free slot is the canonical free record.
@@ -87,8 +89,38 @@ public enum Invariant: String, CaseIterable, Sendable, Codable {
   /// pages it held when asked.
   case pagesConserved
 
-  /// The invariant's name, e.g. `bindingBacked`.
-  public var name: String { rawValue }
+  /// The case at `ordinal` in declaration order, with its name as a
+  /// static string, or `nil` past the last: how the kernel (which has no
+  /// heap for `allCases` nor `String` storage for `name`) walks every case.
+  /// A test checks it against `allCases` and `name`.
+  public static func at(_ ordinal: Int) -> (invariant: Invariant, label: StaticString)? {
+    switch ordinal {
+    case 0: (.environmentRecords, "environmentRecords")
+    case 1: (.capabilityRecords, "capabilityRecords")
+    case 2: (.bindingRecords, "bindingRecords")
+    case 3: (.currentSliceInRange, "currentSliceInRange")
+    case 4: (.capabilityOwnerExists, "capabilityOwnerExists")
+    case 5: (.derivationAcyclic, "derivationAcyclic")
+    case 6: (.rightsShrink, "rightsShrink")
+    case 7: (.rangeShrinks, "rangeShrinks")
+    case 8: (.childrenCountExact, "childrenCountExact")
+    case 9: (.capabilityCountExact, "capabilityCountExact")
+    case 10: (.bindingBacked, "bindingBacked")
+    case 11: (.bindingsCountExact, "bindingsCountExact")
+    case 12: (.mappingsCountExact, "mappingsCountExact")
+    case 13: (.pageOwnership, "pageOwnership")
+    case 14: (.rootCoversPages, "rootCoversPages")
+    case 15: (.freeEnvironmentOwnsNothing, "freeEnvironmentOwnsNothing")
+    case 16: (.sliceOwnerExists, "sliceOwnerExists")
+    case 17: (.currentRunnable, "currentRunnable")
+    case 18: (.pendingCallsLive, "pendingCallsLive")
+    case 19: (.revocationRecords, "revocationRecords")
+    case 20: (.repossessedOnce, "repossessedOnce")
+    case 21: (.repossessedUnbound, "repossessedUnbound")
+    case 22: (.pagesConserved, "pagesConserved")
+    default: nil
+    }
+  }
 
   /// Whether the invariant holds in `s`.
   public func holds<D: SpecDomain>(in s: SpecState<D>) -> D.B {

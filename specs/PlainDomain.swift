@@ -3,7 +3,10 @@
 /// so every write is unconditional and costs O(1). The domains of plain
 /// values differ only in where their tables live (``ConcreteDomain``: Swift
 /// arrays; the kernel's domain: its exported tables) and in their hooks.
-public protocol PlainDomain: SpecDomain where B == Bool, W == UInt64 {}
+public protocol PlainDomain: SpecDomain where B == Bool, W == UInt64 {
+  /// Runs `body` with `words` words of scratch memory, all zero.
+  func withScratch<R>(_ words: Int, _ body: (UnsafeMutablePointer<UInt64>) -> R) -> R
+}
 
 extension PlainDomain {
   @inline(__always) public func bool(_ value: Bool) -> Bool { value }
@@ -49,6 +52,52 @@ extension PlainDomain {
     while j < end {
       body(j)
       j += 1
+    }
+  }
+
+  public func countsMatch(
+    _ n: Int, buckets: Int, key: (Int) -> UInt64, expected: (Int) -> UInt64
+  ) -> Bool {
+    withScratch(buckets) { counts in
+      var i = 0
+      while i < n {
+        let k = key(i)
+        if k < UInt64(truncatingIfNeeded: buckets) { counts[Int(truncatingIfNeeded: k)] &+= 1 }
+        i += 1
+      }
+      var k = 0
+      while k < buckets {
+        if counts[k] != expected(k) { return false }
+        k += 1
+      }
+      return true
+    }
+  }
+
+  public func allDistinct(
+    _ n: Int, key: (Int) -> UInt64, valid: (Int) -> Bool, low: UInt64, span: Int
+  ) -> Bool {
+    withScratch((span + 63) / 64) { bits in
+      var j = 0
+      while j < n {
+        defer { j += 1 }
+        guard valid(j) else { continue }
+        let k = key(j)
+        let offset = k &- low
+        if offset < UInt64(truncatingIfNeeded: span) {
+          let word = Int(truncatingIfNeeded: offset >> 6)
+          let bit: UInt64 = 1 << (offset & 63)
+          if bits[word] & bit != 0 { return false }
+          bits[word] |= bit
+        } else {
+          var i = 0
+          while i < j {
+            if valid(i) && key(i) == k { return false }
+            i += 1
+          }
+        }
+      }
+      return true
     }
   }
 

@@ -83,6 +83,14 @@ public protocol SpecDomain: SpecHooks where HookWord == W, HookBool == B {
   /// Concrete: stops at `limit`. Symbolic: every `j`, each under the path
   /// condition `j < limit`.
   func forEach(below limit: W, bound: Int, _ body: (Int) -> Void)
+  /// Whether, for every bucket `k < buckets`, `expected(k)` is the number
+  /// of `i < n` with `key(i) == k` (keys that are no bucket count nowhere).
+  /// The invariants' exact counts; plain domains count in one pass.
+  func countsMatch(_ n: Int, buckets: Int, key: (Int) -> W, expected: (Int) -> W) -> B
+  /// Whether no two `i < j < n` with `valid(i)` and `valid(j)` have equal
+  /// keys. Plain domains mark the keys in `[low, low + span)` in a bitmap
+  /// and compare any other key with every earlier one.
+  func allDistinct(_ n: Int, key: (Int) -> W, valid: (Int) -> B, low: UInt64, span: Int) -> B
   /// The first failing check decides the error: if `ok` and not `condition`,
   /// `ok` becomes false and `error` becomes `code`. Concrete: `condition` is
   /// not evaluated once a check has failed.
@@ -91,6 +99,40 @@ public protocol SpecDomain: SpecHooks where HookWord == W, HookBool == B {
 
 extension SpecDomain {
   @inline(__always) public func and(_ a: B, then b: () -> B) -> B { and(a, b()) }
+
+  /// The formula of ``countsMatch(_:buckets:key:expected:)``: for each
+  /// bucket, the sum of the indicator of each key.
+  public func countsMatch(_ n: Int, buckets: Int, key: (Int) -> W, expected: (Int) -> W) -> B {
+    var keys: [W] = []
+    for i in 0..<n { keys.append(key(i)) }
+    var all = bool(true)
+    for k in 0..<buckets {
+      let bucket = word(UInt64(k))
+      var total = word(0)
+      for i in 0..<n { total = add(total, ite(eq(keys[i], bucket), word(1), word(0))) }
+      all = and(all, eq(expected(k), total))
+    }
+    return all
+  }
+
+  /// The formula of ``allDistinct(_:key:valid:low:span:)``: pairwise.
+  public func allDistinct(_ n: Int, key: (Int) -> W, valid: (Int) -> B, low: UInt64, span: Int)
+    -> B
+  {
+    var keys: [W] = []
+    var valids: [B] = []
+    for i in 0..<n {
+      keys.append(key(i))
+      valids.append(valid(i))
+    }
+    var all = bool(true)
+    for j in 0..<n {
+      for i in 0..<j {
+        all = and(all, or(not(and(valids[i], valids[j])), not(eq(keys[i], keys[j]))))
+      }
+    }
+    return all
+  }
   @inline(__always) public func ne(_ a: W, _ b: W) -> B { not(eq(a, b)) }
   /// Unsigned `a <= b`.
   @inline(__always) public func ule(_ a: W, _ b: W) -> B { not(ult(b, a)) }

@@ -91,6 +91,8 @@ public struct KernelBuild {
     // into the kernel module over the kernel's domain.
     let kernelCore = project.files(in: "kernel/core", suffix: ".swift")
     let kernelSources = kernelCore + project.specSources
+    // The invariant-checking kernels evaluate the proofs' invariants too.
+    let checkingSources = kernelSources + project.proofSources
     /// The kernel's sources with `patch` made to a copy of the spec in
     /// `folder`.
     func patchedSources(_ patch: SpecPatch, folder: String) throws(HarnessError) -> [String] {
@@ -108,7 +110,7 @@ public struct KernelBuild {
         writeIfChanged(copy, text)
         copies.append(copy)
       }
-      return kernelCore + copies
+      return kernelCore + copies + project.proofSources
     }
     let kernelHeaders = project.files(in: "kernel/include", suffix: "")
     let userLibSources = project.files(in: "kernel/user/lib", suffix: ".swift")
@@ -219,7 +221,7 @@ public struct KernelBuild {
         swiftModule(
           "Kernel (invariants)", module: "Kernel",
           flags: KernelBuild.kernelFlags + ["-D", "INVARIANTS"],
-          sources: kernelSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
+          sources: checkingSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
           imports: [o("abi-kernel"), project.path("kernel/include")]),
         swiftModule(
           "Kernel (planted bug)", module: "Kernel",

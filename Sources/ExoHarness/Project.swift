@@ -46,6 +46,11 @@ public struct Project: Sendable {
   /// interpretations: arrays, Z3 terms, replay files).
   public var specSources: [String] { files(in: "specs", suffix: ".swift") }
 
+  /// The invariants (the top level of `proofs/`; `proofs/Host` holds what
+  /// only the checker needs), which the invariant-checking kernel
+  /// evaluates.
+  public var proofSources: [String] { files(in: "proofs", suffix: ".swift") }
+
   /// The Swift sources of program `name`: those of its folder, then those
   /// of each folder of `kernel/user/shared` named on a line of the folder's
   /// `shared` file (if it has one).

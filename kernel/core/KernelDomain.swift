@@ -46,6 +46,15 @@ struct KernelDomain: PlainDomain {
     }
   }
 
+  /// Scratch memory for counting (`Spec.scratch`: only the
+  /// invariant-checking kernel counts, and sets it up at boot).
+  func withScratch<R>(_ words: Int, _ body: (UnsafeMutablePointer<UInt64>) -> R) -> R {
+    if words > Spec.scratchWords { panic("scratch memory too small for a count") }
+    let start = arch_pointer(Spec.scratch).assumingMemoryBound(to: UInt64.self)
+    start.initialize(repeating: 0, count: words)
+    return body(start)
+  }
+
   // MARK: Hooks (SpecHooks)
 
   func bindingChanged(_ b: UInt64) {
@@ -116,6 +125,11 @@ enum Spec {
       phase: empty, requested: empty, deadline: empty, returned: empty, held: empty,
       repossessed: empty),
     repossessions: empty)
+
+  /// Scratch memory for the plain domain's counts: its physical address
+  /// and size in words (0 outside the invariant-checking kernel).
+  nonisolated(unsafe) static var scratch: UInt64 = 0
+  nonisolated(unsafe) static var scratchWords = 0
 
   private static var empty: InfoColumn { InfoColumn(address: 0, stride: 0, count: 0) }
 

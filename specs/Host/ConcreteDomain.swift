@@ -7,6 +7,11 @@ public struct ConcreteDomain: PlainDomain, Sendable {
 
   public init() {}
 
+  public func withScratch<R>(_ words: Int, _ body: (UnsafeMutablePointer<UInt64>) -> R) -> R {
+    var scratch = [UInt64](repeating: 0, count: max(words, 1))
+    return scratch.withUnsafeMutableBufferPointer { body($0.baseAddress.unsafelyUnwrapped) }
+  }
+
   @inline(__always)
   public func read(_ table: [UInt64], _ index: UInt64, default fallback: UInt64) -> UInt64 {
     index < UInt64(table.count) ? table[Int(index)] : fallback
