@@ -317,6 +317,16 @@ struct View<D: SpecDomain> {
       d.and(d.ult(s.current, w(E)), d.eq(stateOf(s.current), w(EnvironmentState.runnable))))
   }
 
+  func idleOnlyWhenNothingRuns() -> B {
+    implies(
+      d.eq(s.current, none),
+      all(S) { p in
+        let owner = s.slices[p]
+        return d.or(
+          d.eq(owner, none), d.ne(stateOf(owner), w(EnvironmentState.runnable)))
+      })
+  }
+
   func pendingCallsLive() -> B {
     let t = s.environments
     let asynchronous = w(asynchronousCaller)

@@ -65,6 +65,9 @@ public enum Invariant: CaseIterable, Sendable {
   case sliceOwnerExists
   /// The current environment is runnable (or the kernel is idle).
   case currentRunnable
+  /// The kernel idles only when no slice's owner is runnable (the scheduler
+  /// never leaves a runnable slice owner waiting while nothing runs).
+  case idleOnlyWhenNothingRuns
   /// A pending synchronous call's caller is another environment, waiting,
   /// its callee is live, and every waiting environment has exactly one
   /// callee.
@@ -113,11 +116,12 @@ public enum Invariant: CaseIterable, Sendable {
     case 15: (.freeEnvironmentOwnsNothing, "freeEnvironmentOwnsNothing")
     case 16: (.sliceOwnerExists, "sliceOwnerExists")
     case 17: (.currentRunnable, "currentRunnable")
-    case 18: (.pendingCallsLive, "pendingCallsLive")
-    case 19: (.revocationRecords, "revocationRecords")
-    case 20: (.repossessedOnce, "repossessedOnce")
-    case 21: (.repossessedUnbound, "repossessedUnbound")
-    case 22: (.pagesConserved, "pagesConserved")
+    case 18: (.idleOnlyWhenNothingRuns, "idleOnlyWhenNothingRuns")
+    case 19: (.pendingCallsLive, "pendingCallsLive")
+    case 20: (.revocationRecords, "revocationRecords")
+    case 21: (.repossessedOnce, "repossessedOnce")
+    case 22: (.repossessedUnbound, "repossessedUnbound")
+    case 23: (.pagesConserved, "pagesConserved")
     default: nil
     }
   }
@@ -144,6 +148,7 @@ public enum Invariant: CaseIterable, Sendable {
     case .freeEnvironmentOwnsNothing: return v.freeEnvironmentOwnsNothing()
     case .sliceOwnerExists: return v.sliceOwnerExists()
     case .currentRunnable: return v.currentRunnable()
+    case .idleOnlyWhenNothingRuns: return v.idleOnlyWhenNothingRuns()
     case .pendingCallsLive: return v.pendingCallsLive()
     case .revocationRecords: return v.revocationRecords()
     case .repossessedOnce: return v.repossessedOnce()

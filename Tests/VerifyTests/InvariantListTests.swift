@@ -1,5 +1,6 @@
 import ExoABI
 import ExoProofs
+import ExoVerify
 import ExoSpec
 import Testing
 
@@ -52,5 +53,51 @@ struct InvariantListTests {
         concrete.allDistinct(n, key: { keys[$0] }, valid: { valid[$0] }, low: low, span: 5)
           == distinct)
     }
+  }
+}
+
+/// The transition properties can fail: a pair of states each forbids.
+@Suite("Transition properties")
+struct TransitionPropertyTests {
+  let bounds = Verifier.proofBounds
+
+  /// Environments 1 and 2 created by 0 and started; 1 owns slice 1.
+  func twoChildren() -> ConcreteState {
+    var s = ConcreteState(bounds: bounds, firstPage: 0x100)
+    for (t, a) in [
+      (Transition.call(.environmentCreate), [1, 0] as [UInt64]),
+      (.call(.environmentStart), [1, 0, UserLayout.imageBase, UserLayout.stackTop]),
+      (.call(.environmentCreate), [2, 1]),
+      (.call(.environmentStart), [2, 1, UserLayout.imageBase, UserLayout.stackTop]),
+      (.call(.sliceAllocate), [1, 1, 0]),
+    ] {
+      #expect(s.step(t, a).status == 0, "\(t)\(a)")
+    }
+    return s
+  }
+
+  @Test("a slice taken by neither its holder nor the holder's parent breaks the property")
+  func sliceTakenByAnother() {
+    var pre = twoChildren()
+    pre.current = 2
+    var post = pre
+    post.slices[1] = ExoABI.none
+    let call = Transition.call(.sliceFree)
+    #expect(!TransitionProperty.sliceTakenByOwnerOrParent.holds(call, pre: pre, post: post))
+    pre.current = 0  // the parent may
+    #expect(TransitionProperty.sliceTakenByOwnerOrParent.holds(call, pre: pre, post: post))
+  }
+
+  @Test("a dying environment freed by another while its parent lives breaks the property")
+  func reclaimedByAnother() {
+    var pre = twoChildren()
+    pre.environments.state[1] = EnvironmentState.dying.rawValue
+    pre.current = 2
+    var post = pre
+    post.environments.state[1] = EnvironmentState.free.rawValue
+    let call = Transition.call(.environmentReclaim)
+    #expect(!TransitionProperty.reclaimedByParent.holds(call, pre: pre, post: post))
+    pre.current = 0
+    #expect(TransitionProperty.reclaimedByParent.holds(call, pre: pre, post: post))
   }
 }

@@ -9,6 +9,15 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
   /// records (as a new valid entry) only a page that the vector's
   /// environment owned before it.
   case voluntaryNotRecorded
+  /// Only its holder or the holder's parent takes a slice away (docs/ABI.md
+  /// "sliceFree"), or the holder is dying (its reclaim frees its slices): a
+  /// slice owned by X before a transition and not after it was taken by the
+  /// current environment X or X's parent, or X was dying.
+  case sliceTakenByOwnerOrParent
+  /// A dying environment's slot becomes free only by its parent, or by
+  /// anyone once its parent is not live (docs/ABI.md
+  /// "environmentReclaim").
+  case reclaimedByParent
 
   public var name: String { rawValue }
 
@@ -19,6 +28,29 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
     let a = View(pre)
     let b = View(post)
     let d = pre.domain
+    let actor = pre.current
+    switch self {
+    case .voluntaryNotRecorded: break
+    case .sliceTakenByOwnerOrParent:
+      return a.all(a.S) { p in
+        let holder = pre.slices[p]
+        let taken = d.and(d.ne(holder, a.none), d.ne(post.slices[p], holder))
+        let parent = d.read(pre.environments.parent, holder, default: a.none)
+        return a.implies(
+          taken,
+          d.or(
+            d.or(d.eq(actor, holder), d.eq(actor, parent)),
+            d.eq(a.stateOf(holder), a.w(EnvironmentState.dying))))
+      }
+    case .reclaimedByParent:
+      return a.all(a.E) { e in
+        let freed = d.and(
+          d.eq(pre.environments.state[e], a.w(EnvironmentState.dying)),
+          d.eq(post.environments.state[e], a.w(EnvironmentState.free)))
+        let parent = pre.environments.parent[e]
+        return a.implies(freed, d.or(d.eq(actor, parent), d.not(a.isLive(parent))))
+      }
+    }
     let isReturn = transition == .call(.revocationReturn)
     return a.all(a.E) { e in
       let header = d.eq(pre.revocations.repossessed[e], post.revocations.repossessed[e])
