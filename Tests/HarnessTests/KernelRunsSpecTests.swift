@@ -33,6 +33,39 @@ struct KernelRunsSpecTests {
     #expect(!names.intersection(Self.allocationSymbols).isEmpty)
   }
 
+  @Test("no spec transition in the kernel copies memory (the state is never copied per call)")
+  func noStateCopies() throws {
+    let kernel = try Images.report().kernel
+    let tools = URL(fileURLWithPath: try Toolchain.locate().swiftc).deletingLastPathComponent()
+    let process = Process()
+    process.executableURL = tools.appendingPathComponent("llvm-objdump")
+    process.arguments = ["-d", "--no-show-raw-insn", kernel.path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    // Function headers are `ADDRESS <NAME>:`; a copy is a call of memcpy
+    // or memmove (the kernel's copy routines).
+    var function = ""
+    var specFunctions = Set<String>()
+    var copying = Set<String>()
+    for line in text.split(separator: "\n") {
+      if line.hasSuffix(">:"), let open = line.firstIndex(of: "<") {
+        function = String(line[line.index(after: open)..<line.index(line.endIndex, offsetBy: -2)])
+        if function.contains("SpecState") { specFunctions.insert(function) }
+      } else if line.contains("call") && (line.contains("<memcpy>") || line.contains("<memmove>")) {
+        copying.insert(function)
+      }
+    }
+    #expect(specFunctions.count > 10, "no spec functions found in the disassembly")
+    // The check can fail: boot code copies (the program image, the FPU
+    // template), and is seen doing so.
+    #expect(!copying.isEmpty)
+    let offenders = copying.intersection(specFunctions)
+    #expect(offenders.isEmpty, "spec functions that copy memory: \(offenders.sorted())")
+  }
+
   @Test("no kernel file but the spec's domain and Info writes an exported table")
   func tablesWrittenOnlyByTheSpec() throws {
     let folder = Images.project.root.appendingPathComponent("kernel/core")
