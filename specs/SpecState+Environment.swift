@@ -229,17 +229,7 @@ extension SpecState {
       d.assign(&pages.mappings[i], zero)
       d.assign(&pages.root[i], none)
     }
-    for c in 0..<bounds.capabilities {
-      d.assign(&capabilities.kind[c], zero)
-      d.assign(&capabilities.owner[c], none)
-      d.assign(&capabilities.parent[c], none)
-      d.assign(&capabilities.depth[c], zero)
-      d.assign(&capabilities.rights[c], zero)
-      d.assign(&capabilities.base[c], zero)
-      d.assign(&capabilities.count[c], zero)
-      d.assign(&capabilities.children[c], zero)
-      d.assign(&capabilities.bindings[c], zero)
-    }
+    for c in 0..<bounds.capabilities { writeEmptyCapability(c) }
     for b in 0..<bindings.page.count {
       d.assign(&bindings.page[b], none)
       d.assign(&bindings.capability[b], none)

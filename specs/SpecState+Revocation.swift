@@ -276,8 +276,13 @@ extension SpecState {
   /// as it is: only ``repossessRun(_:recordFor:)`` uses this, on a whole
   /// tree at once.
   mutating func clearCapability(_ j: Int) {
-    let d = domain
     countCapability(of: capabilities.owner[j], by: .max)
+    writeEmptyCapability(j)
+  }
+
+  /// Capability `j` (a constant position) holds the empty record.
+  mutating func writeEmptyCapability(_ j: Int) {
+    let d = domain
     d.assign(&capabilities.kind[j], zero)
     d.assign(&capabilities.owner[j], none)
     d.assign(&capabilities.parent[j], none)
