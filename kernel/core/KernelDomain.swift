@@ -3,9 +3,9 @@ import ExoABI
 
 /// One column of the exported tables: `count` words, `stride` bytes apart,
 /// the first at physical address `address` of the info area. Reads load
-/// the word in place; writes go through `Info.store` (which keeps the
-/// digest). The only place outside `Info` where the spec's tables are
-/// written.
+/// the word in place; writes go through `Info.store` (which, in difftest
+/// mode, keeps the digest). The only place outside `Info` where the spec's
+/// tables are written.
 struct InfoColumn: SpecColumn {
   var address: UInt64
   var stride: UInt64
