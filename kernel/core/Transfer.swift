@@ -14,7 +14,9 @@ enum Transfer {
   /// enters its call entry on its handler stack with `rdi` = the caller,
   /// the message in `rsi`, `rdx`, `rcx`, `r8` and `r9` = 1 for `send`.
   static func enter(_ callee: UInt64, from caller: UInt64, asynchronous: Bool) {
-    let m = CallArguments(words: registers)
+    let m =
+      asynchronous
+      ? SendArguments(words: registers).message : CallArguments(words: registers).message
     let message = (m.m0, m.m1, m.m2, m.m3)
     arch_copy_frame(arch_env_saved(callee), Scheduler.frame(callee))
     Scheduler.saveTransferredFPU(callee)
@@ -30,7 +32,7 @@ enum Transfer {
   /// state its call interrupted; if `woke`, `waiter`'s `call` returns 0
   /// with the message in `rdx`, `rsi`, `r10`, `r8`.
   static func reply(_ replier: UInt64, to waiter: UInt64, woke: Bool) {
-    let m = ReplyArguments(words: registers)
+    let m = ReplyArguments(words: registers).message
     let message = (m.m0, m.m1, m.m2, m.m3)
     arch_copy_frame(Scheduler.frame(replier), arch_env_saved(replier))
     Scheduler.restoreTransferredFPU(replier)
