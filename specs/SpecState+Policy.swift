@@ -83,3 +83,21 @@ extension SpecState {
     }
   }
 }
+
+extension SpecState where D: PlainDomain {
+  /// A system call as the kernel takes it: the call's transition
+  /// (``run(_:_:)``), then the kernel's memory pressure when it was a
+  /// `pageAllocate` that failed with `slotInUse`
+  /// (``allocationPressure(page:count:slot:)``, whose own result is
+  /// dropped). The kernel's dispatcher and the differential tester's spec
+  /// side both come here.
+  @inline(__always)
+  public mutating func systemCall(_ call: Syscall, _ r: ArgumentWords<UInt64>) -> Outcome<D> {
+    let outcome = run(call, r)
+    if call == .pageAllocate && outcome.status == ExoError.slotInUse.rawValue {
+      let a = PageAllocateArguments(words: r)
+      _ = allocationPressure(page: a.page, count: a.count, slot: a.slot)
+    }
+    return outcome
+  }
+}

@@ -14,7 +14,7 @@ extension ReplayFile {
     var spec = ConcreteState(bounds: bounds, firstPage: firstPage)
     var replaySteps: [ReplayStep] = []
     for (i, step) in steps.enumerated() {
-      let result = spec.step(step.transition, step.arguments)
+      let result = spec.kernelStep(step.transition, step.arguments)
       var note: String?
       if i == divergence.index {
         func text(_ r: SyscallResult?) -> String {
@@ -44,7 +44,8 @@ extension ReplayFile {
           step.transition, step.arguments, expect: ReplayExpectation(result), note: note))
     }
     self.init(
-      bounds: bounds, firstPage: firstPage, initial: .initial, steps: replaySteps, final: spec)
+      bounds: bounds, firstPage: firstPage, initial: .initial, policy: .kernel, steps: replaySteps,
+      final: spec)
   }
 
   /// Writes the file as JSON to `directory/name`, creating the directory.

@@ -121,8 +121,9 @@ public final class SpecTarget: DiffTarget {
     }
   }
 
+  /// Each step as the kernel takes it (``ConcreteState/kernelStep(_:_:)``).
   public func run(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
-    current.step(step, arguments)
+    current.kernelStep(step, arguments)
   }
 
   public func digest() -> UInt64 { tracker.update(to: current) }

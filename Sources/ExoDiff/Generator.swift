@@ -60,10 +60,49 @@ public struct Generator {
     public var callsByOthers = 0
     /// Calls generated with hostile arguments.
     public var hostileCalls = 0
+    /// How often each transition gave each outcome on the spec: `ok` or an
+    /// error's name (the coverage table of `exo difftest`).
+    public var outcomes: [String: [String: Int]] = [:]
 
     public init() {}
 
     public func successes(_ call: Syscall) -> Int { successes[call.name] ?? 0 }
+
+    /// Adds `other`'s counts to these.
+    public mutating func merge(_ other: Statistics) {
+      for (k, v) in other.successes { successes[k, default: 0] += v }
+      for (k, v) in other.failures { failures[k, default: 0] += v }
+      for (t, row) in other.outcomes {
+        for (o, n) in row { outcomes[t, default: [:]][o, default: 0] += n }
+      }
+      revokeSteps += other.revokeSteps
+      reclaimSteps += other.reclaimSteps
+      environmentsFreed += other.environmentsFreed
+      maximumDepth = max(maximumDepth, other.maximumDepth)
+      maximumBindings = max(maximumBindings, other.maximumBindings)
+      callsByOthers += other.callsByOthers
+      hostileCalls += other.hostileCalls
+    }
+
+    /// The coverage table: per transition (every call and kernel event the
+    /// generator can make, in ABI order), how often each outcome was hit.
+    public func coverageTable(transitions: [Transition]) -> String {
+      let width = transitions.map(\.name.count).max() ?? 0
+      var lines: [String] = []
+      for t in transitions {
+        let row = outcomes[t.name] ?? [:]
+        let name = t.name.padding(toLength: width, withPad: " ", startingAt: 0)
+        if row.isEmpty {
+          lines.append("  \(name)  (not reached)")
+          continue
+        }
+        let ok = row["ok"].map { ["ok \($0)"] } ?? ["ok 0"]
+        let errors = row.filter { $0.key != "ok" }.sorted { $0.key < $1.key }
+          .map { "\($0.key) \($0.value)" }
+        lines.append("  \(name)  " + (ok + errors).joined(separator: ", "))
+      }
+      return lines.joined(separator: "\n")
+    }
     public var totalSuccesses: Int { successes.values.reduce(0, +) }
     public var totalFailures: Int { failures.values.reduce(0, +) }
   }
@@ -105,7 +144,7 @@ public struct Generator {
       hostile = false
     }
     let before = state
-    let result = state.step(chosen.transition, chosen.arguments)
+    let result = state.kernelStep(chosen.transition, chosen.arguments)
     record(chosen, result, before: before, hostile: hostile)
     return chosen
   }
@@ -139,7 +178,7 @@ public struct Generator {
     -> Bool
   {
     let me = state.current
-    _ = state.step(step.transition, step.arguments)
+    _ = state.kernelStep(step.transition, step.arguments)
     guard configuration.protectEnvironmentZero else { return true }
     if step.transition == .call(.exit) && me == 0 { return false }
     if step.transition == .event(.exception) && !configuration.includeExceptions { return false }
@@ -153,6 +192,11 @@ public struct Generator {
   public static func admits(_ steps: [DiffStep], _ configuration: Configuration) -> Bool {
     var state = ConcreteState(bounds: configuration.bounds, firstPage: configuration.firstPage)
     return steps.allSatisfy { admits($0, in: &state, configuration) }
+  }
+
+  /// Every call and event the generator makes, in ABI order.
+  public static let transitions: [Transition] = Transition.all.filter { t in
+    t != .event(.revocationPressure)  // the kernel's is allocationPressure
   }
 
   /// Weighted choice of the next transition, then its arguments.
@@ -171,6 +215,7 @@ public struct Generator {
       (.call(.yield), 2), (.call(.yieldTo), 2), (.call(.call), 2), (.call(.send), 2),
       (.call(.reply), hasCaller ? 8 : 1), (.event(.tick), 3), (.call(.consoleWrite), 2),
       (.call(.ticks), 1), (.call(.exit), me == 0 ? 0 : 1),
+      (.call(.revocationRequest), 4), (.call(.revocationReturn), pending(me) ? 10 : 1),
     ]
     if configuration.includeExceptions { table.append((.event(.exception), 2)) }
     let total = table.reduce(0) { $0 + $1.1 }
@@ -206,6 +251,12 @@ public struct Generator {
       .map(UInt64.init)
   }
   var live: [UInt64] { environments(in: [.runnable, .stopped, .waiting]) }
+
+  /// Whether a revocation request for `e` is pending.
+  func pending(_ e: UInt64) -> Bool {
+    e < UInt64(bounds.environments)
+      && state.revocations.phase[Int(e)] != RevocationPhase.none.rawValue
+  }
 
   func capabilities(where predicate: (Int) -> Bool) -> [UInt64] {
     (0..<bounds.capabilities).filter(predicate).map(UInt64.init)
@@ -287,7 +338,26 @@ public struct Generator {
     case .call(let call):
       switch call {
       case .ticks, .yield: return []
-      case .revocationRequest, .revocationReturn: return nil  // not generated yet
+      case .revocationRequest:
+        // A live environment the caller controls, other than itself, that
+        // owns pages; a short deadline (in ticks) now and then, so that
+        // aborts happen.
+        let owners = Set(state.pages.owner.filter { $0 != ExoABI.none })
+        let l = live
+        let options = controllable().filter { t, _ in t != me && l.contains(t) }
+        guard let (t, c) = pick(options.filter { owners.contains($0.0) }) ?? pick(options) else {
+          return nil
+        }
+        let owned = state.pages.owner.lazy.filter { $0 == t }.count
+        let count = UInt64(1 + below(max(1, owned + 2)))
+        let ticks = UInt64(chance(0.6) ? 1 + below(3) : 1 + below(20))
+        return RevocationRequestArguments(target: t, envCap: c, count: count, ticks: ticks)
+          .arguments
+      case .revocationReturn:
+        // A root memory capability of the caller's (the run it gives back).
+        let roots = held(by: me, kind: .memory).filter { caps.parent[Int($0)] == ExoABI.none }
+        guard let c = pick(roots) ?? pick(held(by: me)) else { return nil }
+        return RevocationReturnArguments(capability: c).arguments
       case .consoleRead: return nil  // not generated: the agent's input is the console
       case .exit: return ExitArguments(status: smallWord()).arguments
       case .consoleWrite:
@@ -535,6 +605,32 @@ public struct Generator {
       statistics.successes[name, default: 0] += 1
     } else {
       statistics.failures[name, default: 0] += 1
+    }
+    let outcome = result.error.map { "\($0.name)" } ?? "ok"
+    statistics.outcomes[name, default: [:]][outcome, default: 0] += 1
+    // The events the kernel takes inside a tick or a failed pageAllocate,
+    // seen in the revocation records they change.
+    let r0 = before.revocations
+    let r1 = state.revocations
+    func count(_ event: KernelEvent) {
+      statistics.outcomes[event.rawValue, default: [:]]["ok", default: 0] += 1
+    }
+    for e in 0..<bounds.environments {
+      let requested = RevocationPhase.requested.rawValue
+      let tick = step.transition == .event(.tick)
+      if tick && r0.phase[e] == requested && r1.phase[e] != requested {
+        count(.revocationDeadline)
+      }
+      if tick && r0.phase[e] != RevocationPhase.none.rawValue
+        && (r1.repossessed[e] != r0.repossessed[e] || r1.phase[e] == RevocationPhase.none.rawValue)
+      {
+        count(.revocationAbort)
+      }
+      if step.transition == .call(.pageAllocate) && r0.phase[e] != requested
+        && r1.phase[e] == requested
+      {
+        count(.allocationPressure)
+      }
     }
     if hostile { statistics.hostileCalls += 1 }
     if before.current != 0 { statistics.callsByOthers += 1 }

@@ -145,6 +145,8 @@ struct DiffTest: ParsableCommand {
       throw ExitCode(2)
     }
     guard let found = pool.divergence else {
+      print("coverage (outcomes on the spec, per call and event):")
+      print(pool.statistics.coverageTable(transitions: Generator.transitions))
       print("no divergence: \(summary)")
       return
     }
@@ -307,6 +309,7 @@ final class Pool: @unchecked Sendable {
   var sequencesRun = 0
   var successes = 0
   var failures = 0
+  var statistics = Generator.Statistics()
   var divergence: Found?
   var error: String?
 
@@ -342,6 +345,7 @@ final class Pool: @unchecked Sendable {
     sequencesRun += 1
     successes += statistics.totalSuccesses
     failures += statistics.totalFailures
+    self.statistics.merge(statistics)
     lock.unlock()
   }
 }

@@ -85,15 +85,13 @@ private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: UnsafePointer<trap
     return consoleRead(caller, address: a.address, length: a.length)
   default: break
   }
-  let outcome = Spec.state.run(call, words)
+  // The call, and the kernel's memory pressure after it where the spec's
+  // policy says so.
+  let outcome = Spec.state.systemCall(call, words)
   switch call {
   case .exit: return nil  // (environment 0's exit ends the machine in the hook)
   case .call where outcome.status == 0: return nil  // the result arrives with the reply
   case .reply where outcome.status == 0: return nil  // the replier resumes where it was
-  case .pageAllocate where outcome.status == ExoError.slotInUse.rawValue:
-    // The kernel's memory pressure: the spec's policy decides whom to ask.
-    let a = PageAllocateArguments(words: words)
-    _ = Spec.state.allocationPressure(page: a.page, count: a.count, slot: a.slot)
   default: break
   }
   return SyscallResult(status: outcome.status, value: outcome.value)

@@ -98,3 +98,44 @@ extension SpecState where D == ConcreteDomain {
     apply(transition, arguments).result
   }
 }
+
+extension SpecState where D == ConcreteDomain {
+  /// Runs `transition` as the kernel takes it (``ReplayPolicy/kernel``): a
+  /// `tick` is the whole timer interrupt (``timerInterrupt()``: the slice
+  /// ends, then each environment's revocation steps), a call is
+  /// ``systemCall(_:_:)`` (a `pageAllocate` that fails for an owned page may
+  /// raise memory pressure); every other event is the transition alone.
+  public mutating func kernelStep(_ transition: Transition, _ arguments: [UInt64])
+    -> SyscallResult
+  {
+    switch transition {
+    case .event(.tick):
+      timerInterrupt()
+      return .success(0)
+    case .call(let call):
+      return systemCall(call, ArgumentWords(arguments, filling: 0)).result
+    case .event:
+      return step(transition, arguments)
+    }
+  }
+
+  /// Runs `transition` under `policy`.
+  public mutating func step(
+    _ transition: Transition, _ arguments: [UInt64], policy: ReplayPolicy
+  ) -> SyscallResult {
+    switch policy {
+    case .transitions: step(transition, arguments)
+    case .kernel: kernelStep(transition, arguments)
+    }
+  }
+}
+
+/// How the steps of a sequence are taken.
+public enum ReplayPolicy: String, Sendable, Codable, CaseIterable {
+  /// Each step is its transition alone (exoverify's counterexamples, the
+  /// samples).
+  case transitions
+  /// Each step as the kernel takes it (``SpecState/kernelStep(_:_:)``): the
+  /// differential tester's sequences.
+  case kernel
+}

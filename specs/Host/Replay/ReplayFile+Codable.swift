@@ -3,7 +3,7 @@ import ExoABI
 /// The JSON form of replay files (docs/replay-format.md).
 extension ReplayFile: Codable {
   enum Key: String, CodingKey {
-    case format, version, bounds, firstPage, initial, steps, final
+    case format, version, bounds, firstPage, initial, policy, steps, final
   }
 
   public init(from decoder: any Decoder) throws {
@@ -35,6 +35,16 @@ extension ReplayFile: Codable {
         try StateCoding.decode(
           from: c.superDecoder(forKey: .initial), bounds: bounds, firstPage: firstPage))
     }
+    if let name = try c.decodeIfPresent(String.self, forKey: .policy) {
+      guard let decoded = ReplayPolicy(rawValue: name) else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .policy, in: c,
+          debugDescription: "expected \"transitions\" or \"kernel\", got \"\(name)\"")
+      }
+      policy = decoded
+    } else {
+      policy = .transitions
+    }
     steps = try c.decodeIfPresent([ReplayStep].self, forKey: .steps) ?? []
     final =
       c.contains(.final)
@@ -52,6 +62,7 @@ extension ReplayFile: Codable {
     case .initial: try c.encode("initial", forKey: .initial)
     case .state(let state): try StateCoding.encode(state, to: c.superEncoder(forKey: .initial))
     }
+    if policy != .transitions { try c.encode(policy.rawValue, forKey: .policy) }
     try c.encode(steps, forKey: .steps)
     if let final { try StateCoding.encode(final, to: c.superEncoder(forKey: .final)) }
   }

@@ -16,6 +16,9 @@ public struct ReplayFile: Equatable, Sendable {
   public var firstPage: UInt64
   /// Where the run starts.
   public var initial: ReplayInitialState
+  /// How each step is taken: its transition alone, or as the kernel takes
+  /// it (the differential tester's files).
+  public var policy: ReplayPolicy
   /// The calls and events, in order.
   public var steps: [ReplayStep]
   /// The state expected after the last step, if the file states one.
@@ -23,11 +26,12 @@ public struct ReplayFile: Equatable, Sendable {
 
   public init(
     bounds: Bounds, firstPage: UInt64, initial: ReplayInitialState = .initial,
-    steps: [ReplayStep] = [], final: ConcreteState? = nil
+    policy: ReplayPolicy = .transitions, steps: [ReplayStep] = [], final: ConcreteState? = nil
   ) {
     self.bounds = bounds
     self.firstPage = firstPage
     self.initial = initial
+    self.policy = policy
     self.steps = steps
     self.final = final
   }

@@ -42,7 +42,7 @@ extension ReplayFile {
     var state = initialState
     var reports: [ReplayStepReport] = []
     for (index, step) in steps.enumerated() {
-      let result = state.step(step.transition, step.arguments)
+      let result = state.step(step.transition, step.arguments, policy: policy)
       reports.append(ReplayStepReport(index: index, step: step, result: result))
     }
     let differences = final.map { $0.differences(from: state) } ?? []
