@@ -23,4 +23,15 @@ public enum DiffCall: UInt64, CaseIterable, Sendable {
   /// console (in difftest mode `consoleWrite` checks and returns as always
   /// but drops its bytes: the console carries the agent's protocol).
   case write = 74
+  /// `diffRead(address, length)`: `consoleRead` from the input ring, the
+  /// agent's command channel (in difftest mode `consoleRead` makes its
+  /// checks and reads nothing: no console input is waiting, as the spec
+  /// models it). Value: bytes read.
+  case read = 75
+  /// `diffProbe(first, end, recovery)`: a page fault in ring 3 whose `rip`
+  /// lies in `[first, end)` (the agent's probe instructions) resumes at
+  /// `recovery` with `rax` = 1, instead of being the `exception` event: the
+  /// agent's memory probes observe the page tables without changing the
+  /// abstract state. `diffProbe(0, 0, 0)` turns it off. Value 0.
+  case probe = 76
 }

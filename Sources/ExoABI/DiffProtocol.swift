@@ -14,14 +14,27 @@
 ///     'G'                                      send the state digest
 ///     'D'                                      send the whole exported area
 ///     'R'                                      diffReset: back to the initial state
+///     'P' count:u8 length:u8 probes…           memory probes by the current
+///                                              environment, `length` bytes:
+///                                              each kind (`DiffProbeKind`),
+///                                              address, and for a write the
+///                                              word to write
 ///
 ///     agent → host
 ///     "EXOAGENT" callEntry:8 firstPage:8       environment 0 started (boot or
 ///                                              reset); both little-endian
-///     'r' status value                         the result of the last 'S'
+///     'r' status value anomalies               the result of the last 'S', and
+///                                              what the agent found wrong in
+///                                              the registers the kernel left
+///                                              it (`DiffAnomaly` bits; 0 is
+///                                              right)
 ///     'g' digest:8                             `InfoDigest`, little-endian
 ///     'd' words…:8 each                        `InfoLayout(bounds: .kernel).size`
 ///                                              bytes of the exported area
+///     'p' outcomes…                            per probe a byte, 0 the access
+///                                              went through, 1 it faulted; a
+///                                              read that went through is
+///                                              followed by the word read
 ///
 /// Every environment runs a copy of the agent. After each 'S' the
 /// environment that runs next (the caller itself, or whichever the call or
@@ -33,6 +46,8 @@ public enum DiffProtocol {
   public static let digest = UInt8(ascii: "G")
   public static let dump = UInt8(ascii: "D")
   public static let reset = UInt8(ascii: "R")
+  public static let probes = UInt8(ascii: "P")
+  public static let probeRecord = UInt8(ascii: "p")
 
   public static let readyMarker: StaticString = "EXOAGENT"
   public static let result = UInt8(ascii: "r")
@@ -72,3 +87,88 @@ public enum DiffProtocol {
     case outTail = 9
   }
 }
+
+/// What a memory probe does: an 8-byte load or store by ring 3 at a user
+/// address (`DiffProtocol.probes`).
+public enum DiffProbeKind: UInt64, Sendable, Hashable, CaseIterable {
+  case read = 0
+  case write = 1
+}
+
+/// One memory probe: a load or store of a word at `address`, by whichever
+/// environment runs after the step it follows.
+public struct DiffProbe: Hashable, Sendable {
+  public var kind: DiffProbeKind
+  public var address: UInt64
+  /// The word a write stores (0 for a read).
+  public var value: UInt64
+
+  public init(_ kind: DiffProbeKind, _ address: UInt64, value: UInt64 = 0) {
+    self.kind = kind
+    self.address = address
+    self.value = value
+  }
+}
+
+/// What a probe showed: the access faulted, a write went through, or a
+/// read went through and gave a word (`nil` in a prediction: any word).
+public enum DiffProbeOutcome: Hashable, Sendable {
+  case faulted
+  case wrote
+  case read(UInt64?)
+
+  /// Whether `seen` is what this prediction allows.
+  public func admits(_ seen: DiffProbeOutcome) -> Bool {
+    switch (self, seen) {
+    case (.read(nil), .read): true
+    default: self == seen
+    }
+  }
+}
+
+/// What the agent checks in the registers the kernel leaves it
+/// (docs/ABI.md "Registers"), reported as bits of a result record. Each is
+/// a kernel bug; the spec predicts none.
+public struct DiffAnomaly: OptionSet, Sendable, Hashable {
+  public let rawValue: UInt64
+  public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+  /// After a call returned, a register the call does not write (rbx, rbp,
+  /// r12–r15, the argument registers, except a successful `call`'s reply
+  /// registers) holds another value than before it.
+  public static let preservedRegister = DiffAnomaly(rawValue: 1 << 0)
+  /// After a call returned, `rcx` is not the address after `syscall`,
+  /// `r11` not the rflags of the call, `rflags` or `rsp` not as they were.
+  public static let returnRegisters = DiffAnomaly(rawValue: 1 << 1)
+  /// After a call returned, the x87/SSE state is not the one before it.
+  public static let fpuChanged = DiffAnomaly(rawValue: 1 << 2)
+  /// Entered by a transfer, an exception or an upcall with a register the
+  /// ABI says is zero there not zero, or rflags not `0x202`.
+  public static let entryRegisters = DiffAnomaly(rawValue: 1 << 3)
+  /// Started (`environmentStart`) with a register other than `rsp` not
+  /// zero, or rflags not `0x202`.
+  public static let startRegisters = DiffAnomaly(rawValue: 1 << 4)
+  /// Started with an x87/SSE state other than the initial one.
+  public static let startFPU = DiffAnomaly(rawValue: 1 << 5)
+
+}
+
+#if !hasFeature(Embedded)
+  extension DiffAnomaly {
+    /// Names of the bits set, for reports.
+    public var names: [String] {
+      var out: [String] = []
+      if contains(.preservedRegister) { out.append("a preserved register changed across a call") }
+      if contains(.returnRegisters) { out.append("rcx, r11, rflags or rsp wrong after a call") }
+      if contains(.fpuChanged) { out.append("the x87/SSE state changed across a call") }
+      if contains(.entryRegisters) { out.append("a register not zero on entry by a transfer") }
+      if contains(.startRegisters) { out.append("a register not zero at environmentStart") }
+      if contains(.startFPU) { out.append("x87/SSE state not initial at environmentStart") }
+      let known: UInt64 = (1 << 6) - 1
+      if rawValue & ~known != 0 {
+        out.append("unknown anomaly bits 0x\(String(rawValue & ~known, radix: 16))")
+      }
+      return out
+    }
+  }
+#endif

@@ -18,4 +18,17 @@ public enum ExceptionFrame: UInt64, CaseIterable, Sendable {
 
   /// Byte offset of `field` from the start of the frame.
   public static func offset(_ field: ExceptionFrame) -> UInt64 { field.rawValue * 8 }
+
+  /// Where a frame goes when delivery starts at `start` (the handler
+  /// stack's top, or the interrupted `rsp` already on it): just below it,
+  /// 16-byte aligned, and moved down to end at the upper page's start if it
+  /// would straddle two pages, so it lies in one page (docs/ABI.md
+  /// "exception").
+  public static func placement(below start: UInt64) -> UInt64 {
+    var frame = (start &- size) & ~15
+    if frame >> 12 != (frame &+ size &- 1) >> 12 {
+      frame = (frame & ~4095) &+ 4096 &- size
+    }
+    return frame
+  }
 }

@@ -29,6 +29,11 @@ extension ReplayFile {
           note =
             "divergence: \(divergence.candidateName) failed at this step: "
             + (divergence.failure ?? "no result")
+        case .machine:
+          note =
+            "divergence: user code saw the machine differently after this step "
+            + "(\(divergence.referenceName) → \(divergence.candidateName)): "
+            + divergence.machineDifferences.joined(separator: "; ")
         case .state:
           let shown = divergence.stateDifferences.prefix(4).joined(separator: "; ")
           let more =
@@ -80,7 +85,16 @@ extension ReplayFile {
     let reports = zip(steps.indices, run.observations).map { i, observation in
       ReplayStepReport(index: i, step: steps[i], result: observation.result)
     }
-    let differences = final.map { $0.differences(from: state) } ?? []
+    // What user code saw of the machine: the spec predicts every step's.
+    var spec = initialState
+    var machine: [String] = []
+    for (i, step) in steps.enumerated() {
+      _ = spec.kernelStep(step.transition, step.arguments)
+      let seen = run.observations[i].machine
+      let expected = MachineObservation()
+      machine += expected.differences(from: seen).map { "after step \(i): \($0)" }
+    }
+    let differences = (final.map { $0.differences(from: state) } ?? []) + machine
     return ReplayReport(steps: reports, finalState: state, finalDifferences: differences)
   }
 }

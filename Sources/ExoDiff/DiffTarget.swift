@@ -6,30 +6,100 @@ import ExoSpec
 public struct DiffStep: Hashable, Sendable, CustomStringConvertible {
   public var transition: Transition
   public var arguments: [UInt64]
+  /// Memory probes made after the step by the environment that runs next.
+  public var probes: [DiffProbe]
 
-  public init(_ transition: Transition, _ arguments: [UInt64] = []) {
+  public init(_ transition: Transition, _ arguments: [UInt64] = [], probes: [DiffProbe] = []) {
     precondition(
       arguments.count == transition.parameters.count,
       "\(transition) takes \(transition.parameters.count) arguments")
     self.transition = transition
     self.arguments = arguments
+    self.probes = probes
   }
 
-  /// `pageMap(0, 0, 1, 4096, 0, 3)`, words as `WordFormat` writes them.
+  /// `pageMap(0, 0, 1, 4096, 0, 3)`, words as `WordFormat` writes them,
+  /// then the probes (`read 0x9000000000`, `write 0x9000000008 = 5`).
   public var description: String {
-    "\(transition)(\(arguments.map(WordFormat.text).joined(separator: ", ")))"
+    let call = "\(transition)(\(arguments.map(WordFormat.text).joined(separator: ", ")))"
+    guard !probes.isEmpty else { return call }
+    return call + "  probes: " + probes.map(\.text).joined(separator: ", ")
   }
 }
 
-/// What a target showed for one step: its result and, at a checkpoint, the
-/// digest of the abstract state after it.
+extension DiffProbe {
+  /// `read 0x9000000000` or `write 0x9000000008 = 0x5`.
+  public var text: String {
+    switch kind {
+    case .read: "read 0x\(String(address, radix: 16))"
+    case .write: "write 0x\(String(address, radix: 16)) = 0x\(String(value, radix: 16))"
+    }
+  }
+}
+
+extension DiffProbeOutcome: CustomStringConvertible {
+  public var description: String {
+    switch self {
+    case .faulted: "faulted"
+    case .wrote: "stored"
+    case .read(nil): "loaded (any word)"
+    case .read(let value?): "loaded 0x\(String(value, radix: 16))"
+    }
+  }
+}
+
+/// What a target showed for one step: its result, what the machine showed
+/// user code (``MachineObservation``) and, at a checkpoint, the digest of
+/// the abstract state after it.
 public struct Observation: Equatable, Sendable {
   public var result: SyscallResult
   public var digest: UInt64?
+  public var machine: MachineObservation
 
-  public init(result: SyscallResult, digest: UInt64?) {
+  public init(result: SyscallResult, digest: UInt64?, machine: MachineObservation = .init()) {
     self.result = result
     self.digest = digest
+    self.machine = machine
+  }
+}
+
+/// What user code saw of the machine after a step, beyond the call's
+/// result: what the agent found wrong in its registers (``DiffAnomaly``;
+/// the spec predicts none).
+public struct MachineObservation: Equatable, Sendable {
+  public var anomalies: DiffAnomaly
+  /// What each probe of the step showed.
+  public var probes: [DiffProbeOutcome]
+
+  public init(anomalies: DiffAnomaly = [], probes: [DiffProbeOutcome] = []) {
+    self.anomalies = anomalies
+    self.probes = probes
+  }
+
+  /// Whether `seen` is what this prediction allows.
+  public func admits(_ seen: MachineObservation) -> Bool {
+    anomalies == seen.anomalies && probes.count == seen.probes.count
+      && zip(probes, seen.probes).allSatisfy { $0.admits($1) }
+  }
+
+  /// `what: reference → candidate` lines for a report; `step` names the
+  /// probes.
+  public func differences(from other: MachineObservation, step: DiffStep? = nil) -> [String] {
+    var lines: [String] = []
+    for (i, (a, b)) in zip(probes, other.probes).enumerated() where !a.admits(b) {
+      let what = step.map { i < $0.probes.count ? $0.probes[i].text : "probe \(i)" } ?? "probe \(i)"
+      lines.append("memory: \(what): \(a) → \(b)")
+    }
+    if probes.count != other.probes.count {
+      lines.append("memory: \(probes.count) probe results → \(other.probes.count)")
+    }
+    if anomalies != other.anomalies {
+      let gained = DiffAnomaly(rawValue: other.anomalies.rawValue & ~anomalies.rawValue)
+      let lost = DiffAnomaly(rawValue: anomalies.rawValue & ~other.anomalies.rawValue)
+      lines += gained.names.map { "registers: \($0)" }
+      lines += lost.names.map { "registers: expected but not seen: \($0)" }
+    }
+    return lines
   }
 }
 
@@ -70,6 +140,8 @@ public protocol DiffTarget: AnyObject {
   func reset(bounds: Bounds, firstPage: UInt64) throws
   /// Makes one call (or injects one event) and returns its result.
   func run(_ step: Transition, _ arguments: [UInt64]) throws -> SyscallResult
+  /// Makes memory probes as the current environment (after a step).
+  func probe(_ probes: [DiffProbe]) throws -> [DiffProbeOutcome]
   /// The canonical digest of the abstract state (`SpecState.digest`: FNV-1a
   /// over the exported `InfoLayout` image). Cheap: compared at every
   /// checkpoint.
@@ -94,8 +166,10 @@ extension DiffTarget {
     observations.reserveCapacity(steps.count)
     for (i, step) in steps.enumerated() {
       let result = try run(step.transition, step.arguments)
+      let machine = MachineObservation(probes: try probe(step.probes))
       let checkpoint = ObservedRun.isCheckpoint(i, count: steps.count, every: k)
-      observations.append(Observation(result: result, digest: checkpoint ? try digest() : nil))
+      observations.append(
+        Observation(result: result, digest: checkpoint ? try digest() : nil, machine: machine))
     }
     return ObservedRun(initialDigest: initial, observations: observations)
   }
@@ -105,6 +179,8 @@ extension DiffTarget {
 public final class SpecTarget: DiffTarget {
   public let name: String
   public private(set) var current: ConcreteState
+  /// What user code sees of memory (predicts the probes).
+  public private(set) var shadow = Shadow()
 
   var tracker: DigestTracker
 
@@ -116,6 +192,7 @@ public final class SpecTarget: DiffTarget {
 
   public func reset(bounds: Bounds, firstPage: UInt64) {
     current = ConcreteState(bounds: bounds, firstPage: firstPage)
+    shadow = Shadow()
     if tracker.snapshot.bounds != bounds || tracker.snapshot.firstPage != firstPage {
       tracker = DigestTracker(current)
     }
@@ -123,7 +200,14 @@ public final class SpecTarget: DiffTarget {
 
   /// Each step as the kernel takes it (``ConcreteState/kernelStep(_:_:)``).
   public func run(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
-    current.kernelStep(step, arguments)
+    let before = current
+    let result = current.kernelStep(step, arguments)
+    shadow.follow(from: before, to: current)
+    return result
+  }
+
+  public func probe(_ probes: [DiffProbe]) -> [DiffProbeOutcome] {
+    shadow.run(probes, in: current)
   }
 
   public func digest() -> UInt64 { tracker.update(to: current) }
@@ -139,6 +223,7 @@ public final class MutantSpecTarget: DiffTarget {
 
   public let name: String
   public private(set) var current: ConcreteState
+  public private(set) var shadow = Shadow()
   let apply: Apply
   var tracker: DigestTracker
 
@@ -154,13 +239,21 @@ public final class MutantSpecTarget: DiffTarget {
 
   public func reset(bounds: Bounds, firstPage: UInt64) {
     current = ConcreteState(bounds: bounds, firstPage: firstPage)
+    shadow = Shadow()
     if tracker.snapshot.bounds != bounds || tracker.snapshot.firstPage != firstPage {
       tracker = DigestTracker(current)
     }
   }
 
   public func run(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
-    apply(step, &current, arguments)
+    let before = current
+    let result = apply(step, &current, arguments)
+    shadow.follow(from: before, to: current)
+    return result
+  }
+
+  public func probe(_ probes: [DiffProbe]) -> [DiffProbeOutcome] {
+    shadow.run(probes, in: current)
   }
 
   public func digest() -> UInt64 { tracker.update(to: current) }

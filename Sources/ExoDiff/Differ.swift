@@ -11,6 +11,9 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
     /// The candidate stopped answering at this step: the guest panicked,
     /// died or broke the protocol (`failure` says how).
     case failure
+    /// The results agreed but user code saw the machine differently: its
+    /// registers, memory probes or page contents (`machineDifferences`).
+    case machine
   }
 
   public var kind: Kind
@@ -28,6 +31,9 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
   public var stateDifferences: [String]
   /// For `.failure`: what the candidate reported.
   public var failure: String?
+  /// For `.machine`: what user code saw differently
+  /// (``MachineObservation/differences(from:)``).
+  public var machineDifferences: [String] = []
 
   public init(
     kind: Kind, index: Int, step: DiffStep?, referenceName: String, candidateName: String,
@@ -61,6 +67,10 @@ public struct Divergence: Equatable, Sendable, CustomStringConvertible {
       return lines.joined(separator: "\n")
     }
     lines.append("  \(candidateName): \(text(candidateResult))\(marker)")
+    if !machineDifferences.isEmpty {
+      lines.append("  user code saw the machine differently (\(referenceName) → \(candidateName)):")
+      lines += machineDifferences.map { "    \($0)" }
+    }
     if stateDifferences.isEmpty {
       lines.append("  states agree")
     } else {
@@ -155,6 +165,12 @@ public final class Differ {
       if x.result != y.result {
         stepsRun += i + 1
         return try divergence(.result, at: i, in: steps, x.result, y.result)
+      }
+      if !x.machine.admits(y.machine) {
+        stepsRun += i + 1
+        var d = try divergence(.machine, at: i, in: steps, x.result, y.result)
+        d.machineDifferences = x.machine.differences(from: y.machine, step: steps[i])
+        return d
       }
       if let digest = x.digest {
         digestsCompared += 1

@@ -29,11 +29,14 @@ public struct Generator {
     public var includeExceptions: Bool
     /// Keep environment 0 alive and something running (see the type's doc).
     public var protectEnvironmentZero: Bool
+    /// Follow steps with memory probes (``Generator/probes(after:)``).
+    public var probes: Bool
 
     public init(
       bounds: Bounds, firstPage: UInt64, hostileFraction: Double = 0.15,
-      includeExceptions: Bool = false, protectEnvironmentZero: Bool = true
+      includeExceptions: Bool = false, protectEnvironmentZero: Bool = true, probes: Bool = true
     ) {
+      self.probes = probes
       self.bounds = bounds
       self.firstPage = firstPage
       self.hostileFraction = hostileFraction
@@ -146,7 +149,52 @@ public struct Generator {
     let before = state
     let result = state.kernelStep(chosen.transition, chosen.arguments)
     record(chosen, result, before: before, hostile: hostile)
+    if configuration.probes { chosen.probes = probes(after: before) }
     return chosen
+  }
+
+  // MARK: Probes
+
+  /// Memory probes by the environment that runs after the step from
+  /// `before`: most often none; after a step that changed its window, at
+  /// the slots that changed (a stale translation shows); else at bound
+  /// slots, now and then at an empty slot or just outside the window. Both
+  /// ends of a page, and a few fixed offsets, so that stores and loads of
+  /// different steps meet.
+  mutating func probes(after before: ConcreteState) -> [DiffProbe] {
+    let e = state.current
+    guard e < UInt64(bounds.environments) else { return [] }
+    let w = bounds.windowSlots
+    let changed = (0..<w).filter { s in
+      let b = Int(e) * w + s
+      return before.bindings.page[b] != state.bindings.page[b]
+        || before.bindings.rights[b] != state.bindings.rights[b]
+    }
+    guard !changed.isEmpty || chance(0.3) else { return [] }
+    let bound = boundSlots(of: e).map(Int.init)
+    var out: [DiffProbe] = []
+    for _ in 0..<(1 + below(4)) {
+      var slot: Int
+      let roll = below(20)
+      if roll < 8, let s = pick(changed) {
+        slot = s
+      } else if roll < 17, let s = pick(bound) {
+        slot = s
+      } else if roll < 19 {
+        slot = below(w)
+      } else {
+        slot = chance(0.5) ? w : -1  // one past either end of the window
+      }
+      let offsets: [UInt64] = [0, 8, 2048, 4088, UInt64(below(512)) * 8]
+      let offset = pick(offsets, or: 0)
+      let address = UInt64(bitPattern: Int64(slot) * 4096) &+ UserLayout.windowBase &+ offset
+      if chance(0.6) {
+        out.append(DiffProbe(.read, address))
+      } else {
+        out.append(DiffProbe(.write, address, value: random.next() | 1))
+      }
+    }
+    return out
   }
 
   // MARK: Choosing

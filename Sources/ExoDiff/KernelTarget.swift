@@ -303,6 +303,48 @@ public final class KernelTarget: DiffTarget {
     }
     out += [DiffProtocol.step, UInt8(number), UInt8(step.arguments.count), UInt8(payload.count)]
     out += payload
+    if !step.probes.isEmpty { try encode(step.probes, into: &out) }
+  }
+
+  static func leb(_ value: UInt64, into out: inout [UInt8]) {
+    var v = value
+    while v >= 0x80 {
+      out.append(UInt8(truncatingIfNeeded: v) | 0x80)
+      v >>= 7
+    }
+    out.append(UInt8(v))
+  }
+
+  /// A 'P' command: at most 8 probes.
+  static func encode(_ probes: [DiffProbe], into out: inout [UInt8]) throws {
+    guard probes.count <= 8 else {
+      throw DiffError.targetFailed("at most 8 probes follow a step, got \(probes.count)")
+    }
+    var payload: [UInt8] = []
+    for p in probes {
+      leb(p.kind.rawValue, into: &payload)
+      leb(p.address, into: &payload)
+      if p.kind == .write { leb(p.value, into: &payload) }
+    }
+    out += [DiffProtocol.probes, UInt8(probes.count), UInt8(payload.count)]
+    out += payload
+  }
+
+  /// Reads a 'p' record of `count` probes.
+  func probeRecord(_ probes: [DiffProbe]) throws(ProtocolFailure) -> [DiffProbeOutcome] {
+    try expect(DiffProtocol.probeRecord, "probe results")
+    var outcomes: [DiffProbeOutcome] = []
+    for p in probes {
+      let faulted = try byte()
+      if faulted == 1 {
+        outcomes.append(.faulted)
+      } else if faulted != 0 {
+        throw ProtocolFailure(reason: "a probe outcome byte \(faulted)")
+      } else {
+        outcomes.append(p.kind == .write ? .wrote : .read(try number()))
+      }
+    }
+    return outcomes
   }
 
   // MARK: DiffTarget
@@ -336,7 +378,21 @@ public final class KernelTarget: DiffTarget {
       try send(bytes)
       try expect(DiffProtocol.result, "a result")
       let status = try number()
-      return SyscallResult(status: status, value: try number())
+      let result = SyscallResult(status: status, value: try number())
+      _ = try number()  // the agent's register checks (compared by observe)
+      return result
+    } catch {
+      throw DiffError.targetFailed(failureReport(error.reason))
+    }
+  }
+
+  public func probe(_ probes: [DiffProbe]) throws -> [DiffProbeOutcome] {
+    guard !probes.isEmpty else { return [] }
+    var bytes: [UInt8] = []
+    try Self.encode(probes, into: &bytes)
+    do {
+      try send(bytes)
+      return try probeRecord(probes)
     } catch {
       throw DiffError.targetFailed(failureReport(error.reason))
     }
@@ -401,12 +457,14 @@ public final class KernelTarget: DiffTarget {
         try expect(DiffProtocol.result, "a result")
         let status = try number()
         let result = SyscallResult(status: status, value: try number())
+        var machine = MachineObservation(anomalies: DiffAnomaly(rawValue: try number()))
+        if !steps[i].probes.isEmpty { machine.probes = try probeRecord(steps[i].probes) }
         var digest: UInt64?
         if ObservedRun.isCheckpoint(i, count: steps.count, every: k) {
           try expect(DiffProtocol.digestRecord, "a digest")
           digest = try word()
         }
-        run.observations.append(Observation(result: result, digest: digest))
+        run.observations.append(Observation(result: result, digest: digest, machine: machine))
       }
     } catch let error as DiffError {
       run.failure = error.description

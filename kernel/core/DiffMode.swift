@@ -21,6 +21,11 @@ enum DiffMode {
   /// `diffReset` restores it.
   nonisolated(unsafe) static var pristine: UInt64 = 0
   nonisolated(unsafe) static var pristineDigest = InfoDigest()
+  /// The agent's probe instructions and where a fault in them resumes
+  /// (`diffProbe`).
+  nonisolated(unsafe) static var probeFirst: UInt64 = 0
+  nonisolated(unsafe) static var probeEnd: UInt64 = 0
+  nonisolated(unsafe) static var probeRecovery: UInt64 = 0
 
   /// Turns the mode on after `Info.initialize`: stops the timer and keeps a
   /// copy of the initial tables.
@@ -47,9 +52,9 @@ enum DiffMode {
 
   /// Runs a difftest call for `caller`; `nil` when it returns nothing
   /// (`diffReset` restarts environment 0 instead).
-  static func dispatch(_ call: DiffCall, _ caller: UInt64, _ a0: UInt64, _ a1: UInt64)
-    -> SyscallResult?
-  {
+  static func dispatch(
+    _ call: DiffCall, _ caller: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64
+  ) -> SyscallResult? {
     switch call {
     case .tick:
       Spec.state.timerInterrupt()
@@ -66,7 +71,21 @@ enum DiffMode {
       return nil
     case .write:
       return consoleWrite(caller, address: a0, length: a1, sink: .ring)
+    case .read:
+      return consoleRead(caller, address: a0, length: a1, source: .ring)
+    case .probe:
+      (probeFirst, probeEnd, probeRecovery) = (a0, a1, a2)
+      return .success(0)
     }
+  }
+
+  /// Whether a ring-3 page fault at `rip` is one of the agent's probes;
+  /// if so `f` resumes at the recovery address with `rax` = 1.
+  static func probeFaulted(_ f: UnsafeMutablePointer<trap_frame>) -> Bool {
+    guard enabled, f.pointee.rip >= probeFirst, f.pointee.rip < probeEnd else { return false }
+    f.pointee.rip = probeRecovery
+    f.pointee.rax = 1
+    return true
   }
 
   private static func ring(_ word: DiffProtocol.RingWord) -> UInt64 {

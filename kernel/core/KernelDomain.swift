@@ -72,6 +72,7 @@ struct KernelDomain: PlainDomain {
 
   func environmentStarted(_ e: UInt64, rip: UInt64, rsp: UInt64) {
     Scheduler.reset(e, rip: rip, rsp: rsp)
+    Scheduler.resetFPU(e)
   }
 
   func environmentExiting(_ e: UInt64, status: UInt64) {

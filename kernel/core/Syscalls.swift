@@ -35,7 +35,7 @@ func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePoi
     result = dispatch(call, caller, f)
     if DiffMode.enabled { DiffMode.record(caller, result) }
   } else if DiffMode.enabled, let call = DiffCall(rawValue: f.pointee.rax) {
-    result = DiffMode.dispatch(call, caller, f.pointee.rdi, f.pointee.rsi)
+    result = DiffMode.dispatch(call, caller, f.pointee.rdi, f.pointee.rsi, f.pointee.rdx)
   } else {
     result = .failure(.noSuchCall)
     if DiffMode.enabled { DiffMode.record(caller, result) }
@@ -81,8 +81,11 @@ private func dispatch(_ call: Syscall, _ caller: UInt64, _ f: UnsafePointer<trap
     return consoleWrite(
       caller, address: a.address, length: a.length, sink: DiffMode.enabled ? .none : .console)
   case .consoleRead:
+    // In difftest mode no console input is waiting (the agent's commands
+    // come through diffRead), as the spec models the console.
     let a = ConsoleReadArguments(words: words)
-    return consoleRead(caller, address: a.address, length: a.length)
+    return consoleRead(
+      caller, address: a.address, length: a.length, source: DiffMode.enabled ? .none : .console)
   default: break
   }
   // The call, and the kernel's memory pressure after it where the spec's
@@ -137,14 +140,28 @@ func consoleWrite(_ caller: UInt64, address: UInt64, length: UInt64, sink: Conso
   }
 }
 
+/// Where `consoleRead` bytes come from.
+enum ConsoleSource {
+  /// The UART.
+  case console
+  /// The difftest input ring (`diffRead`).
+  case ring
+  /// Nowhere (`consoleRead` in difftest mode).
+  case none
+}
+
 /// `consoleRead`: the spec's checks (every byte is the caller's stack or a
 /// window slot bound with write), then the bytes waiting, at most
 /// `length`. The value is how many (the spec's console has none waiting).
-private func consoleRead(_ caller: UInt64, address: UInt64, length: UInt64) -> SyscallResult {
+func consoleRead(_ caller: UInt64, address: UInt64, length: UInt64, source: ConsoleSource)
+  -> SyscallResult
+{
   let outcome = Spec.state.consoleRead(address: address, length: length)
   guard outcome.status == 0 else { return SyscallResult(status: outcome.status, value: 0) }
   var count: UInt64 = 0
-  while count < length, let byte = DiffMode.enabled ? DiffMode.receive() : Console.receive() {
+  while count < length, source != .none,
+    let byte = source == .ring ? DiffMode.receive() : Console.receive()
+  {
     guard let entry = AddressSpaces.userEntry(caller, address + count) else { break }
     PhysicalMemory.bytes(entry.frame.rawValue + ((address + count) & (pageSize - 1))).pointee =
       byte

@@ -49,6 +49,8 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
     return stackFrame
   }
   guard fromUser else { panic(frame: stackFrame.pointee) }
+  // The differential tester's memory probes: observed, not an event.
+  if vector == 14, DiffMode.probeFaulted(stackFrame) { return stackFrame }
   // A fault in ring 3 belongs to the current environment, never the kernel:
   // the spec's `exception` event decides. Delivered, the frame is written
   // from the registers on the kernel stack and the same environment
@@ -92,11 +94,7 @@ enum Exceptions {
   /// aligned and in one page; and the window slot of that page (`none` when
   /// it is outside the window).
   static func place(_ e: UInt64, interruptedRsp rsp: UInt64) -> (address: UInt64, slot: UInt64) {
-    let size = ExceptionFrame.size
-    var frame = (handlerStackStart(e, interruptedRsp: rsp) &- size) & ~15
-    if frame >> 12 != (frame &+ size &- 1) >> 12 {
-      frame = (frame & ~(pageSize - 1)) &+ pageSize &- size
-    }
+    let frame = ExceptionFrame.placement(below: handlerStackStart(e, interruptedRsp: rsp))
     guard
       let slot = UserLayout.windowSlot(
         of: VirtualAddress(rawValue: frame), slots: Int(Info.windowSlots))
