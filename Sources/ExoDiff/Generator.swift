@@ -330,9 +330,16 @@ public struct Generator {
     }
     return out
   }
+  /// A live environment the caller controls; now and then a dying one it
+  /// still holds a capability for (refused: `wrongState`).
   mutating func liveControllable() -> (UInt64, UInt64)? {
     let l = live
+    if chance(0.15), let t = dyingControllable() { return t }
     return pick(controllable().filter { l.contains($0.0) })
+  }
+  mutating func dyingControllable() -> (UInt64, UInt64)? {
+    let dying = environments(in: [.dying])
+    return pick(controllable().filter { dying.contains($0.0) })
   }
 
   func bindingIndex(_ e: UInt64, _ s: Int) -> Int { Int(e) * bounds.windowSlots + s }
@@ -453,6 +460,14 @@ public struct Generator {
         return EnvironmentReclaimArguments(target: t).arguments
       case .pageAllocate:
         guard let slot = pick(emptySlots) else { return nil }
+        if chance(0.08) {
+          // A run that ends at the table's last page, or one past it.
+          let count = 2 + below(bounds.maximumRun - 1)
+          let start = bounds.pages - count + below(2)
+          return PageAllocateArguments(
+            page: firstPage + UInt64(start), count: UInt64(count), slot: slot
+          ).arguments
+        }
         let free = (0..<bounds.pages).filter { state.pages.owner[$0] == ExoABI.none }
         guard let start = pick(free) else { return nil }
         var count = 1
@@ -483,6 +498,12 @@ public struct Generator {
         ).arguments
       case .pageUnmap, .pageProtect:
         let l = live
+        if chance(0.1), let (t, c) = dyingControllable(), let s = pick(boundSlots(of: t)) {
+          if call == .pageUnmap {
+            return PageUnmapArguments(target: t, envCap: c, slot: s).arguments
+          }
+          return PageProtectArguments(target: t, envCap: c, slot: s, rights: 1).arguments
+        }
         let options = controllable().filter { l.contains($0.0) && !boundSlots(of: $0.0).isEmpty }
         guard let (t, c) = pick(options), let s = pick(boundSlots(of: t)) else { return nil }
         if call == .pageUnmap { return PageUnmapArguments(target: t, envCap: c, slot: s).arguments }

@@ -96,21 +96,61 @@ public struct KernelBuild {
     /// The kernel's sources with `patch` made to a copy of the spec in
     /// `folder`.
     func patchedSources(_ patch: SpecPatch, folder: String) throws(HarnessError) -> [String] {
+      func copies(of sources: [String], into sub: String) throws(HarnessError) -> [String] {
+        try? FileManager.default.createDirectory(
+          atPath: o("\(folder)/\(sub)"), withIntermediateDirectories: true)
+        var out: [String] = []
+        for source in sources {
+          let name = (source as NSString).lastPathComponent
+          var text = (try? String(contentsOfFile: source, encoding: .utf8)) ?? ""
+          if name == patch.file { text = try patch.apply(to: text) }
+          let copy = o("\(folder)/\(sub)/\(name)")
+          writeIfChanged(copy, text)
+          out.append(copy)
+        }
+        return out
+      }
+      switch patch.folder {
+      case "specs":
+        guard project.specSources.contains(where: { $0.hasSuffix("/" + patch.file) }) else {
+          throw .patchFailed(file: patch.path, reason: "no such file of the spec")
+        }
+        return kernelCore + (try copies(of: project.specSources, into: "specs"))
+          + project.proofSources
+      case "kernel/core":
+        guard kernelCore.contains(where: { $0.hasSuffix("/" + patch.file) }) else {
+          throw .patchFailed(file: patch.path, reason: "no such file of the kernel")
+        }
+        return (try copies(of: kernelCore, into: "core")) + project.specSources
+          + project.proofSources
+      case "kernel/arch":
+        // The Swift is the kernel's own; the patched assembly is
+        // assembled into the mutant's folder (``patchedAssembly``).
+        return kernelCore + project.specSources + project.proofSources
+      default:
+        throw .patchFailed(
+          file: patch.path, reason: "patches change specs, kernel/core or kernel/arch")
+      }
+    }
+    /// For a patch of `kernel/arch/entry.S`: the patched copy's assembly
+    /// step and its object (relative to the build folder).
+    func patchedAssembly(_ patch: SpecPatch, folder: String) throws(HarnessError) -> (
+      step: BuildStep, object: String
+    )? {
+      guard patch.folder == "kernel/arch" else { return nil }
+      guard patch.file == "entry.S" else {
+        throw .patchFailed(file: patch.path, reason: "only entry.S of kernel/arch can be patched")
+      }
+      let text =
+        (try? String(contentsOfFile: project.path("kernel/arch/entry.S"), encoding: .utf8)) ?? ""
+      let copy = o("\(folder)/entry.S")
       try? FileManager.default.createDirectory(
-        atPath: o("\(folder)/specs"), withIntermediateDirectories: true)
-      guard project.specSources.contains(where: { $0.hasSuffix("/" + patch.file) }) else {
-        throw .patchFailed(file: "specs/\(patch.file)", reason: "no such file of the spec")
-      }
-      var copies: [String] = []
-      for source in project.specSources {
-        let name = (source as NSString).lastPathComponent
-        var text = (try? String(contentsOfFile: source, encoding: .utf8)) ?? ""
-        if name == patch.file { text = try patch.apply(to: text) }
-        let copy = o("\(folder)/specs/\(name)")
-        writeIfChanged(copy, text)
-        copies.append(copy)
-      }
-      return kernelCore + copies + project.proofSources
+        atPath: o(folder), withIntermediateDirectories: true)
+      writeIfChanged(copy, try patch.apply(to: text))
+      let step = clang(
+        "entry.S (\(folder))", flags: KernelBuild.clangKernel + ["-I", o("user")], source: copy,
+        object: "\(folder)/entry.o", headers: [o("user/abi_layout.h")])
+      return (step, "\(folder)/entry.o")
     }
     let kernelHeaders = project.files(in: "kernel/include", suffix: "")
     let userLibSources = project.files(in: "kernel/user/lib", suffix: ".swift")
@@ -221,7 +261,8 @@ public struct KernelBuild {
         swiftModule(
           "Kernel (invariants)", module: "Kernel",
           flags: KernelBuild.kernelFlags + ["-D", "INVARIANTS"],
-          sources: checkingSources, headers: kernelHeaders, folder: "kernel-debug", emitModule: false,
+          sources: checkingSources, headers: kernelHeaders, folder: "kernel-debug",
+          emitModule: false,
           imports: [o("abi-kernel"), project.path("kernel/include")]),
         swiftModule(
           "Kernel (planted bug)", module: "Kernel",
@@ -273,6 +314,12 @@ public struct KernelBuild {
       project.files(in: "kernel/user/programs/\(name)", suffix: ".S").map { source in
         let base = (source as NSString).lastPathComponent.replacingOccurrences(of: ".S", with: "")
         return (source, "programs/\(name)-\(base).o")
+      }
+    }
+    // Mutants of entry.S assemble their own copy.
+    for mutant in mutants {
+      if let a = try patchedAssembly(mutant.patch, folder: "kernel-mutant-\(mutant.rawValue)") {
+        stages[0].append(a.step)
       }
     }
     stages[0] += programs.flatMap { name in
@@ -332,14 +379,15 @@ public struct KernelBuild {
           objects: ["kernel-planted-revocation/Kernel.o"] + support + ["kernel/selftest_none.o"],
           image: "kernel-planted-revocation.elf"),
       ]
-        + mutants.map { mutant in
-          link(
+        + (try mutants.map { mutant throws(HarnessError) in
+          let folder = "kernel-mutant-\(mutant.rawValue)"
+          let entry = try patchedAssembly(mutant.patch, folder: folder)?.object ?? "kernel/entry.o"
+          return link(
             "link mutant kernel \(mutant.rawValue)", script: "kernel/kernel.ld",
-            objects: ["kernel-mutant-\(mutant.rawValue)/Kernel.o"] + support + [
-              "kernel/selftest_none.o"
-            ],
+            objects: ["\(folder)/Kernel.o"] + support.map { $0 == "kernel/entry.o" ? entry : $0 }
+              + ["kernel/selftest_none.o"],
             image: mutant.imageName)
-        })
+        }))
 
     var ran = 0
     var total = 0

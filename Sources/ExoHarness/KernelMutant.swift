@@ -16,6 +16,21 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case sliceFreeIgnoresOwner
   case yieldToAcceptsStopped
   case callSkipsBusyCheck
+  case unmapKeepsEntry
+  case entryAlwaysWritable
+  case windowSkipsFlush
+  case allocateSkipsZeroing
+  case zeroingMissesLastWord
+  case syscallLeaksKernelPointer
+  case exitSkipsR12
+  case createInheritsFPU
+  case switchSkipsFPUSave
+  case transferLeaksCallerRegister
+  case upcallFrameIgnoresRights
+  case upcallFrameWrongPage
+  case mapChecksCallerCapability
+  case setEntriesAcceptsDying
+  case allocateRunPastEnd
 
   /// What the mutation does to the kernel.
   public var summary: String {
@@ -36,12 +51,33 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .sliceFreeIgnoresOwner: "sliceFree frees slices of anyone"
     case .yieldToAcceptsStopped: "yieldTo gives the slice to a stopped environment"
     case .callSkipsBusyCheck: "call and send enter a callee that is already serving a call"
+    case .unmapKeepsEntry: "removing a binding leaves its page-table entry present"
+    case .entryAlwaysWritable: "every window entry is writable, whatever the binding's rights"
+    case .windowSkipsFlush: "changing a window entry does not invalidate its TLB entry"
+    case .allocateSkipsZeroing: "an allocated page is handed out with its old contents"
+    case .zeroingMissesLastWord: "zeroing an allocated page leaves its last word"
+    case .syscallLeaksKernelPointer:
+      "a call that runs in place returns a kernel stack address in r9"
+    case .exitSkipsR12: "the kernel's exit path does not restore r12 (the kernel's value leaks)"
+    case .createInheritsFPU: "a new environment starts with its slot's old x87/SSE state"
+    case .switchSkipsFPUSave:
+      "switching environments does not save the x87/SSE state of the one that ran"
+    case .transferLeaksCallerRegister:
+      "a protected control transfer enters the callee with the caller's r12"
+    case .upcallFrameIgnoresRights:
+      "an upcall frame is written into a window slot bound without write"
+    case .upcallFrameWrongPage: "an upcall frame is written into the page after the bound one"
+    case .mapChecksCallerCapability:
+      "pageMap checks that the caller, not the target, holds the memory capability"
+    case .setEntriesAcceptsDying: "environmentSetEntries acts on a dying environment"
+    case .allocateRunPastEnd: "pageAllocate accepts a run that ends one page past the table"
     }
   }
 
   /// The transition whose code the patch changes (the obligations of
-  /// `exoverify --only` that must fail).
-  public var transition: String {
+  /// `exoverify --only` that must fail); nil for a bug in the kernel's
+  /// machine code, which the spec does not decide.
+  public var transition: String? {
     switch self {
     case .mapSkipsRightsCheck: "pageMap"
     case .protectSkipsRightsCheck: "pageProtect"
@@ -55,6 +91,29 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .sliceFreeIgnoresOwner: "sliceFree"
     case .yieldToAcceptsStopped: "yieldTo"
     case .callSkipsBusyCheck: "call"
+    case .mapChecksCallerCapability: "pageMap"
+    case .setEntriesAcceptsDying: "environmentSetEntries"
+    case .allocateRunPastEnd: "pageAllocate"
+    case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush, .allocateSkipsZeroing,
+      .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .createInheritsFPU,
+      .switchSkipsFPUSave, .transferLeaksCallerRegister, .upcallFrameIgnoresRights,
+      .upcallFrameWrongPage:
+      nil
+    }
+  }
+
+  /// The class of bug, for `--list-mutants`: `tables` (a transition of the
+  /// spec), `pageTables` (entries and TLB), `pageContents`, `registers`
+  /// (and x87/SSE state), `frames` (exception and upcall frames).
+  public var kind: String {
+    switch self {
+    case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush: "pageTables"
+    case .allocateSkipsZeroing, .zeroingMissesLastWord: "pageContents"
+    case .syscallLeaksKernelPointer, .exitSkipsR12, .createInheritsFPU, .switchSkipsFPUSave,
+      .transferLeaksCallerRegister:
+      "registers"
+    case .upcallFrameIgnoresRights, .upcallFrameWrongPage: "frames"
+    default: "tables"
     }
   }
 
@@ -118,6 +177,99 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       SpecPatch(
         file: "SpecState+Transfer.swift", find: "v.require(d.eq(callerOf(t), none), else: .busy)",
         replace: "")
+    case .unmapKeepsEntry:
+      SpecPatch(
+        file: "AddressSpaces.swift", folder: "kernel/core",
+        find: "    PhysicalMemory.store64(word(e, .windowTable) + s * 8, value)\n",
+        replace:
+          "    if page != none { PhysicalMemory.store64(word(e, .windowTable) + s * 8, value) }\n")
+    case .entryAlwaysWritable:
+      SpecPatch(
+        file: "AddressSpaces.swift", folder: "kernel/core",
+        find: "if rights.contains(.write) { flags.insert(.writable) }",
+        replace: "flags.insert(.writable)")
+    case .windowSkipsFlush:
+      SpecPatch(
+        file: "AddressSpaces.swift", folder: "kernel/core",
+        find: "      arch_invlpg(UserLayout.windowBase + s * pageSize)\n",
+        replace: "      _ = s\n")
+    case .allocateSkipsZeroing:
+      SpecPatch(
+        file: "KernelDomain.swift", folder: "kernel/core",
+        find: "func pageAllocated(_ page: UInt64) { PhysicalMemory.zeroPage(page * pageSize) }",
+        replace: "func pageAllocated(_ page: UInt64) { _ = page }")
+    case .zeroingMissesLastWord:
+      SpecPatch(
+        file: "Machine.swift", folder: "kernel/core",
+        find:
+          "arch_pointer(address).initializeMemory(as: UInt8.self, repeating: 0, count: Int(pageSize))",
+        replace:
+          "arch_pointer(address).initializeMemory(as: UInt8.self, repeating: 0, count: Int(pageSize) - 8)"
+      )
+    case .syscallLeaksKernelPointer:
+      SpecPatch(
+        file: "Syscalls.swift", folder: "kernel/core",
+        find: "      stackFrame.pointee.rdx = result.value\n",
+        replace:
+          "      stackFrame.pointee.rdx = result.value\n      stackFrame.pointee.r9 = UInt64(UInt(bitPattern: stackFrame))\n"
+      )
+    case .exitSkipsR12:
+      SpecPatch(
+        file: "entry.S", folder: "kernel/arch",
+        find: "  pop %r12\n",
+        replace: "  add $8, %rsp\n")
+    case .createInheritsFPU:
+      SpecPatch(
+        file: "KernelDomain.swift", folder: "kernel/core",
+        find: "rsp: UserLayout.stackTop)\n    Scheduler.resetFPU(e)\n",
+        replace: "rsp: UserLayout.stackTop)\n")
+    case .switchSkipsFPUSave:
+      SpecPatch(
+        file: "Scheduler.swift", folder: "kernel/core",
+        find:
+          "      if fpuOwner != none { arch_fxsave(arch_env_fx(fpuOwner)) }\n      arch_fxrstor(arch_env_fx(e))\n",
+        replace: "      arch_fxrstor(arch_env_fx(e))\n")
+    case .transferLeaksCallerRegister:
+      SpecPatch(
+        file: "Transfer.swift", folder: "kernel/core",
+        find: "    f.pointee.r9 = asynchronous ? 1 : 0\n",
+        replace:
+          "    f.pointee.r9 = asynchronous ? 1 : 0\n    f.pointee.r12 = Scheduler.frame(caller).pointee.r12\n"
+      )
+    case .upcallFrameIgnoresRights:
+      SpecPatch(
+        file: "Trap.swift", folder: "kernel/core",
+        find: "Rights(rawValue: Info[binding: e, slot: slot, .rights]).contains(.write)",
+        replace: "true")
+    case .upcallFrameWrongPage:
+      SpecPatch(
+        file: "Trap.swift", folder: "kernel/core",
+        find:
+          "let physical = Info[binding: e, slot: slot, .page] * pageSize + (frame & (pageSize - 1))",
+        replace:
+          "let physical = (Info[binding: e, slot: slot, .page] + 1) * pageSize + (frame & (pageSize - 1))"
+      )
+    case .mapChecksCallerCapability:
+      SpecPatch(
+        file: "SpecState+Memory.swift", folder: "specs",
+        find:
+          "d.and(d.eq(kindOf(m), word(CapabilityKind.memory)), d.eq(ownerOf(capability: m), t)),",
+        replace:
+          "d.and(d.eq(kindOf(m), word(CapabilityKind.memory)), d.eq(ownerOf(capability: m), current)),"
+      )
+    case .setEntriesAcceptsDying:
+      SpecPatch(
+        file: "SpecState+Environment.swift", folder: "specs",
+        find:
+          "    authority(&v, t, c)\n    v.require(isLive(t), else: .wrongState)\n    v.require(\n      d.and(\n        d.or(d.eq(handler",
+        replace:
+          "    authority(&v, t, c)\n    v.require(d.ne(stateOf(t), word(EnvironmentState.free)), else: .wrongState)\n    v.require(\n      d.and(\n        d.or(d.eq(handler"
+      )
+    case .allocateRunPastEnd:
+      SpecPatch(
+        file: "SpecState+Memory.swift", folder: "specs",
+        find: "d.ule(pageIndex(page), d.sub(pageCount, count))),",
+        replace: "d.ule(pageIndex(page), d.sub(d.add(pageCount, word(1)), count))),")
     }
   }
   /// The image's file name in the build folder.

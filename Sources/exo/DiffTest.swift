@@ -94,7 +94,9 @@ struct DiffTest: ParsableCommand {
     if listMutants {
       print("kernel mutants (--kernel-mutant NAME):")
       for m in KernelMutant.allCases {
-        print("  \(m.rawValue.padding(toLength: 30, withPad: " ", startingAt: 0)) \(m.summary)")
+        let name = m.rawValue.padding(toLength: 30, withPad: " ", startingAt: 0)
+        let kind = m.kind.padding(toLength: 13, withPad: " ", startingAt: 0)
+        print("  \(name) \(kind) \(m.summary)")
       }
       print("spec mutants (--against spec-mutant:NAME):")
       for m in Mutant.allCases { print("  \(m.rawValue)") }

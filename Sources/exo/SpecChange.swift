@@ -48,8 +48,14 @@ struct SpecChangeCommand: ParsableCommand {
           + KernelMutant.allCases.map(\.rawValue).joined(separator: ", "))
       throw ExitCode(2)
     }
+    guard let transition = mutant.transition, mutant.patch.isSpec else {
+      say(
+        "error: '\(name)' is a bug in the kernel's machine code (\(mutant.patch.path)), not a "
+          + "change of the spec: run it with exo difftest --kernel-mutant \(name)")
+      throw ExitCode(2)
+    }
     say("change: \(mutant.summary)")
-    say("  specs/\(mutant.patch.file): '\(mutant.patch.find)' -> '\(mutant.patch.replace)'")
+    say("  \(mutant.patch.path): '\(mutant.patch.find)' -> '\(mutant.patch.replace)'")
     var seen = true
     if !skipVerifier {
       let change = SpecChange(
@@ -57,7 +63,7 @@ struct SpecChangeCommand: ParsableCommand {
       let result: CommandResult
       do {
         try change.prepare()
-        result = try change.verify(only: mutant.transition, jobs: jobs)
+        result = try change.verify(only: transition, jobs: jobs)
       } catch {
         say("error: \(error)")
         throw ExitCode(2)
