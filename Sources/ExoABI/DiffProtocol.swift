@@ -14,6 +14,16 @@
 ///     'G'                                      send the state digest
 ///     'D'                                      send the whole exported area
 ///     'R'                                      diffReset: back to the initial state
+///     'X' kind:u8 address                      an access by the current
+///                                              environment that must fault
+///                                              (`DiffProbeKind`): the
+///                                              `exception` event. The agent
+///                                              that runs next sends the 'r'
+///                                              record (the kernel records the
+///                                              event's result); an access
+///                                              that does not fault sends it
+///                                              at once with
+///                                              `DiffAnomaly.exceptionMissing`
 ///     'P' count:u8 length:u8 probes…           memory probes by the current
 ///                                              environment, `length` bytes:
 ///                                              each kind (`DiffProbeKind`),
@@ -47,6 +57,7 @@ public enum DiffProtocol {
   public static let dump = UInt8(ascii: "D")
   public static let reset = UInt8(ascii: "R")
   public static let probes = UInt8(ascii: "P")
+  public static let exception = UInt8(ascii: "X")
   public static let probeRecord = UInt8(ascii: "p")
 
   public static let readyMarker: StaticString = "EXOAGENT"
@@ -150,6 +161,8 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
   public static let startRegisters = DiffAnomaly(rawValue: 1 << 4)
   /// Started with an x87/SSE state other than the initial one.
   public static let startFPU = DiffAnomaly(rawValue: 1 << 5)
+  /// An access the spec says faults went through (an `exception` step).
+  public static let exceptionMissing = DiffAnomaly(rawValue: 1 << 6)
 
 }
 
@@ -164,7 +177,8 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
       if contains(.entryRegisters) { out.append("a register not zero on entry by a transfer") }
       if contains(.startRegisters) { out.append("a register not zero at environmentStart") }
       if contains(.startFPU) { out.append("x87/SSE state not initial at environmentStart") }
-      let known: UInt64 = (1 << 6) - 1
+      if contains(.exceptionMissing) { out.append("an access that must fault went through") }
+      let known: UInt64 = (1 << 7) - 1
       if rawValue & ~known != 0 {
         out.append("unknown anomaly bits 0x\(String(rawValue & ~known, radix: 16))")
       }

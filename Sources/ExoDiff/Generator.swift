@@ -9,10 +9,10 @@ import ExoSpec
 /// pages outside the managed range, kernel and non-canonical addresses,
 /// `none`, huge values).
 ///
-/// Every call is one the current environment can make. By default the
-/// generator never makes:
-/// - the `exception` event (the in-guest agent cannot inject a CPU
-///   exception at a chosen address on demand; `includeExceptions` adds it);
+/// Every call is one the current environment can make; the `exception`
+/// event is a page fault the agent makes (a load or store it cannot make),
+/// unless `includeExceptions` is off. Steps are followed by memory probes
+/// (``probes(after:)``) unless `probes` is off. The generator never makes:
 /// - `exit` of environment 0, nor any step after which environment 0 is
 ///   stopped or dying, nor any step that leaves no environment running
 ///   (`current == none`): environment 0 is the agent that drives the kernel,
@@ -34,7 +34,7 @@ public struct Generator {
 
     public init(
       bounds: Bounds, firstPage: UInt64, hostileFraction: Double = 0.15,
-      includeExceptions: Bool = false, protectEnvironmentZero: Bool = true, probes: Bool = true
+      includeExceptions: Bool = true, protectEnvironmentZero: Bool = true, probes: Bool = true
     ) {
       self.probes = probes
       self.bounds = bounds
@@ -262,10 +262,11 @@ public struct Generator {
       (.call(.environmentDestroy), 3), (.call(.sliceAllocate), 3), (.call(.sliceFree), 2),
       (.call(.yield), 2), (.call(.yieldTo), 2), (.call(.call), 2), (.call(.send), 2),
       (.call(.reply), hasCaller ? 8 : 1), (.event(.tick), 3), (.call(.consoleWrite), 2),
+      (.call(.consoleRead), 2),
       (.call(.ticks), 1), (.call(.exit), me == 0 ? 0 : 1),
       (.call(.revocationRequest), 4), (.call(.revocationReturn), pending(me) ? 10 : 1),
     ]
-    if configuration.includeExceptions { table.append((.event(.exception), 2)) }
+    if configuration.includeExceptions { table.append((.event(.exception), 4)) }
     let total = table.reduce(0) { $0 + $1.1 }
     var roll = below(total)
     var transition = Transition.call(.ticks)
@@ -281,7 +282,9 @@ public struct Generator {
       ?? (0..<transition.parameters.count).map { _ in
         anyWord()
       }
-    if hostile, !arguments.isEmpty {
+    // Events are the kernel's (an exception is what the agent's access
+    // causes): only calls get hostile arguments.
+    if hostile, !arguments.isEmpty, case .call = transition {
       let positions = chance(0.3) ? 2 : 1
       for _ in 0..<positions {
         let i = below(arguments.count)
@@ -388,8 +391,30 @@ public struct Generator {
       .event(.allocationPressure):
       return nil  // not generated yet
     case .event(.exception):
-      let slot = pick(boundSlots(of: me)) ?? UInt64(below(bounds.windowSlots))
-      return [14, 6, UserLayout.windowBase + slot * pageSize + 8, slot]
+      // A page fault the agent can make: a load or store at an empty
+      // window slot, or a store at a slot bound without write. The error
+      // code is the CPU's (user 4, write 2, present 1); the frame's slot
+      // is where the kernel would put it (docs/ABI.md "exception").
+      let readOnly = boundSlots(of: me).filter {
+        state.bindings.rights[bindingIndex(me, Int($0))] & Rights.write.rawValue == 0
+      }
+      var error: UInt64 = 4
+      let slot: UInt64
+      if chance(0.4), let s = pick(readOnly) {
+        slot = s
+        error = 7
+      } else {
+        guard let s = pick(emptyWindowSlots(of: me)) else { return nil }
+        slot = s
+        if chance(0.5) { error = 6 }
+      }
+      let address = UserLayout.windowBase + slot * pageSize + UInt64(below(512)) * 8
+      let top = state.environments.handlerStack[Int(me)]
+      let frame = ExceptionFrame.placement(below: top)
+      let frameSlot =
+        UserLayout.windowSlot(of: VirtualAddress(rawValue: frame), slots: bounds.windowSlots)
+        .map(UInt64.init) ?? ExoABI.none
+      return [14, error, address, frameSlot]
     case .call(let call):
       switch call {
       case .ticks, .yield: return []
@@ -413,7 +438,18 @@ public struct Generator {
         let roots = held(by: me, kind: .memory).filter { caps.parent[Int($0)] == ExoABI.none }
         guard let c = pick(roots) ?? pick(held(by: me)) else { return nil }
         return RevocationReturnArguments(capability: c).arguments
-      case .consoleRead: return nil  // not generated: the agent's input is the console
+      case .consoleRead:
+        // Into a slot bound with write, or the initial stack (no input is
+        // waiting: the value is 0 once the checks pass).
+        let writable = boundSlots(of: me).filter {
+          state.bindings.rights[bindingIndex(me, Int($0))] & Rights.write.rawValue != 0
+        }
+        let base =
+          pick(writable).map { UserLayout.windowBase + $0 * pageSize }
+          ?? (UserLayout.stackTop - 4096 * UInt64(1 + below(4)))
+        return ConsoleReadArguments(
+          address: base + UInt64(below(64)), length: UInt64(below(64))
+        ).arguments
       case .exit: return ExitArguments(status: smallWord()).arguments
       case .consoleWrite:
         let readable = boundSlots(of: me).filter {

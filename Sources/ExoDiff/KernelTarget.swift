@@ -277,16 +277,23 @@ public final class KernelTarget: DiffTarget {
   static func encode(_ step: DiffStep, into out: inout [UInt8]) throws {
     let number: UInt64
     switch step.transition {
-    case .call(.consoleRead):
-      throw DiffError.targetFailed(
-        "the kernel target cannot run consoleRead: in difftest mode it would read the agent's "
-          + "own commands")
     case .call(let call): number = call.rawValue
     case .event(.tick): number = DiffCall.tick.rawValue
     case .event(.exception):
-      throw DiffError.targetFailed(
-        "the kernel target cannot inject an exception event (the agent has no way to fault "
-          + "at a chosen address)")
+      // The agent makes the access; the kernel takes the fault as the
+      // event. Only page faults of ring-3 loads and stores can be made.
+      guard step.arguments[0] == 14, step.arguments[1] & 4 != 0 else {
+        throw DiffError.targetFailed(
+          "the kernel target makes only page-fault exceptions of user loads and stores "
+            + "(vector 14, error with the user bit 4), got vector \(step.arguments[0]) "
+            + "error \(step.arguments[1])")
+      }
+      var address: [UInt8] = []
+      leb(step.arguments[2], into: &address)
+      out += [DiffProtocol.exception, UInt8(step.arguments[1] >> 1 & 1), UInt8(address.count)]
+      out += address
+      if !step.probes.isEmpty { try encode(step.probes, into: &out) }
+      return
     case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure),
       .event(.allocationPressure):
       throw DiffError.targetFailed(

@@ -65,6 +65,9 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   Exceptions.frame = placement.address
   let outcome = Spec.state.exception(
     vector: vector, error: stackFrame.pointee.error, address: address, frameSlot: placement.slot)
+  if DiffMode.enabled {
+    DiffMode.record(e, SyscallResult(status: outcome.status, value: outcome.value))
+  }
   if outcome.value == 1 {
     #if INVARIANTS
       Invariants.check()

@@ -16,6 +16,8 @@ uint64_t agent_after_address(void);
 uint64_t agent_probe_read(uint64_t address, uint64_t *_Nonnull out);
 uint64_t agent_probe_write(uint64_t address, uint64_t value);
 void agent_probe_addresses(uint64_t *_Nonnull out);
+// An access that must fault (write if `write` is not 0); returns if not.
+void agent_fault(uint64_t address, uint64_t write);
 
 // Left by agent_command after its call returns: rbx, rbp, r12-r15, rdi,
 // rsi, r10, r8, r9, rcx, r11, rsp, rflags (in that order).

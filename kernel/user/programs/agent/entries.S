@@ -192,6 +192,18 @@ agent_probe_addresses:
   mov %rax, 16(%rdi)
   ret
 
+// agent_fault(address, write): an access that must fault (an exception
+// step); returns only if it did not.
+  .globl agent_fault
+agent_fault:
+  test %rsi, %rsi
+  jnz 1f
+  mov (%rdi), %rax
+  ret
+1:
+  mov %rsi, (%rdi)
+  ret
+
   .globl agent_after_address
 agent_after_address:
   lea agent_after_syscall(%rip), %rax

@@ -188,6 +188,28 @@ func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
           if faulted == 0 { out.number(value) }
         }
       }
+    case DiffProtocol.exception:
+      readExactly(2)
+      let kind = UInt64(Buffer.input[0])
+      let length = Int(Buffer.input[1])
+      readExactly(length)
+      var address: UInt64 = 0
+      var shift: UInt64 = 0
+      for i in 0..<length where shift < 64 {
+        address |= UInt64(Buffer.input[i] & 0x7F) << shift
+        shift += 7
+      }
+      out.flush()
+      agent_fault(address, kind)
+      // It did not fault: the record now, with the anomaly.
+      var last = (UInt64(0), UInt64(0), UInt64(0))
+      withUnsafeMutablePointer(to: &last) { p in
+        p.withMemoryRebound(to: UInt64.self, capacity: 3) { agent_last_result($0) }
+      }
+      out.byte(DiffProtocol.result)
+      out.number(last.0)
+      out.number(last.1)
+      out.number(DiffAnomaly.exceptionMissing.rawValue)
     case DiffProtocol.digest:
       out.byte(DiffProtocol.digestRecord)
       out.word(Kernel.raw(DiffCall.digest.rawValue).value)
