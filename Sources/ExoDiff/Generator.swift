@@ -117,10 +117,14 @@ public struct Generator {
   public private(set) var statistics = Statistics()
   /// Capability slots that were emptied (stale slots for hostile calls).
   var staleSlots: [UInt64] = []
+  /// Whether this sequence allocates memory until it runs out (about one
+  /// in eight): then the kernel's memory pressure is reached.
+  public let hog: Bool
 
   public init(seed: UInt64, configuration: Configuration) {
     self.configuration = configuration
     random = SplitMix64(seed: seed)
+    hog = SplitMix64.derive(seed, 1) % 8 == 0
     state = ConcreteState(bounds: configuration.bounds, firstPage: configuration.firstPage)
   }
 
@@ -155,6 +159,14 @@ public struct Generator {
 
   // MARK: Probes
 
+  /// The window slot of the page just below `e`'s handler stack.
+  func frameSlot(of e: UInt64) -> Int? {
+    let top = state.environments.handlerStack[Int(e)]
+    guard top > UserLayout.windowBase else { return nil }
+    let slot = Int((top - 1 - UserLayout.windowBase) >> 12)
+    return slot < bounds.windowSlots ? slot : nil
+  }
+
   /// Memory probes by the environment that runs after the step from
   /// `before`: most often none; after a step that changed its window, at
   /// the slots that changed (a stale translation shows); else at bound
@@ -178,6 +190,8 @@ public struct Generator {
       let roll = below(20)
       if roll < 8, let s = pick(changed) {
         slot = s
+      } else if roll < 11, let s = frameSlot(of: e), bound.contains(s) {
+        slot = s  // where this environment's frames go
       } else if roll < 17, let s = pick(bound) {
         slot = s
       } else if roll < 19 {
@@ -185,7 +199,10 @@ public struct Generator {
       } else {
         slot = chance(0.5) ? w : -1  // one past either end of the window
       }
-      let offsets: [UInt64] = [0, 8, 2048, 4088, UInt64(below(512)) * 8]
+      // Fixed offsets, any word, and the words a frame below a page-aligned
+      // handler stack would take.
+      let frameWord = 4096 - ExceptionFrame.size + UInt64(below(Int(ExceptionFrame.size / 8))) * 8
+      let offsets: [UInt64] = [0, 8, 2048, 4088, UInt64(below(512)) * 8, frameWord, frameWord]
       let offset = pick(offsets, or: 0)
       let address = UInt64(bitPattern: Int64(slot) * 4096) &+ UserLayout.windowBase &+ offset
       if chance(0.6) {
@@ -253,8 +270,8 @@ public struct Generator {
     let dying = environments(in: [.dying])
     let hasCaller = state.environments.caller[Int(me)] != ExoABI.none
     var table: [(Transition, Int)] = [
-      (.call(.pageAllocate), 8), (.call(.pageMap), 10), (.call(.capabilityDerive), 10),
-      (.call(.pageUnmap), 4), (.call(.pageProtect), 4), (.call(.capabilityGrant), 3),
+      (.call(.pageAllocate), hog ? 120 : 8), (.call(.pageMap), 10), (.call(.capabilityDerive), 10),
+      (.call(.pageUnmap), 4), (.call(.pageProtect), 4), (.call(.capabilityGrant), hog ? 30 : 3),
       (.call(.capabilityDelete), 4), (.call(.capabilityRevoke), 6),
       (.call(.environmentReclaim), dying.isEmpty ? 1 : 12),
       (.call(.environmentCreate), 4), (.call(.environmentSetEntries), 3),
@@ -467,8 +484,11 @@ public struct Generator {
         return EnvironmentCreateArguments(environment: e, slot: slot).arguments
       case .environmentSetEntries:
         guard let (t, c) = liveControllable() else { return nil }
-        let stack =
-          UserLayout.windowBase + UInt64(1 + below(bounds.windowSlots)) * pageSize
+        // Mostly above a slot the target has bound, so that frames land in
+        // a page (writable or not: a frame must not go where it may not).
+        let slot =
+          (chance(0.7) ? pick(boundSlots(of: t)) : nil) ?? UInt64(below(bounds.windowSlots))
+        let stack = UserLayout.windowBase + (slot + 1) * pageSize
         return EnvironmentSetEntriesArguments(
           target: t, envCap: c, handler: entryAddress(), handlerStack: stack,
           upcall: chance(0.5) ? 0 : entryAddress(), callEntry: entryAddress()
@@ -505,9 +525,24 @@ public struct Generator {
           ).arguments
         }
         let free = (0..<bounds.pages).filter { state.pages.owner[$0] == ExoABI.none }
-        guard let start = pick(free) else { return nil }
+        if hog && free.count < bounds.maximumRun {
+          // Memory is short: a whole run over pages another environment
+          // owns (refused, and the kernel asks that owner for them).
+          let others = (0..<bounds.pages).filter {
+            let o = state.pages.owner[$0]
+            return o != ExoABI.none && o != me
+          }
+          if let start = pick(others) {
+            let s = min(start, bounds.pages - bounds.maximumRun)
+            return PageAllocateArguments(
+              page: firstPage + UInt64(s), count: UInt64(bounds.maximumRun), slot: slot
+            ).arguments
+          }
+        }
+        // Filling memory: whole runs from the lowest free page.
+        guard let start = hog ? free.first : pick(free) else { return nil }
         var count = 1
-        let wanted = 1 + below(bounds.maximumRun)
+        let wanted = hog ? bounds.maximumRun : 1 + below(bounds.maximumRun)
         while count < wanted, start + count < bounds.pages,
           state.pages.owner[start + count] == ExoABI.none
         {
@@ -570,7 +605,13 @@ public struct Generator {
         ).arguments
       case .capabilityGrant:
         let grantable = held(by: me, rights: .grant).filter { caps.bindings[Int($0)] == 0 }
-        guard let c = pick(grantable) else { return nil }
+        // Short of memory, runs of pages go to other environments (who are
+        // then asked for them).
+        let runs = grantable.filter {
+          caps.kind[Int($0)] == CapabilityKind.memory.rawValue
+            && caps.parent[Int($0)] == ExoABI.none
+        }
+        guard let c = (hog ? pick(runs) : nil) ?? pick(grantable) else { return nil }
         let others = live.filter { $0 != me }
         return CapabilityGrantArguments(capability: c, target: pick(others) ?? me).arguments
       case .capabilityDelete:

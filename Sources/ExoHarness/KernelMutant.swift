@@ -23,7 +23,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case zeroingMissesLastWord
   case syscallLeaksKernelPointer
   case exitSkipsR12
-  case createInheritsFPU
+  case startKeepsFPU
   case switchSkipsFPUSave
   case transferLeaksCallerRegister
   case upcallFrameIgnoresRights
@@ -59,7 +59,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .syscallLeaksKernelPointer:
       "a call that runs in place returns a kernel stack address in r9"
     case .exitSkipsR12: "the kernel's exit path does not restore r12 (the kernel's value leaks)"
-    case .createInheritsFPU: "a new environment starts with its slot's old x87/SSE state"
+    case .startKeepsFPU: "environmentStart leaves the x87/SSE state the environment had before it stopped"
     case .switchSkipsFPUSave:
       "switching environments does not save the x87/SSE state of the one that ran"
     case .transferLeaksCallerRegister:
@@ -95,7 +95,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .setEntriesAcceptsDying: "environmentSetEntries"
     case .allocateRunPastEnd: "pageAllocate"
     case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush, .allocateSkipsZeroing,
-      .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .createInheritsFPU,
+      .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU,
       .switchSkipsFPUSave, .transferLeaksCallerRegister, .upcallFrameIgnoresRights,
       .upcallFrameWrongPage:
       nil
@@ -109,7 +109,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     switch self {
     case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush: "pageTables"
     case .allocateSkipsZeroing, .zeroingMissesLastWord: "pageContents"
-    case .syscallLeaksKernelPointer, .exitSkipsR12, .createInheritsFPU, .switchSkipsFPUSave,
+    case .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU, .switchSkipsFPUSave,
       .transferLeaksCallerRegister:
       "registers"
     case .upcallFrameIgnoresRights, .upcallFrameWrongPage: "frames"
@@ -218,11 +218,11 @@ public enum KernelMutant: String, CaseIterable, Sendable {
         file: "entry.S", folder: "kernel/arch",
         find: "  pop %r12\n",
         replace: "  add $8, %rsp\n")
-    case .createInheritsFPU:
+    case .startKeepsFPU:
       SpecPatch(
         file: "KernelDomain.swift", folder: "kernel/core",
-        find: "rsp: UserLayout.stackTop)\n    Scheduler.resetFPU(e)\n",
-        replace: "rsp: UserLayout.stackTop)\n")
+        find: "Scheduler.reset(e, rip: rip, rsp: rsp)\n    Scheduler.resetFPU(e)\n",
+        replace: "Scheduler.reset(e, rip: rip, rsp: rsp)\n")
     case .switchSkipsFPUSave:
       SpecPatch(
         file: "Scheduler.swift", folder: "kernel/core",

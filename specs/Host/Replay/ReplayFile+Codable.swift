@@ -69,7 +69,7 @@ extension ReplayFile: Codable {
 }
 
 extension ReplayStep: Codable {
-  enum Key: String, CodingKey { case call, event, args, expect, note }
+  enum Key: String, CodingKey { case call, event, args, expect, note, probes }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Key.self)
@@ -109,6 +109,7 @@ extension ReplayStep: Codable {
     }
     expect = try c.decodeIfPresent(ReplayExpectation.self, forKey: .expect)
     note = try c.decodeIfPresent(String.self, forKey: .note)
+    probes = try c.decodeIfPresent([ProbeCoding].self, forKey: .probes)?.map(\.probe) ?? []
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -120,6 +121,49 @@ extension ReplayStep: Codable {
     if !arguments.isEmpty { try c.encode(arguments.map(ReplayWord.init), forKey: .args) }
     try c.encodeIfPresent(expect, forKey: .expect)
     try c.encodeIfPresent(note, forKey: .note)
+    if !probes.isEmpty { try c.encode(probes.map(ProbeCoding.init), forKey: .probes) }
+  }
+}
+
+/// A probe in a replay file: `{"read": ADDRESS}` or
+/// `{"write": ADDRESS, "value": WORD}`.
+struct ProbeCoding: Codable {
+  var probe: DiffProbe
+  init(_ probe: DiffProbe) { self.probe = probe }
+
+  enum Key: String, CodingKey { case read, write, value }
+
+  init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: Key.self)
+    if let address = try c.decodeIfPresent(ReplayWord.self, forKey: .read) {
+      probe = DiffProbe(.read, address.value)
+    } else if let address = try c.decodeIfPresent(ReplayWord.self, forKey: .write) {
+      let value = try c.decode(ReplayWord.self, forKey: .value)
+      probe = DiffProbe(.write, address.value, value: value.value)
+    } else {
+      throw DecodingError.keyNotFound(
+        Key.read,
+        DecodingError.Context(
+          codingPath: c.codingPath,
+          debugDescription: "a probe needs \"read\" or \"write\" (with \"value\")"))
+    }
+    guard probe.address % 8 == 0 else {
+      throw DecodingError.dataCorrupted(
+        DecodingError.Context(
+          codingPath: c.codingPath,
+          debugDescription: "a probe's address must be 8-byte aligned, got "
+            + "0x\(String(probe.address, radix: 16))"))
+    }
+  }
+
+  func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: Key.self)
+    switch probe.kind {
+    case .read: try c.encode(ReplayWord(probe.address), forKey: .read)
+    case .write:
+      try c.encode(ReplayWord(probe.address), forKey: .write)
+      try c.encode(ReplayWord(probe.value), forKey: .value)
+    }
   }
 }
 

@@ -61,15 +61,19 @@ public struct ReplayStep: Equatable, Sendable {
   public var expect: ReplayExpectation?
   /// A remark for people; ignored when running.
   public var note: String?
+  /// Memory probes after the step (the differential tester's; the spec
+  /// alone ignores them, the tester compares them).
+  public var probes: [DiffProbe]
 
   public init(
     _ transition: Transition, _ arguments: [UInt64] = [], expect: ReplayExpectation? = nil,
-    note: String? = nil
+    note: String? = nil, probes: [DiffProbe] = []
   ) {
     self.transition = transition
     self.arguments = arguments
     self.expect = expect
     self.note = note
+    self.probes = probes
   }
 }
 
