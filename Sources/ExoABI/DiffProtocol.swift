@@ -163,6 +163,8 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
   public static let startFPU = DiffAnomaly(rawValue: 1 << 5)
   /// An access the spec says faults went through (an `exception` step).
   public static let exceptionMissing = DiffAnomaly(rawValue: 1 << 6)
+  /// Entered by a transfer on another stack than the handler stack.
+  public static let frameMisplaced = DiffAnomaly(rawValue: 1 << 7)
 
 }
 
@@ -178,7 +180,8 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
       if contains(.startRegisters) { out.append("a register not zero at environmentStart") }
       if contains(.startFPU) { out.append("x87/SSE state not initial at environmentStart") }
       if contains(.exceptionMissing) { out.append("an access that must fault went through") }
-      let known: UInt64 = (1 << 7) - 1
+      if contains(.frameMisplaced) { out.append("a transfer entered off the handler stack") }
+      let known: UInt64 = (1 << 8) - 1
       if rawValue & ~known != 0 {
         out.append("unknown anomaly bits 0x\(String(rawValue & ~known, radix: 16))")
       }

@@ -159,6 +159,11 @@ public struct Generator {
 
   // MARK: Probes
 
+  /// Whether `e` has window slot `s` bound.
+  func bound(_ e: UInt64, _ s: Int) -> Bool {
+    state.bindings.page[bindingIndex(e, s)] != ExoABI.none
+  }
+
   /// The window slot of the page just below `e`'s handler stack.
   func frameSlot(of e: UInt64) -> Int? {
     let top = state.environments.handlerStack[Int(e)]
@@ -442,7 +447,15 @@ public struct Generator {
         let owners = Set(state.pages.owner.filter { $0 != ExoABI.none })
         let l = live
         let options = controllable().filter { t, _ in t != me && l.contains(t) }
-        guard let (t, c) = pick(options.filter { owners.contains($0.0) }) ?? pick(options) else {
+        // Half the time a target that can take the upcall into a bound
+        // slot (so that its frame lands in a page).
+        let framed = options.filter { t, _ in
+          state.environments.upcall[Int(t)] != 0 && frameSlot(of: t).map { bound(t, $0) } == true
+        }
+        guard
+          let (t, c) = (chance(0.5) ? pick(framed) : nil)
+            ?? pick(options.filter { owners.contains($0.0) }) ?? pick(options)
+        else {
           return nil
         }
         let owned = state.pages.owner.lazy.filter { $0 == t }.count

@@ -26,8 +26,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case startKeepsFPU
   case switchSkipsFPUSave
   case transferLeaksCallerRegister
-  case upcallFrameIgnoresRights
-  case upcallFrameWrongPage
+  case exceptionFrameInZeroWindow
+  case exceptionFrameNextSlot
   case mapChecksCallerCapability
   case setEntriesAcceptsDying
   case allocateRunPastEnd
@@ -59,14 +59,16 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .syscallLeaksKernelPointer:
       "a call that runs in place returns a kernel stack address in r9"
     case .exitSkipsR12: "the kernel's exit path does not restore r12 (the kernel's value leaks)"
-    case .startKeepsFPU: "environmentStart leaves the x87/SSE state the environment had before it stopped"
+    case .startKeepsFPU:
+      "environmentStart leaves the x87/SSE state the environment had before it stopped"
     case .switchSkipsFPUSave:
       "switching environments does not save the x87/SSE state of the one that ran"
     case .transferLeaksCallerRegister:
       "a protected control transfer enters the callee with the caller's r12"
-    case .upcallFrameIgnoresRights:
-      "an upcall frame is written into a window slot bound without write"
-    case .upcallFrameWrongPage: "an upcall frame is written into the page after the bound one"
+    case .exceptionFrameInZeroWindow:
+      "an exception frame goes into environment 0's page at the frame's slot, not the faulting environment's"
+    case .exceptionFrameNextSlot:
+      "an exception frame is written into the page bound at the next window slot"
     case .mapChecksCallerCapability:
       "pageMap checks that the caller, not the target, holds the memory capability"
     case .setEntriesAcceptsDying: "environmentSetEntries acts on a dying environment"
@@ -96,8 +98,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .allocateRunPastEnd: "pageAllocate"
     case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush, .allocateSkipsZeroing,
       .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU,
-      .switchSkipsFPUSave, .transferLeaksCallerRegister, .upcallFrameIgnoresRights,
-      .upcallFrameWrongPage:
+      .switchSkipsFPUSave, .transferLeaksCallerRegister, .exceptionFrameInZeroWindow,
+      .exceptionFrameNextSlot:
       nil
     }
   }
@@ -112,7 +114,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU, .switchSkipsFPUSave,
       .transferLeaksCallerRegister:
       "registers"
-    case .upcallFrameIgnoresRights, .upcallFrameWrongPage: "frames"
+    case .exceptionFrameInZeroWindow, .exceptionFrameNextSlot: "frames"
     default: "tables"
     }
   }
@@ -236,18 +238,16 @@ public enum KernelMutant: String, CaseIterable, Sendable {
         replace:
           "    f.pointee.r9 = asynchronous ? 1 : 0\n    f.pointee.r12 = Scheduler.frame(caller).pointee.r12\n"
       )
-    case .upcallFrameIgnoresRights:
+    case .exceptionFrameInZeroWindow:
       SpecPatch(
         file: "Trap.swift", folder: "kernel/core",
-        find: "Rights(rawValue: Info[binding: e, slot: slot, .rights]).contains(.write)",
-        replace: "true")
-    case .upcallFrameWrongPage:
+        find: "let b = e &* UInt64(truncatingIfNeeded: state.bounds.windowSlots) &+ slot",
+        replace: "let b = 0 &* UInt64(truncatingIfNeeded: state.bounds.windowSlots) &+ slot")
+    case .exceptionFrameNextSlot:
       SpecPatch(
         file: "Trap.swift", folder: "kernel/core",
-        find:
-          "let physical = Info[binding: e, slot: slot, .page] * pageSize + (frame & (pageSize - 1))",
-        replace:
-          "let physical = (Info[binding: e, slot: slot, .page] + 1) * pageSize + (frame & (pageSize - 1))"
+        find: "let slot = (frame &- UserLayout.windowBase) >> 12",
+        replace: "let slot = ((frame &- UserLayout.windowBase) >> 12) &+ 1"
       )
     case .mapChecksCallerCapability:
       SpecPatch(

@@ -28,6 +28,9 @@ extern uint64_t agent_entry_registers;
 extern uint64_t agent_entry_flags;
 // The stack pointer agent_command was called with (the same for every call).
 extern uint64_t agent_command_rsp;
+// rsp and rdi as the transfer entry found them.
+extern uint64_t agent_entry_rsp;
+extern uint64_t agent_entry_rdi;
 // fxsave64 images: the one agent_command loads before its call, and the
 // one saved after it returns (or at the start entry).
 extern uint8_t agent_fx_seed[512];

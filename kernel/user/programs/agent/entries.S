@@ -12,7 +12,10 @@
 // is shorter than a page, so this page-aligned section starts there.
   .globl agent_call_entry
 agent_call_entry:
-  // rflags first: the OR below changes them. (rsp is not checked.)
+  // Where the kernel put the stack and the frame (rdi), for the checks.
+  mov %rsp, agent_entry_rsp(%rip)
+  mov %rdi, agent_entry_rdi(%rip)
+  // rflags first: the OR below changes them.
   movabs $STACK_TOP, %rsp
   pushfq
   popq agent_entry_flags(%rip)
@@ -213,11 +216,14 @@ agent_after_address:
   .bss
   .p2align 6
   .globl agent_after, agent_entry_registers, agent_entry_flags, agent_command_rsp
+  .globl agent_entry_rsp, agent_entry_rdi
   .globl agent_fx_seed, agent_fx_after, agent_fx_expected, agent_sent
 agent_after: .skip 128
 agent_entry_registers: .skip 8
 agent_entry_flags: .skip 8
 agent_command_rsp: .skip 8
+agent_entry_rsp: .skip 8
+agent_entry_rdi: .skip 8
   .p2align 6
 agent_fx_seed: .skip 512
 agent_fx_after: .skip 512

@@ -312,6 +312,21 @@ enum Registers {
     }
   }
 
+  /// Whether a transfer (`rdi` = the caller) entered this context on its
+  /// handler stack, by the exported state (the callee runs at once, so the
+  /// state is the one the transfer saw). An exception or upcall frame
+  /// (`rdi` = the frame) is not checked here: an upcall may wait while its
+  /// environment's entries and window change; the memory probes see where
+  /// frames went.
+  static func entryPlaced(_ me: UInt64) -> Bool {
+    guard agent_entry_rdi < UserLayout.start else { return true }
+    // Below the top, or below an interrupted rsp already on the handler
+    // stack (within 64 KiB), 16-byte aligned.
+    let top = KernelInfo[environment: me, .handlerStack]
+    let rsp = agent_entry_rsp
+    return rsp & 15 == 0 && rsp <= top && rsp > top &- 65536
+  }
+
   /// What is wrong in what the kernel left this context, which resumed
   /// `how` (with `status`, the call's own `rax`, when it returned).
   static func check(_ how: UInt64, status: UInt64) -> DiffAnomaly {
@@ -352,6 +367,7 @@ enum Registers {
       if agent_entry_registers != 0 || agent_entry_flags != entryFlags {
         found.insert(.entryRegisters)
       }
+      if !entryPlaced(me) { found.insert(.frameMisplaced) }
     case Resumption.started.rawValue:
       if agent_entry_registers != 0 || agent_entry_flags != entryFlags {
         found.insert(.startRegisters)
