@@ -20,9 +20,11 @@ struct DiffTest: ParsableCommand {
       `spec` (the spec against itself: a check of the tester), `spec-mutant:NAME` (the \
       spec with an exoverify mutant). `--kernel-mutant NAME` runs a kernel with a planted \
       bug (`--list-mutants`). Sequence i uses a seed derived from --seed and i, so a run \
-      is deterministic for a seed whatever --jobs is. The generator never makes the \
-      exception event nor exit of environment 0, and never leaves environment 0 stopped \
-      or dying or the kernel idle. Exit status: 0 no divergence, 1 a divergence (shrunk, \
+      is deterministic for a seed whatever --jobs is. Besides results and state digests \
+      the agent's register checks and memory probes are compared (docs/ABI.md \
+      "Difftest mode"); a coverage table ends a run. The generator never makes exit of \
+      environment 0, and never leaves environment 0 stopped or dying or the kernel \
+      idle. Exit status: 0 no divergence, 1 a divergence (shrunk, \
       written as a replay file to --out), 2 bad arguments or a target that cannot run.
       """)
 
@@ -70,6 +72,9 @@ struct DiffTest: ParsableCommand {
 
   @Flag(help: "Do not shrink a divergence.")
   var noShrink = false
+
+  @Flag(help: "Make no memory probes after steps (results, registers and digests only).")
+  var noProbes = false
 
   func validate() throws {
     guard calls >= 1 else { throw ValidationError("--calls must be at least 1") }
@@ -127,7 +132,7 @@ struct DiffTest: ParsableCommand {
           checkpointEvery: checkpointEvery))
     }
     let configuration = Generator.Configuration(
-      bounds: tableSizes, firstPage: firstPage, hostileFraction: hostile)
+      bounds: tableSizes, firstPage: firstPage, hostileFraction: hostile, probes: !noProbes)
     let outcome = Self.runSequences(
       workers: workers, configuration: configuration, seed: seed, length: length, calls: calls,
       timeBudget: timeBudget)
