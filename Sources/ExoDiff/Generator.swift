@@ -377,6 +377,13 @@ public struct Generator {
       .map(UInt64.init)
   }
 
+  /// The rights to ask a binding for: mostly within the capability's
+  /// `rights`, now and then any memory rights (refused with
+  /// `insufficientRights` where the capability lacks one).
+  mutating func rightsToAsk(_ rights: UInt64) -> UInt64 {
+    chance(0.2) ? Rights([.read, .write, .execute]).rawValue : rights
+  }
+
   /// A random non-empty subset of `rights` that includes read (binding rights).
   mutating func bindingRights(within rights: UInt64) -> UInt64 {
     let memory = rights & (Rights.read.rawValue | Rights.write.rawValue | Rights.execute.rawValue)
@@ -578,7 +585,7 @@ public struct Generator {
         let page = caps.base[Int(m)] + UInt64(below(Int(caps.count[Int(m)])))
         return PageMapArguments(
           target: t, envCap: c, memoryCap: m, page: page, slot: s,
-          rights: bindingRights(within: caps.rights[Int(m)])
+          rights: bindingRights(within: rightsToAsk(caps.rights[Int(m)]))
         ).arguments
       case .pageUnmap, .pageProtect:
         let l = live
@@ -593,7 +600,7 @@ public struct Generator {
         if call == .pageUnmap { return PageUnmapArguments(target: t, envCap: c, slot: s).arguments }
         let m = state.bindings.capability[bindingIndex(t, Int(s))]
         return PageProtectArguments(
-          target: t, envCap: c, slot: s, rights: bindingRights(within: caps.rights[Int(m)])
+          target: t, envCap: c, slot: s, rights: bindingRights(within: rightsToAsk(caps.rights[Int(m)]))
         ).arguments
       case .capabilityDerive:
         // Now and then a parent at the maximum depth (refused: too deep).

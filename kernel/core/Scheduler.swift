@@ -35,7 +35,9 @@ enum Scheduler {
     f.pointee.rflags = 0x202
   }
 
-  /// Gives slot `e` a clean FPU/SSE state.
+  /// Gives slot `e` a clean FPU/SSE state. Not inlined: the copy stays out
+  /// of the spec's transitions that call it through their hooks.
+  @inline(never)
   static func resetFPU(_ e: UInt64) {
     let destination = UInt64(UInt(bitPattern: arch_env_fx(e)))
     PhysicalMemory.copy(
