@@ -1,7 +1,7 @@
 import ExoABI
 import ExoProofs
-import ExoVerify
 import ExoSpec
+import ExoVerify
 import Testing
 
 /// The kernel walks the invariants through `Invariant.at(_:)` and names them
@@ -60,6 +60,7 @@ struct InvariantListTests {
 @Suite("Transition properties")
 struct TransitionPropertyTests {
   let bounds = Verifier.proofBounds
+  let ok = Outcome<ConcreteDomain>(status: 0, value: 0)
 
   /// Environments 1 and 2 created by 0 and started; 1 owns slice 1.
   func twoChildren() -> ConcreteState {
@@ -83,9 +84,10 @@ struct TransitionPropertyTests {
     var post = pre
     post.slices[1] = ExoABI.none
     let call = Transition.call(.sliceFree)
-    #expect(!TransitionProperty.sliceTakenByOwnerOrParent.holds(call, pre: pre, post: post))
+    let property = TransitionProperty.sliceTakenByOwnerOrParent
+    #expect(!property.holds(call, [1], outcome: ok, pre: pre, post: post))
     pre.current = 0  // the parent may
-    #expect(TransitionProperty.sliceTakenByOwnerOrParent.holds(call, pre: pre, post: post))
+    #expect(property.holds(call, [1], outcome: ok, pre: pre, post: post))
   }
 
   @Test("a dying environment freed by another while its parent lives breaks the property")
@@ -96,8 +98,9 @@ struct TransitionPropertyTests {
     var post = pre
     post.environments.state[1] = EnvironmentState.free.rawValue
     let call = Transition.call(.environmentReclaim)
-    #expect(!TransitionProperty.reclaimedByParent.holds(call, pre: pre, post: post))
+    let property = TransitionProperty.reclaimedByParent
+    #expect(!property.holds(call, [1], outcome: ok, pre: pre, post: post))
     pre.current = 0
-    #expect(TransitionProperty.reclaimedByParent.holds(call, pre: pre, post: post))
+    #expect(property.holds(call, [1], outcome: ok, pre: pre, post: post))
   }
 }
