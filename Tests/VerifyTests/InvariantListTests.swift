@@ -104,3 +104,77 @@ struct TransitionPropertyTests {
     #expect(property.holds(call, [1], outcome: ok, pre: pre, post: post))
   }
 }
+
+@Suite("Transition properties on concrete runs")
+struct TransitionPropertyRunTests {
+  @Test("every transition property holds on every step of random runs at the proof bounds")
+  func holdOnRandomRuns() {
+    for seed in 1...12 {
+      var walk = RandomWalk(seed: UInt64(seed))
+      for _ in 0..<150 {
+        let all = Transition.all
+        let transition = all[Int(walk.next(UInt64(all.count)))]
+        let arguments = transition.parameters.map { walk.argument($0) }
+        let pre = walk.state
+        var post = pre
+        let outcome = post.apply(transition, arguments)
+        // Console ranges: the first, second and last byte of the range.
+        let length =
+          transition == .call(.consoleWrite) || transition == .call(.consoleRead)
+          ? arguments[1] : 1
+        for property in TransitionProperty.allCases where property.applies(to: transition) {
+          for any in [0, 1, length &- 1]
+          where !property.holds(
+            transition, arguments, outcome: outcome, pre: pre, post: post, any: any)
+          {
+            Issue.record("\(property) broken by \(transition)\(arguments) (seed \(seed))")
+            return
+          }
+        }
+        walk.state = post
+        if walk.state.current == ExoABI.none { _ = walk.state.step(.event(.tick), []) }
+      }
+    }
+  }
+
+  @Test(
+    "a reclaimed parent's slot leaves its children orphans, so its next occupant has no power over them"
+  )
+  func orphanedChild() throws {
+    var s = ConcreteState(bounds: Verifier.proofBounds, firstPage: 0x100)
+    let start = [UserLayout.imageBase, UserLayout.stackTop]
+    let steps: [(Transition, [UInt64], UInt64?)] = [
+      (.call(.environmentCreate), [1, 0], 0), (.call(.environmentStart), [1, 0] + start, 0),
+      (.call(.yieldTo), [1], 0), (.call(.environmentCreate), [2, 1], 0),
+      (.call(.environmentStart), [2, 1] + start, 0), (.call(.sliceAllocate), [1, 2, 1], 0),
+      (.call(.exit), [0], 0), (.call(.yield), [], 0), (.call(.environmentReclaim), [1], 1),
+      (.call(.environmentReclaim), [1], 1),
+    ]
+    for (t, a, value) in steps {
+      let r = s.step(t, a)
+      #expect(r.status == 0 && r.value == value, "\(t)\(a): \(r)")
+    }
+    #expect(s.current == 0)
+    let pre = s
+    let outcome = s.apply(.call(.environmentReclaim), [1])
+    #expect(outcome.status == 0 && outcome.value == 0)
+    #expect(s.environments.parent[2] == ExoABI.none)
+    #expect(
+      TransitionProperty.freedSlotIsNobodysParent.holds(
+        .call(.environmentReclaim), [1], outcome: outcome, pre: pre, post: s))
+    // A spec that kept the parent breaks the property.
+    var stale = s
+    stale.environments.parent[2] = 1
+    #expect(
+      !TransitionProperty.freedSlotIsNobodysParent.holds(
+        .call(.environmentReclaim), [1], outcome: outcome, pre: pre, post: stale))
+    // The slot's next occupant may not take the orphan's slice.
+    for (t, a) in [
+      (Transition.call(.environmentCreate), [1, 0] as [UInt64]),
+      (.call(.environmentStart), [1, 0] + start), (.call(.yieldTo), [1]),
+    ] {
+      #expect(s.step(t, a).status == 0, "\(t)\(a)")
+    }
+    #expect(s.step(.call(.sliceFree), [1]).error == .notPermitted)
+  }
+}
