@@ -66,7 +66,8 @@ public enum Invariant: CaseIterable, Sendable {
   case freeEnvironmentOwnsNothing
 
   // Scheduling and control transfer.
-  /// Every slice owner is an environment that is not free.
+  /// Every slice owner is an environment that is not free: live, or dying
+  /// (its reclaim frees its slices).
   case sliceOwnerExists
   /// The current environment is runnable (or the kernel is idle).
   case currentRunnable

@@ -61,6 +61,9 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// sliceFree checks the relationship on the caller instead of the
   /// owner: a child may free its parent's slice.
   case sliceFreeChecksCallerParent
+  /// environmentReclaim frees a slot but its children keep it as their
+  /// parent, so the slot's next occupant inherits power over them.
+  case reclaimKeepsOrphansParent
 
   // Lifecycle.
   /// environmentStart accepts a dying environment (dying → runnable).
@@ -97,6 +100,7 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .unmapAcceptsCapabilityForAnother: .call(.pageUnmap)
     case .grantIgnoresGrantRight: .call(.capabilityGrant)
     case .sliceFreeChecksCallerParent: .call(.sliceFree)
+    case .reclaimKeepsOrphansParent: .call(.environmentReclaim)
     case .startRevivesDying: .call(.environmentStart)
     case .revokeStopsAtChildren: .call(.capabilityRevoke)
     case .consoleReadChecksRead: .call(.consoleRead)
@@ -130,6 +134,7 @@ public enum Mutant: String, CaseIterable, Sendable {
       return .transitionProperty(t, .bindingsChangedWithAuthority)
     case .grantIgnoresGrantRight: return .transitionProperty(t, .capabilityMovedWithGrant)
     case .sliceFreeChecksCallerParent: return .transitionProperty(t, .sliceTakenByOwnerOrParent)
+    case .reclaimKeepsOrphansParent: return .transitionProperty(t, .freedSlotIsNobodysParent)
     case .startRevivesDying: return .transitionProperty(t, .dyingIsTerminal)
     case .revokeStopsAtChildren: return .transitionProperty(t, .revokeDoneLeavesNoDescendants)
     case .consoleReadChecksRead: return .transitionProperty(t, .consoleReadWritesWritable)
@@ -291,6 +296,15 @@ public enum Mutant: String, CaseIterable, Sendable {
       let allowed = d.and(refused, d.eq(callerParent, owner))
       d.when(allowed) { d.write(&state.slices, p, none) }
       outcome.status = d.ite(allowed, d.word(0), outcome.status)
+    case .reclaimKeepsOrphansParent:
+      // Every parent but the freed slot's own is left as it was.
+      let t = arguments[0]
+      let freed = d.and(ok, d.eq(outcome.value, d.word(0)))
+      for j in 0..<state.bounds.environments {
+        let child = d.ne(t, d.word(UInt64(j)))
+        state.environments.parent[j] = d.ite(
+          d.and(freed, child), pre.environments.parent[j], state.environments.parent[j])
+      }
     case .revokeStopsAtChildren:
       // Done unless a direct child of c is a leaf.
       let c = arguments[0]
