@@ -178,3 +178,92 @@ struct TransitionPropertyRunTests {
     #expect(s.step(.call(.sliceFree), [1]).error == .notPermitted)
   }
 }
+
+@Suite("Transition properties can fail")
+struct TransitionPropertyVacuityTests {
+  let fp: UInt64 = 0x100
+
+  /// Reachable states: random runs, plus one with a request being aborted
+  /// and a dying child.
+  func states() -> [ConcreteState] {
+    var states: [ConcreteState] = (1...8).map { seed in
+      var walk = RandomWalk(seed: UInt64(seed))
+      for _ in 0..<80 { _ = walk.step() }
+      return walk.state
+    }
+    var s = ConcreteState(bounds: Verifier.proofBounds, firstPage: fp)
+    let start = [UserLayout.imageBase, UserLayout.stackTop]
+    let steps: [(Transition, [UInt64])] = [
+      (.call(.environmentCreate), [1, 0]), (.call(.environmentStart), [1, 0] + start),
+      (.call(.environmentCreate), [2, 1]), (.call(.environmentStart), [2, 1] + start),
+      (.call(.environmentDestroy), [2, 1]), (.call(.yieldTo), [1]),
+      (.call(.pageAllocate), [fp, 1, 2]), (.call(.pageAllocate), [fp + 1, 1, 3]),
+      (.call(.yield), []), (.event(.tick), []), (.call(.revocationRequest), [1, 0, 2, 1]),
+      (.event(.tick), []), (.event(.revocationDeadline), [1]), (.event(.revocationAbort), [1]),
+    ]
+    for (t, a) in steps {
+      let r = s.step(t, a)
+      #expect(r.status == 0, "\(t)\(a): \(r)")
+    }
+    states.append(s)
+    return states
+  }
+
+  @Test("each transition property is broken by some corrupted step (none is vacuous)")
+  func eachCanFail() {
+    var caught = Set<TransitionProperty>()
+    // A call that changes nothing, its state after corrupted word by word.
+    let ticks = Transition.call(.ticks)
+    for pre in states() {
+      var post = pre
+      let outcome = post.apply(ticks, [])
+      for i in post.words.indices {
+        for delta: UInt64 in [1, .max, 0x55] {
+          var words = post.words
+          words[i] = words[i] &+ delta
+          let bad = ConcreteState(bounds: post.bounds, firstPage: post.firstPage, words: words)
+          for p in TransitionProperty.allCases where !caught.contains(p) && p.applies(to: ticks) {
+            if !p.holds(ticks, [], outcome: outcome, pre: pre, post: bad) { caught.insert(p) }
+          }
+        }
+      }
+    }
+    // The properties of one call's arguments and result: results no
+    // correct spec gives.
+    let ok = Outcome<ConcreteDomain>(status: 0, value: 0)
+    let initial = ConcreteState(bounds: Verifier.proofBounds, firstPage: fp)
+    let cases: [(TransitionProperty, Transition, [UInt64], Outcome<ConcreteDomain>)] = [
+      (.consoleWriteReadsReadable, .call(.consoleWrite), [UserLayout.windowBase, 1], ok),
+      (.consoleReadWritesWritable, .call(.consoleRead), [UserLayout.imageBase, 1], ok),
+      (
+        .exceptionFrameInWritableSlot, .event(.exception), [14, 0, 0, 0], .init(status: 0, value: 1)
+      ),
+    ]
+    for (p, t, a, outcome) in cases
+    where !p.holds(t, a, outcome: outcome, pre: initial, post: initial) {
+      caught.insert(p)
+    }
+    var derived = initial
+    #expect(derived.step(.call(.pageAllocate), [fp, 1, 0]).status == 0)
+    #expect(derived.step(.call(.capabilityDerive), [0, 1, 1, fp, 1]).status == 0)
+    if !TransitionProperty.revokeDoneLeavesNoDescendants.holds(
+      .call(.capabilityRevoke), [0], outcome: ok, pre: derived, post: derived)
+    {
+      caught.insert(.revokeDoneLeavesNoDescendants)
+    }
+    // Environment 2 is dying and its parent 0 lives: 1 may not free it.
+    if var pre = states().last {
+      pre.current = 1
+      var post = pre
+      post.environments.state[2] = EnvironmentState.free.rawValue
+      let reclaim = Transition.call(.environmentReclaim)
+      if !TransitionProperty.reclaimedByParent.holds(
+        reclaim, [2], outcome: ok, pre: pre, post: post)
+      {
+        caught.insert(.reclaimedByParent)
+      }
+    }
+    let uncaught = Set(TransitionProperty.allCases).subtracting(caught)
+    #expect(uncaught.isEmpty, "never broken: \(uncaught.map(\.name))")
+  }
+}
