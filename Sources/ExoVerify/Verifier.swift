@@ -24,7 +24,7 @@ public struct Verifier: Sendable {
     maximumRun: 2)
 
   /// The name of the free word a transition property may quantify over
-  /// (``Step/any``).
+  /// (``TransitionStep/any``).
   static let anyName = "property.any"
 
   public init(
@@ -83,7 +83,7 @@ public struct Verifier: Sendable {
       let arguments = transition.parameters.map { domain.variable("arg.\($0)") }
       var post = pre
       let outcome = apply(transition, to: &post, arguments)
-      let step = Step(
+      let step = TransitionStep(
         transition: transition, arguments: arguments, outcome: outcome,
         any: domain.variable(Verifier.anyName))
       solver.assert(Invariant.all(in: pre))
@@ -159,7 +159,7 @@ public struct Verifier: Sendable {
           for (a, b) in zip(pre.words, post.words) { unchanged = unchanged && a.eq(b) }
           goal = !outcome.status.ne(domain.word(0)) || unchanged
         case .transitionProperty(let t, let property):
-          let step = Step(
+          let step = TransitionStep(
             transition: t, arguments: arguments, outcome: outcome,
             any: domain.variable(Verifier.anyName))
           goal = property.holds(step, pre: pre, post: post)

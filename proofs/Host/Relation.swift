@@ -8,7 +8,7 @@ struct Relation<D: SpecDomain> {
   typealias B = D.B
   typealias W = D.W
 
-  let step: Step<D>
+  let step: TransitionStep<D>
   let pre: SpecState<D>
   let post: SpecState<D>
   let a: View<D>
@@ -17,7 +17,7 @@ struct Relation<D: SpecDomain> {
   /// The environment the step acts for (see ``TransitionProperty``).
   let actor: W
 
-  init(_ step: Step<D>, pre: SpecState<D>, post: SpecState<D>) {
+  init(_ step: TransitionStep<D>, pre: SpecState<D>, post: SpecState<D>) {
     self.step = step
     self.pre = pre
     self.post = post

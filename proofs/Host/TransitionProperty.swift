@@ -117,7 +117,7 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
   }
 
   /// Whether the property holds of `step` from `pre` to `post`.
-  public func holds<D: SpecDomain>(_ step: Step<D>, pre: SpecState<D>, post: SpecState<D>)
+  public func holds<D: SpecDomain>(_ step: TransitionStep<D>, pre: SpecState<D>, post: SpecState<D>)
     -> D.B
   {
     let r = Relation(step, pre: pre, post: post)
@@ -154,13 +154,14 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
     pre: ConcreteState, post: ConcreteState, any: UInt64 = 0
   ) -> Bool {
     holds(
-      Step(transition: transition, arguments: arguments, outcome: outcome, any: any), pre: pre,
+      TransitionStep(transition: transition, arguments: arguments, outcome: outcome, any: any),
+      pre: pre,
       post: post)
   }
 }
 
 /// What a transition property sees of one step besides the two states.
-public struct Step<D: SpecDomain> {
+public struct TransitionStep<D: SpecDomain> {
   public var transition: Transition
   /// The arguments, one per parameter of the transition.
   public var arguments: [D.W]
