@@ -1,4 +1,5 @@
 import ExoABI
+
 #if canImport(ExoSpec)
   import ExoSpec
 #endif
@@ -126,6 +127,13 @@ struct View<D: SpecDomain> {
 
   func capabilityOwnerExists() -> B {
     all(C) { c in implies(d.not(isEmpty(c)), exists(s.capabilities.owner[c])) }
+  }
+
+  func parentExists() -> B {
+    all(E) { e in
+      let parent = s.environments.parent[e]
+      return implies(d.ne(parent, none), exists(parent))
+    }
   }
 
   func derivationAcyclic() -> B {

@@ -1,4 +1,5 @@
 import ExoABI
+
 #if canImport(ExoSpec)
   import ExoSpec
 #endif
@@ -26,6 +27,10 @@ public enum Invariant: CaseIterable, Sendable {
   // The capability hierarchy.
   /// Every capability's holder is an environment that is not free.
   case capabilityOwnerExists
+  /// Every environment's parent is `none` or an environment that is not
+  /// free: a freed slot is nobody's parent, so a new environment in it is
+  /// not the parent of the old one's children.
+  case parentExists
   /// A root has depth 0; a derived capability's parent is a non-empty
   /// capability of the same kind one level up (derivation is acyclic and
   /// every ancestor of a valid capability is valid); depth is bounded.
@@ -61,7 +66,8 @@ public enum Invariant: CaseIterable, Sendable {
   case freeEnvironmentOwnsNothing
 
   // Scheduling and control transfer.
-  /// Every slice owner is an environment that is not free.
+  /// Every slice owner is an environment that is not free: live, or dying
+  /// (its reclaim frees its slices).
   case sliceOwnerExists
   /// The current environment is runnable (or the kernel is idle).
   case currentRunnable
@@ -103,25 +109,26 @@ public enum Invariant: CaseIterable, Sendable {
     case 2: (.bindingRecords, "bindingRecords")
     case 3: (.currentSliceInRange, "currentSliceInRange")
     case 4: (.capabilityOwnerExists, "capabilityOwnerExists")
-    case 5: (.derivationAcyclic, "derivationAcyclic")
-    case 6: (.rightsShrink, "rightsShrink")
-    case 7: (.rangeShrinks, "rangeShrinks")
-    case 8: (.childrenCountExact, "childrenCountExact")
-    case 9: (.capabilityCountExact, "capabilityCountExact")
-    case 10: (.bindingBacked, "bindingBacked")
-    case 11: (.bindingsCountExact, "bindingsCountExact")
-    case 12: (.mappingsCountExact, "mappingsCountExact")
-    case 13: (.pageOwnership, "pageOwnership")
-    case 14: (.rootCoversPages, "rootCoversPages")
-    case 15: (.freeEnvironmentOwnsNothing, "freeEnvironmentOwnsNothing")
-    case 16: (.sliceOwnerExists, "sliceOwnerExists")
-    case 17: (.currentRunnable, "currentRunnable")
-    case 18: (.idleOnlyWhenNothingRuns, "idleOnlyWhenNothingRuns")
-    case 19: (.pendingCallsLive, "pendingCallsLive")
-    case 20: (.revocationRecords, "revocationRecords")
-    case 21: (.repossessedOnce, "repossessedOnce")
-    case 22: (.repossessedUnbound, "repossessedUnbound")
-    case 23: (.pagesConserved, "pagesConserved")
+    case 5: (.parentExists, "parentExists")
+    case 6: (.derivationAcyclic, "derivationAcyclic")
+    case 7: (.rightsShrink, "rightsShrink")
+    case 8: (.rangeShrinks, "rangeShrinks")
+    case 9: (.childrenCountExact, "childrenCountExact")
+    case 10: (.capabilityCountExact, "capabilityCountExact")
+    case 11: (.bindingBacked, "bindingBacked")
+    case 12: (.bindingsCountExact, "bindingsCountExact")
+    case 13: (.mappingsCountExact, "mappingsCountExact")
+    case 14: (.pageOwnership, "pageOwnership")
+    case 15: (.rootCoversPages, "rootCoversPages")
+    case 16: (.freeEnvironmentOwnsNothing, "freeEnvironmentOwnsNothing")
+    case 17: (.sliceOwnerExists, "sliceOwnerExists")
+    case 18: (.currentRunnable, "currentRunnable")
+    case 19: (.idleOnlyWhenNothingRuns, "idleOnlyWhenNothingRuns")
+    case 20: (.pendingCallsLive, "pendingCallsLive")
+    case 21: (.revocationRecords, "revocationRecords")
+    case 22: (.repossessedOnce, "repossessedOnce")
+    case 23: (.repossessedUnbound, "repossessedUnbound")
+    case 24: (.pagesConserved, "pagesConserved")
     default: nil
     }
   }
@@ -135,6 +142,7 @@ public enum Invariant: CaseIterable, Sendable {
     case .bindingRecords: return v.bindingRecords()
     case .currentSliceInRange: return v.d.ult(s.currentSlice, v.w(s.bounds.slices))
     case .capabilityOwnerExists: return v.capabilityOwnerExists()
+    case .parentExists: return v.parentExists()
     case .derivationAcyclic: return v.derivationAcyclic()
     case .rightsShrink: return v.rightsShrink()
     case .rangeShrinks: return v.rangeShrinks()

@@ -138,13 +138,27 @@ extension SpecState {
                 slice.found,
                 then: { d.write(&s.slices, slice.index, s.none) },
                 else: {
-                  // 4. The slot becomes a free record.
+                  // 4. The slot becomes a free record; its children become
+                  // orphans.
                   s.resetEnvironment(t, state: .free, parent: s.none)
+                  s.releaseOrphans(of: t)
                   d.assign(&value, s.zero)
                 })
             })
         })
       return value
+    }
+  }
+
+  /// Every environment whose parent is `t` gets parent `none` (an
+  /// orphan): a freed slot is nobody's parent, so its next occupant gains
+  /// no parent's power (`sliceFree`, `environmentReclaim`) over them.
+  mutating func releaseOrphans(of t: W) {
+    let d = domain
+    for j in 0..<bounds.environments {
+      d.when(d.eq(environments.parent[j], t)) {
+        d.write(&environments.parent, word(j), none)
+      }
     }
   }
 

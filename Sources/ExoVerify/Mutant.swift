@@ -51,6 +51,35 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// finishes (only the liveness check can see this).
   case abortNeverFinishes
 
+  // Integrity: who may change what.
+  /// pageUnmap's authority check is satisfied by a `control` capability
+  /// naming another environment (it compares the target with itself
+  /// rather than with the capability's base).
+  case unmapAcceptsCapabilityForAnother
+  /// capabilityGrant forgets to check the `grant` right.
+  case grantIgnoresGrantRight
+  /// sliceFree checks the relationship on the caller instead of the
+  /// owner: a child may free its parent's slice.
+  case sliceFreeChecksCallerParent
+  /// environmentReclaim frees a slot but its children keep it as their
+  /// parent, so the slot's next occupant inherits power over them.
+  case reclaimKeepsOrphansParent
+
+  // Lifecycle.
+  /// environmentStart accepts a dying environment (dying → runnable).
+  case startRevivesDying
+  /// capabilityRevoke looks only at the direct children: when none of them
+  /// is a leaf it reports done, though grandchildren remain.
+  case revokeStopsAtChildren
+
+  // Memory access.
+  /// consoleRead checks that the caller may read the bytes (consoleWrite's
+  /// rule) rather than write them.
+  case consoleReadChecksRead
+  /// An exception frame is delivered into a bound window slot whatever its
+  /// rights.
+  case exceptionIgnoresFrameRights
+
   /// The transition the mutant changes.
   public var transition: Transition {
     switch self {
@@ -68,6 +97,14 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .replyForgetsCaller: .call(.reply)
     case .abortForgetsUnmap, .abortRecordsTwice, .abortNeverFinishes: .event(.revocationAbort)
     case .returnRecords: .call(.revocationReturn)
+    case .unmapAcceptsCapabilityForAnother: .call(.pageUnmap)
+    case .grantIgnoresGrantRight: .call(.capabilityGrant)
+    case .sliceFreeChecksCallerParent: .call(.sliceFree)
+    case .reclaimKeepsOrphansParent: .call(.environmentReclaim)
+    case .startRevivesDying: .call(.environmentStart)
+    case .revokeStopsAtChildren: .call(.capabilityRevoke)
+    case .consoleReadChecksRead: .call(.consoleRead)
+    case .exceptionIgnoresFrameRights: .event(.exception)
     }
   }
 
@@ -93,6 +130,16 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .returnRecords: return .transitionProperty(t, .voluntaryNotRecorded)
     case .abortNeverFinishes:
       return .abortCompletes(steps: Verifier.abortSteps(Verifier.proofBounds))
+    case .unmapAcceptsCapabilityForAnother:
+      return .transitionProperty(t, .bindingsChangedWithAuthority)
+    case .grantIgnoresGrantRight: return .transitionProperty(t, .capabilityMovedWithGrant)
+    case .sliceFreeChecksCallerParent: return .transitionProperty(t, .sliceTakenByOwnerOrParent)
+    case .reclaimKeepsOrphansParent: return .transitionProperty(t, .freedSlotIsNobodysParent)
+    case .startRevivesDying: return .transitionProperty(t, .dyingIsTerminal)
+    case .revokeStopsAtChildren: return .transitionProperty(t, .revokeDoneLeavesNoDescendants)
+    case .consoleReadChecksRead: return .transitionProperty(t, .consoleReadWritesWritable)
+    case .exceptionIgnoresFrameRights:
+      return .transitionProperty(t, .exceptionFrameInWritableSlot)
     }
   }
 
@@ -102,16 +149,54 @@ public enum Mutant: String, CaseIterable, Sendable {
     _ transition: Transition, to state: inout SpecState<D>, _ arguments: [D.W]
   ) -> Outcome<D> {
     let pre = state
-    let outcome = state.apply(transition, arguments)
-    guard transition == self.transition else { return outcome }
+    guard transition == self.transition else { return state.apply(transition, arguments) }
     let d = state.domain
-    let ok = d.eq(outcome.status, d.word(0))
     let none = d.word(ExoABI.none)
     func keep(_ table: WritableKeyPath<SpecState<D>, D.Column>, when c: D.B) {
       for i in 0..<state[keyPath: table].count {
         state[keyPath: table][i] = d.ite(c, pre[keyPath: table][i], state[keyPath: table][i])
       }
     }
+    // Mutants that change what the checks see: the real transition runs on
+    // a doctored state, and the doctored field is put back.
+    switch self {
+    case .unmapAcceptsCapabilityForAnother:
+      // The capability presented seems to name the target.
+      d.write(&state.capabilities.base, arguments[1], arguments[0])
+      let outcome = state.apply(transition, arguments)
+      state.capabilities.base = pre.capabilities.base
+      return outcome
+    case .grantIgnoresGrantRight:
+      let c = arguments[0]
+      let rights = d.read(state.capabilities.rights, c, default: d.word(0))
+      d.write(
+        &state.capabilities.rights, c, d.bitAnd(rights, d.word(~Rights.grant.rawValue)))
+      d.write(
+        &state.capabilities.rights, c,
+        d.add(
+          d.read(state.capabilities.rights, c, default: d.word(0)),
+          d.word(Rights.grant.rawValue)))
+      let outcome = state.apply(transition, arguments)
+      state.capabilities.rights = pre.capabilities.rights
+      return outcome
+    case .startRevivesDying:
+      let t = arguments[0]
+      let dying = d.eq(
+        d.read(state.environments.state, t, default: d.word(0)),
+        d.word(EnvironmentState.dying.rawValue))
+      d.when(dying) {
+        d.write(&state.environments.state, t, d.word(EnvironmentState.stopped.rawValue))
+      }
+      let outcome = state.apply(transition, arguments)
+      keep(\.environments.state, when: d.ne(outcome.status, d.word(0)))
+      return outcome
+    case .consoleReadChecksRead:
+      let write = state.consoleWrite(address: arguments[0], length: arguments[1])
+      return Outcome(status: write.status, value: d.word(0))
+    default: break
+    }
+    var outcome = state.apply(transition, arguments)
+    let ok = d.eq(outcome.status, d.word(0))
     /// The binding index of (target, slot) arguments.
     func bindingIndex(_ target: D.W, _ slot: D.W) -> D.W {
       d.add(d.mul(target, UInt64(state.bounds.windowSlots)), slot)
@@ -203,6 +288,62 @@ public enum Mutant: String, CaseIterable, Sendable {
       d.when(ok) { d.write(&state.revocations.repossessed, me, d.add(recorded, count)) }
     case .abortNeverFinishes:
       keep(\.revocations.phase, when: d.and(ok, d.eq(outcome.value, d.word(0))))
+    case .sliceFreeChecksCallerParent:
+      let p = arguments[0]
+      let owner = d.read(pre.slices, p, default: none)
+      let callerParent = d.read(pre.environments.parent, pre.current, default: none)
+      let refused = d.eq(outcome.status, d.word(ExoError.notPermitted.rawValue))
+      let allowed = d.and(refused, d.eq(callerParent, owner))
+      d.when(allowed) { d.write(&state.slices, p, none) }
+      outcome.status = d.ite(allowed, d.word(0), outcome.status)
+    case .reclaimKeepsOrphansParent:
+      // Every parent but the freed slot's own is left as it was.
+      let t = arguments[0]
+      let freed = d.and(ok, d.eq(outcome.value, d.word(0)))
+      for j in 0..<state.bounds.environments {
+        let child = d.ne(t, d.word(UInt64(j)))
+        state.environments.parent[j] = d.ite(
+          d.and(freed, child), pre.environments.parent[j], state.environments.parent[j])
+      }
+    case .revokeStopsAtChildren:
+      // Done unless a direct child of c is a leaf.
+      let c = arguments[0]
+      let caps = pre.capabilities
+      let directLeaf = d.first(state.bounds.capabilities) { j in
+        d.and(
+          d.and(d.ne(caps.kind[j], d.word(0)), d.eq(caps.children[j], d.word(0))),
+          d.eq(caps.parent[j], c))
+      }
+      let stops = d.and(ok, d.not(directLeaf.found))
+      for path in [
+        \SpecState<D>.capabilities.kind, \.capabilities.owner, \.capabilities.parent,
+        \.capabilities.depth, \.capabilities.rights, \.capabilities.base, \.capabilities.count,
+        \.capabilities.children, \.capabilities.bindings, \.bindings.page, \.bindings.capability,
+        \.bindings.rights, \.pages.mappings, \.pages.owner, \.pages.root,
+        \.environments.capabilities,
+      ] {
+        keep(path, when: stops)
+      }
+      outcome.value = d.ite(stops, d.word(0), outcome.value)
+    case .exceptionIgnoresFrameRights:
+      let x = pre.current
+      let slots = UInt64(state.bounds.windowSlots)
+      let slot = arguments[3]
+      let b = d.add(d.mul(x, slots), slot)
+      let bound = d.and(
+        d.and(
+          d.ult(x, d.word(UInt64(state.bounds.environments))), d.ult(slot, d.word(slots))),
+        d.ne(d.read(pre.bindings.page, b, default: none), none))
+      let entries = d.and(
+        d.ne(d.read(pre.environments.handler, x, default: d.word(0)), d.word(0)),
+        d.ne(d.read(pre.environments.handlerStack, x, default: d.word(0)), d.word(0)))
+      let delivered = d.and(bound, entries)
+      keep(\.environments.state, when: delivered)
+      keep(\.header, when: delivered)
+      outcome.value = d.ite(delivered, d.word(1), outcome.value)
+    case .unmapAcceptsCapabilityForAnother, .grantIgnoresGrantRight, .startRevivesDying,
+      .consoleReadChecksRead:
+      break  // applied above
     }
     return outcome
   }

@@ -61,7 +61,9 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
     for t in transitions {
       list += Invariant.allCases.map { .preserves(t, $0) }
       list.append(.errorUnchanged(t))
-      list += TransitionProperty.allCases.map { .transitionProperty(t, $0) }
+      list += TransitionProperty.allCases.filter { $0.applies(to: t) }.map {
+        .transitionProperty(t, $0)
+      }
     }
     if transitions.contains(.event(.revocationAbort)) {
       list.append(.abortCompletes(steps: abortSteps))

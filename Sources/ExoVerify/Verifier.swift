@@ -23,6 +23,10 @@ public struct Verifier: Sendable {
     environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 2,
     maximumRun: 2)
 
+  /// The name of the free word a transition property may quantify over
+  /// (``TransitionStep/any``).
+  static let anyName = "property.any"
+
   public init(
     bounds: Bounds = Verifier.proofBounds, firstPage: UInt64 = 0x100,
     timeoutMilliseconds: UInt32 = 60_000, mutant: Mutant? = nil
@@ -78,9 +82,12 @@ public struct Verifier: Sendable {
         symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
       let arguments = transition.parameters.map { domain.variable("arg.\($0)") }
       var post = pre
-      _ = apply(transition, to: &post, arguments)
+      let outcome = apply(transition, to: &post, arguments)
+      let step = TransitionStep(
+        transition: transition, arguments: arguments, outcome: outcome,
+        any: domain.variable(Verifier.anyName))
       solver.assert(Invariant.all(in: pre))
-      solver.assert(!property.holds(transition, pre: pre, post: post))
+      solver.assert(!property.holds(step, pre: pre, post: post))
       return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
     }
   }
@@ -131,11 +138,11 @@ public struct Verifier: Sendable {
         if case .initial = group[0] { nil } else { group[0].transitionOrNil }
       var post: SymbolicState
       var arguments: [BitVec] = []
-      var status = domain.word(0)
+      var outcome = Outcome<SymbolicDomain>(status: domain.word(0), value: domain.word(0))
       if let transition {
         arguments = transition.parameters.map { domain.variable("arg.\($0)") }
         post = pre
-        status = apply(transition, to: &post, arguments).status
+        outcome = apply(transition, to: &post, arguments)
       } else {
         post = SymbolicState(initial: domain, bounds: bounds, firstPage: firstPage)
       }
@@ -150,9 +157,12 @@ public struct Verifier: Sendable {
         case .errorUnchanged:
           var unchanged = domain.bool(true)
           for (a, b) in zip(pre.words, post.words) { unchanged = unchanged && a.eq(b) }
-          goal = !status.ne(domain.word(0)) || unchanged
+          goal = !outcome.status.ne(domain.word(0)) || unchanged
         case .transitionProperty(let t, let property):
-          goal = property.holds(t, pre: pre, post: post)
+          let step = TransitionStep(
+            transition: t, arguments: arguments, outcome: outcome,
+            any: domain.variable(Verifier.anyName))
+          goal = property.holds(step, pre: pre, post: post)
         case .abortCompletes:
           continue  // checked on its own above
         }

@@ -99,11 +99,9 @@ struct ExoVerifyCommand: ParsableCommand {
     if let emitSmt2 { try emit(obligations, verifier: verifier, to: emitSmt2) }
     let cache =
       noCache || mutant != nil ? nil : ProofCache(folder: URL(fileURLWithPath: cacheFolder))
-    let b = verifier.bounds
     say(
-      "exoverify: \(obligations.count) obligations at bounds E=\(b.environments) P=\(b.pages) "
-        + "C=\(b.capabilities) W=\(b.windowSlots) S=\(b.slices) depth=\(b.maximumDepth) "
-        + "run=\(b.maximumRun), \(jobs) jobs\(cache == nil ? ", no cache" : "")")
+      "exoverify: \(obligations.count) obligations at bounds \(describe(verifier.bounds)), "
+        + "\(jobs) jobs\(cache == nil ? ", no cache" : "")")
     let printer = ProgressPrinter(total: obligations.count)
     let start = Date()
     let reports = runObligations(obligations, verifier: verifier, jobs: jobs, cache: cache) {
@@ -129,8 +127,11 @@ struct ExoVerifyCommand: ParsableCommand {
     say(
       "exoverify: \(counts[.proved] ?? 0) proved, \(counts[.failed] ?? 0) failed, "
         + "\(counts[.unknown] ?? 0) unknown, \(counts[.timeout] ?? 0) timeout "
-        + "(\(cached) from cache) in \(String(format: "%.1f", elapsed)) s")
-    if let json { try writeJSON(reports, to: json, seconds: elapsed) }
+        + "(\(cached) from cache) in \(String(format: "%.1f", elapsed)) s "
+        + "at bounds \(describe(verifier.bounds))")
+    if let json {
+      try writeJSON(reports, to: json, seconds: elapsed, bounds: verifier.bounds)
+    }
     if let junit { try writeJUnit(reports, to: junit, seconds: elapsed) }
     if !failures.isEmpty { throw ExitCode(1) }
   }
@@ -145,7 +146,9 @@ struct ExoVerifyCommand: ParsableCommand {
   }
 
   func runMutants(_ base: Verifier) throws {
-    say("exoverify: checking \(Mutant.allCases.count) mutants (each must be caught)")
+    say(
+      "exoverify: checking \(Mutant.allCases.count) mutants (each must be caught) at bounds "
+        + describe(base.bounds))
     let results = Caught(count: Mutant.allCases.count)
     let start = Date()
     DispatchQueue.concurrentPerform(iterations: Mutant.allCases.count) { i in

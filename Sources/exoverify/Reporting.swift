@@ -128,18 +128,35 @@ func writeReplay(
   return path
 }
 
-func writeJSON(_ reports: [ObligationReport], to path: String, seconds: Double) throws {
+/// The bounds as the report prints them, e.g. `E=3 P=3 C=4 W=2 S=2 depth=2 run=2`.
+func describe(_ b: Bounds) -> String {
+  "E=\(b.environments) P=\(b.pages) C=\(b.capabilities) W=\(b.windowSlots) S=\(b.slices) "
+    + "depth=\(b.maximumDepth) run=\(b.maximumRun)"
+}
+
+func writeJSON(_ reports: [ObligationReport], to path: String, seconds: Double, bounds: Bounds)
+  throws
+{
   struct Entry: Encodable {
     var transition, invariant, result: String
     var seconds: Double
     var cached: Bool
     var detail: String?
   }
+  /// The bounds every obligation was proved at.
+  struct ProofBounds: Encodable {
+    var environments, pages, capabilities, windowSlots, slices, depth, run: Int
+  }
   struct Document: Encodable {
+    var bounds: ProofBounds
     var obligations: [Entry]
     var seconds: Double
   }
   let document = Document(
+    bounds: ProofBounds(
+      environments: bounds.environments, pages: bounds.pages, capabilities: bounds.capabilities,
+      windowSlots: bounds.windowSlots, slices: bounds.slices, depth: bounds.maximumDepth,
+      run: bounds.maximumRun),
     obligations: reports.map {
       Entry(
         transition: $0.obligation.transitionName, invariant: $0.obligation.invariantName,
