@@ -11,7 +11,7 @@ public func runObligations(
   var groups: [[Int]] = []
   var index: [String: Int] = [:]
   for (i, o) in obligations.enumerated() {
-    let key = o.transitionName
+    let key = o.group
     if let g = index[key] {
       groups[g].append(i)
     } else {

@@ -81,7 +81,8 @@ struct ExoVerifyCommand: ParsableCommand {
     if listMutants {
       for m in Mutant.allCases {
         print(
-          "\(m.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(m.transition.name)")
+          "\(m.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(m.transition?.name ?? "packetFilter")"
+        )
       }
       return
     }

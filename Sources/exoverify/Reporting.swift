@@ -9,6 +9,11 @@ import Foundation
 /// differ (the rest of the pre-state is in the replay file).
 func describe(_ obligation: Obligation, _ example: Counterexample) -> String {
   var lines = ["COUNTEREXAMPLE \(obligation)"]
+  if let filters = example.filters {
+    // Two filters and a frame: no state, no call.
+    lines.append("  " + filters.description)
+    return lines.joined(separator: "\n")
+  }
   if let t = example.transition {
     let args = zip(t.parameters, example.arguments).map { "\($0)=\(word($1))" }
     lines.append("  call:   \(t.name)(\(args.joined(separator: ", ")))")
