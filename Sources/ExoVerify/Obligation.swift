@@ -54,6 +54,14 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
 
   public var description: String { "\(transitionName) ⇒ \(invariantName)" }
 
+  /// A rough cost, for running the slowest first: one per obligation of a
+  /// transition; the completeness of the overlap check (tens of solver
+  /// checks) as much as a large transition's group.
+  public var cost: Int {
+    if case .packetFilter(.overlapComplete) = self { return 100 }
+    return 1
+  }
+
   /// The obligations sharing one solver (``runObligations``): those of one
   /// transition; each packet-filter theorem on its own.
   public var group: String {

@@ -29,6 +29,17 @@ struct VerifyTests {
     #expect(report.verdict == .proved, "\(obligation): \(report.detail ?? "")")
   }
 
+  @Test(
+    "the packet-filter theorems are proved (a sample; the exoverify run proves all)",
+    arguments: [
+      FilterTheorem.decoderExact, .errorNamesTest, .disagreeingTestsExclusive,
+      .testHoldsBytewise, .witnessBytesAgree, .overlapSound,
+    ])
+  func packetFilter(_ theorem: FilterTheorem) {
+    let report = verifier.check(.packetFilter(theorem))
+    #expect(report.verdict == .proved, "\(theorem): \(report.detail ?? "")")
+  }
+
   @Test("every invariant holds on the final state of the sample replay (kernel bounds)")
   func invariantsHoldOnSample() throws {
     let file = try ReplayFile.load(path: samplePath)
