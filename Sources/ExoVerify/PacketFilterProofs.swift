@@ -99,7 +99,7 @@ public struct FilterCounterexample: Sendable, CustomStringConvertible {
       filter a: \(filter(a))
         filter b: \(filter(b))
         the check says: \(overlapSays ? "overlap" : "disjoint")
-        frame of \(frame.count) bytes (others zero): \(bytes.isEmpty ? "-" : bytes.joined(separator: " "))
+        frame of \(frame.count) bytes, those the tests read: \(bytes.isEmpty ? "-" : bytes.joined(separator: " "))
         matches a: \(matchA ? "yes" : "no"), matches b: \(matchB ? "yes" : "no")
       """
   }
