@@ -119,7 +119,9 @@ struct ExoVerifyCommand: ParsableCommand {
         if let path = try? writeReplay(
           report.obligation, example, folder: counterexamples, mutant: verifier.mutant)
         {
-          say("  replay: \(path)")
+          // A packet-filter counterexample has no call: its file holds the
+          // filters and the frame.
+          say("  \(example.filters == nil ? "replay" : "filters and frame"): \(path)")
         }
       }
     }
@@ -158,7 +160,8 @@ struct ExoVerifyCommand: ParsableCommand {
       if let report, let example = report.counterexample {
         let path =
           (try? writeReplay(report.obligation, example, folder: counterexamples, mutant: m)) ?? nil
-        say("  caught  \(name) by \(report.obligation) [\(seconds) s] replay: \(path ?? "-")")
+        let file = example.filters == nil ? "replay" : "filters and frame"
+        say("  caught  \(name) by \(report.obligation) [\(seconds) s] \(file): \(path ?? "-")")
         results.set(i, true)
       } else {
         say("  MISSED  \(name) [\(seconds) s]")
