@@ -1,3 +1,5 @@
+import ExoABI
+
 /// A domain of plain values (`Bool`, `UInt64`): the spec run concretely.
 /// There is no path condition: `branch` runs only the side that is taken,
 /// so every write is unconditional and costs O(1). The domains of plain

@@ -26,45 +26,18 @@ import ExoABI
 /// allocate nothing (the kernel runs the same code without a heap).
 /// Every operation is total: arithmetic wraps, a read outside a table gives
 /// its default, a write outside a table does nothing.
-public protocol SpecDomain: SpecHooks where HookWord == W, HookBool == B {
-  /// A truth value.
-  associatedtype B
-  /// A 64-bit word.
-  associatedtype W
+public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookBool == B {
   /// The storage of one field of a table.
   associatedtype Column: SpecColumn where Column.Word == W
 
-  /// The constant `value`.
-  func bool(_ value: Bool) -> B
-  /// The constant `value`.
-  func word(_ value: UInt64) -> W
+  // The truth values `B`, the words `W` and the operations on them (`bool`,
+  // `word`, `not`, `and`, `or`, `eq`, `ult`, `add`, `sub`, `mul`, `bitAnd`,
+  // `shiftRight`, `remainder`, `ite`) are those of `WordOperations` (ExoABI),
+  // which the ABI's packet-filter rules are written against too.
 
-  func not(_ a: B) -> B
-  func and(_ a: B, _ b: B) -> B
-  func or(_ a: B, _ b: B) -> B
   /// `a ∧ b`, where the plain domains do not evaluate `b` when `a` is
   /// false (for scans of a table whose most records fail a cheap test).
   func and(_ a: B, then b: () -> B) -> B
-  /// `a == b`.
-  func eq(_ a: W, _ b: W) -> B
-  /// Unsigned `a < b`.
-  func ult(_ a: W, _ b: W) -> B
-  /// Wrapping `a + b`.
-  func add(_ a: W, _ b: W) -> W
-  /// Wrapping `a - b`.
-  func sub(_ a: W, _ b: W) -> W
-  /// Wrapping `a * k`.
-  func mul(_ a: W, _ k: UInt64) -> W
-  /// Bitwise `a & b`.
-  func bitAnd(_ a: W, _ b: W) -> W
-  /// Logical `a >> k`.
-  func shiftRight(_ a: W, _ k: UInt64) -> W
-  /// `a % n` (`n > 0`).
-  func remainder(_ a: W, _ n: UInt64) -> W
-  /// `c ? a : b`; both operands are computed.
-  func ite(_ c: B, _ a: W, _ b: W) -> W
-  /// `c ? a : b`; both operands are computed.
-  func ite(_ c: B, _ a: B, _ b: B) -> B
 
   /// Runs `then` where `c` holds and `otherwise` where it does not. Concrete:
   /// one of them. Symbolic: both, each under the path condition extended by

@@ -50,6 +50,12 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// The last abort step does not end the request: the abort never
   /// finishes (only the liveness check can see this).
   case abortNeverFinishes
+  /// The packet-filter overlap check compares two tests' values on the
+  /// bytes they share as if each mask covered its whole field: it calls
+  /// filters disjoint that constrain different bits of a byte (`0x40`
+  /// under mask `0xf0` and `0x05` under `0x0f`), which a frame matches
+  /// both. Changes no transition (``filtersOverlap(_:_:_:)``).
+  case overlapIgnoresMasks
 
   // Integrity: who may change what.
   /// pageUnmap's authority check is satisfied by a `control` capability
@@ -80,9 +86,11 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// rights.
   case exceptionIgnoresFrameRights
 
-  /// The transition the mutant changes.
-  public var transition: Transition {
+  /// The transition the mutant changes, or nil for a mutant of the
+  /// packet-filter check.
+  public var transition: Transition? {
     switch self {
+    case .overlapIgnoresMasks: nil
     case .mapForgetsPageCount, .mapForgetsCapabilityCount, .mapGrantsWrite: .call(.pageMap)
     case .unmapLeavesPageCount: .call(.pageUnmap)
     case .protectAddsExecute: .call(.pageProtect)
@@ -112,7 +120,7 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// tries it first (only an order: any obligation that fails with a
   /// counterexample catches the mutant).
   public var firstTried: Obligation {
-    let t = transition
+    guard let t = transition else { return .packetFilter(.overlapSound) }
     switch self {
     case .mapForgetsPageCount, .unmapLeavesPageCount: return .preserves(t, .mappingsCountExact)
     case .mapForgetsCapabilityCount: return .preserves(t, .bindingsCountExact)
@@ -140,6 +148,36 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .consoleReadChecksRead: return .transitionProperty(t, .consoleReadWritesWritable)
     case .exceptionIgnoresFrameRights:
       return .transitionProperty(t, .exceptionFrameInWritableSlot)
+    case .overlapIgnoresMasks: return .packetFilter(.overlapSound)
+    }
+  }
+
+  /// The obligations that can catch the mutant: its transition's, or the
+  /// packet-filter theorems.
+  public var obligations: [Obligation] {
+    guard let transition else { return FilterTheorem.allCases.map(Obligation.packetFilter) }
+    return Obligation.all(transitions: [transition], packetFilters: false)
+  }
+
+  /// The overlap check of the encoded filters `a` and `b` with the
+  /// mutation applied (the spec's own for every other mutant).
+  public func filtersOverlap<D: SpecDomain>(
+    _ d: D, _ a: (Int) -> D.W, _ b: (Int) -> D.W
+  ) -> D.B {
+    switch self {
+    case .overlapIgnoresMasks:
+      // Every mask widened to its whole field: the value words rewritten.
+      func widened(_ word: (Int) -> D.W, _ i: Int) -> D.W {
+        guard i > 0, i % 2 == 0 else { return word(i) }
+        let width = d.shiftRight(word(i - 1), 32)
+        let full = d.ite(
+          d.eq(width, d.word(1)), d.word(0xFF),
+          d.ite(d.eq(width, d.word(2)), d.word(0xFFFF), d.word(0xFFFF_FFFF)))
+        return d.add(d.mul(full, 1 << 32), d.bitAnd(word(i), d.word(0xFFFF_FFFF)))
+      }
+      return d.filtersOverlap({ widened(a, $0) }, { widened(b, $0) })
+    default:
+      return d.filtersOverlap(a, b)
     }
   }
 
@@ -342,7 +380,7 @@ public enum Mutant: String, CaseIterable, Sendable {
       keep(\.header, when: delivered)
       outcome.value = d.ite(delivered, d.word(1), outcome.value)
     case .unmapAcceptsCapabilityForAnother, .grantIgnoresGrantRight, .startRevivesDying,
-      .consoleReadChecksRead:
+      .consoleReadChecksRead, .overlapIgnoresMasks:
       break  // applied above
     }
     return outcome

@@ -12,7 +12,7 @@ extension Verifier {
     // One session: the pre-state invariants are bit-blasted once for all
     // of the transition's obligations.
     let session = try? ProofSession(verifier)
-    let all = Obligation.all(transitions: [mutant.transition])
+    let all = mutant.obligations
     for obligation in [mutant.firstTried] + all.filter({ $0 != mutant.firstTried }) {
       if case .initial = obligation { continue }
       let report = verifier.check(group: [obligation], session: session)[0]

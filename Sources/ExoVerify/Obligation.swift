@@ -19,12 +19,16 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
   /// every invariant with an expired request, this many timer ticks end
   /// it (``Verifier/checkLiveness(_:steps:)``).
   case abortCompletes(steps: Int)
+  /// A theorem about the packet-filter language and the overlap check
+  /// (``FilterTheorem``), for every pair of filters and every frame.
+  case packetFilter(FilterTheorem)
 
   /// The transition's name, or `initial`.
   public var transitionName: String {
     switch self {
     case .initial: "initial"
     case .abortCompletes: "abortProtocol"
+    case .packetFilter: "packetFilter"
     case .preserves(let t, _), .errorUnchanged(let t), .transitionProperty(let t, _): t.name
     }
   }
@@ -36,26 +40,43 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
     case .errorUnchanged: "errorUnchanged"
     case .transitionProperty(_, let p): p.name
     case .abortCompletes(let steps): "completesWithin\(steps)Ticks"
+    case .packetFilter(let theorem): theorem.rawValue
     }
   }
 
   /// The transition, or nil for an initial-state obligation.
   public var transitionOrNil: Transition? {
     switch self {
-    case .initial, .abortCompletes: nil
+    case .initial, .abortCompletes, .packetFilter: nil
     case .preserves(let t, _), .errorUnchanged(let t), .transitionProperty(let t, _): t
     }
   }
 
   public var description: String { "\(transitionName) ⇒ \(invariantName)" }
 
+  /// A rough cost, for running the slowest first: one per obligation of a
+  /// transition; the completeness of the overlap check (tens of solver
+  /// checks) as much as a large transition's group.
+  public var cost: Int {
+    if case .packetFilter(.overlapComplete) = self { return 100 }
+    return 1
+  }
+
+  /// The obligations sharing one solver (``runObligations``): those of one
+  /// transition; each packet-filter theorem on its own.
+  public var group: String {
+    if case .packetFilter = self { return description }
+    return transitionName
+  }
+
   /// Every obligation, in a fixed order: initial ones, then per transition
   /// its preservation obligations and its error obligation.
-  /// The liveness obligation comes last, with `abortSteps` ticks; it is
-  /// included when the revocation events are among `transitions`.
+  /// The liveness obligation comes next, with `abortSteps` ticks; it is
+  /// included when the revocation events are among `transitions`. The
+  /// packet-filter theorems come last, when `packetFilters`.
   public static func all(
     transitions: [Transition] = Transition.all,
-    abortSteps: Int = Verifier.abortSteps(Verifier.proofBounds)
+    abortSteps: Int = Verifier.abortSteps(Verifier.proofBounds), packetFilters: Bool = true
   ) -> [Obligation] {
     var list = Invariant.allCases.map(Obligation.initial)
     for t in transitions {
@@ -68,6 +89,7 @@ public enum Obligation: Hashable, Sendable, CustomStringConvertible {
     if transitions.contains(.event(.revocationAbort)) {
       list.append(.abortCompletes(steps: abortSteps))
     }
+    if packetFilters { list += FilterTheorem.allCases.map(Obligation.packetFilter) }
     return list
   }
 }

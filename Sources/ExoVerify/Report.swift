@@ -14,6 +14,9 @@ public struct Counterexample: Sendable {
   public var pre: ConcreteState
   public var post: ConcreteState
   public var result: SyscallResult?
+  /// For a packet-filter theorem: the filters and the frame (no transition,
+  /// and the states are the initial state).
+  public var filters: FilterCounterexample? = nil
 }
 
 /// The result of one obligation.

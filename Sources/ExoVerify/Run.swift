@@ -7,11 +7,12 @@ public func runObligations(
   progress: @escaping @Sendable (ObligationReport) -> Void
 ) -> [ObligationReport] {
   // One group per transition (and one for the initial state): each group
-  // shares a solver; groups run in parallel, the slowest first.
+  // shares a solver; groups run in parallel, the slowest first (by
+  // ``Obligation/cost``).
   var groups: [[Int]] = []
   var index: [String: Int] = [:]
   for (i, o) in obligations.enumerated() {
-    let key = o.transitionName
+    let key = o.group
     if let g = index[key] {
       groups[g].append(i)
     } else {
@@ -19,7 +20,8 @@ public func runObligations(
       groups.append([i])
     }
   }
-  groups.sort { $0.count > $1.count }
+  func cost(_ group: [Int]) -> Int { group.reduce(0) { $0 + obligations[$1].cost } }
+  groups.sort { cost($0) > cost($1) }
   let work = groups
   let results = Results(count: obligations.count, groups: groups.count)
   let workers = max(1, min(jobs, groups.count))

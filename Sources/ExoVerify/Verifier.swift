@@ -77,6 +77,13 @@ public struct Verifier: Sendable {
       return Query(solver: solver, pre: pre, arguments: arguments, transition: transition)
     case .abortCompletes(let steps):
       return try livenessQuery(steps: steps, context: context)
+    case .packetFilter(let theorem):
+      let domain = SymbolicDomain(context: context)
+      let solver = try Solver(context: context, logic: theorem.logic)
+      solver.assert(filterQuery(theorem, domain).claim)
+      return Query(
+        solver: solver, pre: SymbolicState(initial: domain, bounds: bounds, firstPage: firstPage),
+        arguments: [], transition: nil)
     case .transitionProperty(let transition, let property):
       let pre = SymbolicState(
         symbolic: domain, bounds: bounds, firstPage: firstPage, prefix: "pre.")
@@ -127,6 +134,12 @@ public struct Verifier: Sendable {
     if case .abortCompletes(let steps) = group[0] {
       return group.map { checkLiveness($0, steps: steps) }
     }
+    if case .packetFilter = group[0] {
+      return group.map {
+        guard case .packetFilter(let theorem) = $0 else { return check($0, cache: cache) }
+        return checkFilter($0, theorem, cache: cache)
+      }
+    }
     var reports: [ObligationReport] = []
     do {
       let session = try existing ?? ProofSession(self)
@@ -163,7 +176,7 @@ public struct Verifier: Sendable {
             transition: t, arguments: arguments, outcome: outcome,
             any: domain.variable(Verifier.anyName))
           goal = property.holds(step, pre: pre, post: post)
-        case .abortCompletes:
+        case .abortCompletes, .packetFilter:
           continue  // checked on its own above
         }
         let key = base.map { ProofCache.key($0 + " " + (!goal).ast.contentHash) }

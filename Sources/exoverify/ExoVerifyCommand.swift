@@ -81,7 +81,8 @@ struct ExoVerifyCommand: ParsableCommand {
     if listMutants {
       for m in Mutant.allCases {
         print(
-          "\(m.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(m.transition.name)")
+          "\(m.rawValue.padding(toLength: 28, withPad: " ", startingAt: 0)) \(m.transition?.name ?? "packetFilter")"
+        )
       }
       return
     }
@@ -116,7 +117,9 @@ struct ExoVerifyCommand: ParsableCommand {
         if let path = try? writeReplay(
           report.obligation, example, folder: counterexamples, mutant: verifier.mutant)
         {
-          say("  replay: \(path)")
+          // A packet-filter counterexample has no call: its file holds the
+          // filters and the frame.
+          say("  \(example.filters == nil ? "replay" : "filters and frame"): \(path)")
         }
       }
     }
@@ -160,7 +163,8 @@ struct ExoVerifyCommand: ParsableCommand {
       if let report, let example = report.counterexample {
         let path =
           (try? writeReplay(report.obligation, example, folder: counterexamples, mutant: m)) ?? nil
-        say("  caught  \(name) by \(report.obligation) [\(seconds) s] replay: \(path ?? "-")")
+        let file = example.filters == nil ? "replay" : "filters and frame"
+        say("  caught  \(name) by \(report.obligation) [\(seconds) s] \(file): \(path ?? "-")")
         results.set(i, true)
       } else {
         say("  MISSED  \(name) [\(seconds) s]")

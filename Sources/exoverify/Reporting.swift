@@ -9,6 +9,11 @@ import Foundation
 /// differ (the rest of the pre-state is in the replay file).
 func describe(_ obligation: Obligation, _ example: Counterexample) -> String {
   var lines = ["COUNTEREXAMPLE \(obligation)"]
+  if let filters = example.filters {
+    // Two filters and a frame: no state, no call.
+    lines.append("  " + filters.description)
+    return lines.joined(separator: "\n")
+  }
   if let t = example.transition {
     let args = zip(t.parameters, example.arguments).map { "\($0)=\(word($1))" }
     lines.append("  call:   \(t.name)(\(args.joined(separator: ", ")))")
@@ -105,6 +110,9 @@ func writeReplay(
 )
   throws -> String?
 {
+  if let filters = example.filters {
+    return try writeFilters(obligation, filters, folder: folder, mutant: mutant)
+  }
   guard let transition = example.transition else { return nil }
   var correct = example.pre
   let result = correct.step(transition, example.arguments)
@@ -125,6 +133,22 @@ func writeReplay(
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
   try encoder.encode(file).write(to: URL(fileURLWithPath: path))
+  return path
+}
+
+/// Writes a packet-filter counterexample (no call to replay) as JSON: the
+/// two filters' words, the frame's bytes and what the check said.
+func writeFilters(
+  _ obligation: Obligation, _ filters: FilterCounterexample, folder: String, mutant: Mutant?
+) throws -> String {
+  try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+  let name =
+    (mutant.map { "\($0.rawValue)--" } ?? "")
+    + "\(obligation.transitionName)--\(obligation.invariantName).json"
+  let path = "\(folder)/\(name)"
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+  try encoder.encode(filters).write(to: URL(fileURLWithPath: path))
   return path
 }
 

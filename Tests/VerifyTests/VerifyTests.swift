@@ -29,6 +29,17 @@ struct VerifyTests {
     #expect(report.verdict == .proved, "\(obligation): \(report.detail ?? "")")
   }
 
+  @Test(
+    "the packet-filter theorems are proved (a sample; the exoverify run proves all)",
+    arguments: [
+      FilterTheorem.decoderExact, .errorNamesTest, .disagreeingTestsExclusive,
+      .testHoldsBytewise, .witnessBytesAgree, .overlapSound,
+    ])
+  func packetFilter(_ theorem: FilterTheorem) {
+    let report = verifier.check(.packetFilter(theorem))
+    #expect(report.verdict == .proved, "\(theorem): \(report.detail ?? "")")
+  }
+
   @Test("every invariant holds on the final state of the sample replay (kernel bounds)")
   func invariantsHoldOnSample() throws {
     let file = try ReplayFile.load(path: samplePath)
@@ -108,6 +119,23 @@ struct VerifyTests {
     let fast = Verifier(bounds: verifier.bounds, timeoutMilliseconds: 120_000)
     let report = try #require(fast.catchMutant(mutant), "\(mutant) escaped")
     let example = try #require(report.counterexample)
+    if let filters = example.filters {
+      // A mutant of the packet-filter check changes no transition: its
+      // counterexample is two filters and a frame, which a replay file (a
+      // sequence of calls) cannot hold. What a replay would show is checked
+      // here directly: both filters are well formed and the frame matches
+      // both, the correct check says they overlap, the mutant's says not.
+      #expect(mutant.transition == nil)
+      let a = try PacketFilter(words: filters.a)
+      let b = try PacketFilter(words: filters.b)
+      #expect(a.matches(frame: filters.frame) && b.matches(frame: filters.frame))
+      #expect(filters.frame.count <= PacketFilter.maximumFrameLength)
+      let d = ConcreteDomain()
+      #expect(d.filtersOverlap({ a.word($0) }, { b.word($0) }))
+      #expect(!mutant.filtersOverlap(d, { a.word($0) }, { b.word($0) }))
+      #expect(!filters.overlapSays)
+      return
+    }
     let transition = try #require(example.transition)
     // The correct spec on the counterexample's pre-state.
     var correct = example.pre
