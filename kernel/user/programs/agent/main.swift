@@ -85,6 +85,21 @@ func readExactly(_ count: Int) {
   }
 }
 
+/// The LEB128 number at `cursor` of the input page's first `length`
+/// bytes; moves `cursor` past it.
+func leb128(_ cursor: inout Int, length: Int) -> UInt64 {
+  var v: UInt64 = 0
+  var shift: UInt64 = 0
+  while cursor < length {
+    let b = Buffer.input[cursor]
+    cursor += 1
+    if shift < 64 { v |= UInt64(b & 0x7F) << shift }
+    shift += 7
+    if b & 0x80 == 0 { break }
+  }
+  return v
+}
+
 @_cdecl("agent_resume")
 func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
   out.count = 0
@@ -127,16 +142,7 @@ func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
       var words = ArgumentWords<UInt64>(filling: 0)
       var cursor = 0
       for i in 0..<min(argc, ArgumentWords<UInt64>.count) {
-        var v: UInt64 = 0
-        var shift: UInt64 = 0
-        while cursor < length {
-          let b = Buffer.input[cursor]
-          cursor += 1
-          if shift < 64 { v |= UInt64(b & 0x7F) << shift }
-          shift += 7
-          if b & 0x80 == 0 { break }
-        }
-        words[i] = v
+        words[i] = leb128(&cursor, length: length)
       }
       // environmentStart: a valid start goes to the agent's own entry and
       // stack (registers are not abstract state; the checks see the same
@@ -163,18 +169,7 @@ func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
       let length = Int(Buffer.input[1])
       readExactly(length)
       var cursor = 0
-      func number() -> UInt64 {
-        var v: UInt64 = 0
-        var shift: UInt64 = 0
-        while cursor < length {
-          let b = Buffer.input[cursor]
-          cursor += 1
-          if shift < 64 { v |= UInt64(b & 0x7F) << shift }
-          shift += 7
-          if b & 0x80 == 0 { break }
-        }
-        return v
-      }
+      func number() -> UInt64 { leb128(&cursor, length: length) }
       out.byte(DiffProtocol.probeRecord)
       for _ in 0..<count {
         let kind = number()
@@ -193,12 +188,8 @@ func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
       let kind = UInt64(Buffer.input[0])
       let length = Int(Buffer.input[1])
       readExactly(length)
-      var address: UInt64 = 0
-      var shift: UInt64 = 0
-      for i in 0..<length where shift < 64 {
-        address |= UInt64(Buffer.input[i] & 0x7F) << shift
-        shift += 7
-      }
+      var cursor = 0
+      let address = leb128(&cursor, length: length)
       out.flush()
       agent_fault(address, kind)
       // It did not fault: the record now, with the anomaly.
