@@ -245,9 +245,25 @@ public final class MutantSpecTarget: DiffTarget {
     }
   }
 
+  /// Each step as the kernel takes it, with the mutated transitions: a
+  /// tick is the timer interrupt (the spec's `revocationTick` over them), a
+  /// `pageAllocate` refused for an owned page raises memory pressure.
   public func run(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
     let before = current
+    let apply = self.apply
     let result = apply(step, &current, arguments)
+    switch step {
+    case .event(.tick):
+      for e in 0..<current.bounds.environments {
+        current.revocationTick(
+          target: UInt64(e),
+          deadline: { s, t in _ = apply(.event(.revocationDeadline), &s, [t]) },
+          abort: { s, t in _ = apply(.event(.revocationAbort), &s, [t]) })
+      }
+    case .call(.pageAllocate) where result.error == .slotInUse:
+      _ = apply(.event(.allocationPressure), &current, arguments)
+    default: break
+    }
     shadow.follow(from: before, to: current)
     return result
   }

@@ -248,13 +248,39 @@ public struct Generator {
     -> Bool
   {
     let me = state.current
+    let before = state
     _ = state.kernelStep(step.transition, step.arguments)
     guard configuration.protectEnvironmentZero else { return true }
     if step.transition == .call(.exit) && me == 0 { return false }
-    if step.transition == .event(.exception) && !configuration.includeExceptions { return false }
+    if step.transition == .event(.exception) {
+      guard configuration.includeExceptions, makeable(exception: step.arguments, in: before)
+      else { return false }
+    }
     if state.current == ExoABI.none { return false }
     let zero = state.environments.state[0]
     return zero != EnvironmentState.stopped.rawValue && zero != EnvironmentState.dying.rawValue
+  }
+
+  /// Whether the agent can make exception `a` (vector, error, address,
+  /// frame slot) in `state`: a page fault of a user load or store at a
+  /// window address that faults (an empty slot, or a store at a slot bound
+  /// without write), with the frame slot the kernel computes.
+  static func makeable(exception a: [UInt64], in state: ConcreteState) -> Bool {
+    let me = state.current
+    let w = state.bounds.windowSlots
+    guard a.count == 4, a[0] == 14, [4, 6, 7].contains(a[1]), a[2] % 8 == 0,
+      me < UInt64(state.bounds.environments),
+      let slot = UserLayout.windowSlot(of: VirtualAddress(rawValue: a[2]), slots: w)
+    else { return false }
+    let b = Int(me) * w + slot
+    let bound = state.bindings.page[b] != ExoABI.none
+    let writable = state.bindings.rights[b] & Rights.write.rawValue != 0
+    guard a[1] == 7 ? bound && !writable : !bound else { return false }
+    let frame = ExceptionFrame.placement(below: state.environments.handlerStack[Int(me)])
+    let frameSlot =
+      UserLayout.windowSlot(of: VirtualAddress(rawValue: frame), slots: w).map(UInt64.init)
+      ?? ExoABI.none
+    return a[3] == frameSlot
   }
 
   /// Whether every step of `steps`, from the initial state, is one the
@@ -600,7 +626,8 @@ public struct Generator {
         if call == .pageUnmap { return PageUnmapArguments(target: t, envCap: c, slot: s).arguments }
         let m = state.bindings.capability[bindingIndex(t, Int(s))]
         return PageProtectArguments(
-          target: t, envCap: c, slot: s, rights: bindingRights(within: rightsToAsk(caps.rights[Int(m)]))
+          target: t, envCap: c, slot: s,
+          rights: bindingRights(within: rightsToAsk(caps.rights[Int(m)]))
         ).arguments
       case .capabilityDerive:
         // Now and then a parent at the maximum depth (refused: too deep).
@@ -654,6 +681,16 @@ public struct Generator {
           return owner == me
             || (owner < UInt64(bounds.environments)
               && state.environments.parent[Int(owner)] == me)
+        }
+        // Now and then a slice of someone the caller has no say over
+        // (refused: notPermitted).
+        if chance(0.15),
+          let p = pick(
+            (0..<bounds.slices).filter {
+              state.slices[$0] != ExoABI.none && !mine.contains($0) && $0 != 0
+            })
+        {
+          return SliceFreeArguments(position: UInt64(p)).arguments
         }
         // Keep slice 0 (environment 0's turn) most of the time.
         guard let p = pick(mine.filter { $0 != 0 || chance(0.1) }) else { return nil }
