@@ -32,6 +32,7 @@ public enum DiffCall: UInt64, CaseIterable, Sendable {
   /// lies in `[first, end)` (the agent's probe instructions) resumes at
   /// `recovery` with `rax` = 1, instead of being the `exception` event: the
   /// agent's memory probes observe the page tables without changing the
-  /// abstract state. `diffProbe(0, 0, 0)` turns it off. Value 0.
+  /// abstract state. `diffProbe(0, 0, 0)` turns it off. Value 0; `badAddress`
+  /// unless all three are user addresses and `first < end`.
   case probe = 76
 }

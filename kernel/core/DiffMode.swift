@@ -74,6 +74,12 @@ enum DiffMode {
     case .read:
       return consoleRead(caller, address: a0, length: a1, source: .ring)
     case .probe:
+      // User code addresses only: a fault must never resume in the kernel.
+      let off = a0 == 0 && a1 == 0 && a2 == 0
+      let user =
+        VirtualAddress(rawValue: a0).isUser && VirtualAddress(rawValue: a1 &- 1).isUser
+        && VirtualAddress(rawValue: a2).isUser && a0 < a1
+      guard off || user else { return .failure(.badAddress) }
       (probeFirst, probeEnd, probeRecovery) = (a0, a1, a2)
       return .success(0)
     }

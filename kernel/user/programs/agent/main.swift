@@ -109,7 +109,9 @@ func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
     withUnsafeMutablePointer(to: &probe) { p in
       p.withMemoryRebound(to: UInt64.self, capacity: 3) { agent_probe_addresses($0) }
     }
-    _ = Kernel.raw(DiffCall.probe.rawValue, probe.0, probe.1, probe.2)
+    guard Kernel.raw(DiffCall.probe.rawValue, probe.0, probe.1, probe.2).status == 0 else {
+      Kernel.exit(94)  // the host sees the protocol end
+    }
     DiffProtocol.readyMarker.withUTF8Buffer { for b in $0 { out.byte(b) } }
     out.word(agent_call_address())
     out.word(KernelInfo.firstPage)
