@@ -79,7 +79,8 @@ public struct Shrinker {
       for i in current.indices {
         for j in current[i].arguments.indices {
           for value in simpler(current[i].arguments[j]) {
-            guard i < current.count else { break }
+            // A success truncates `current`: step i may now be another.
+            guard i < current.count, j < current[i].arguments.count else { break }
             var candidate = current
             candidate[i].arguments[j] = value
             if try attempt(candidate) {
