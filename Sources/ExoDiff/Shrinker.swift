@@ -76,10 +76,13 @@ public struct Shrinker {
         size /= 2
       }
       // Arguments, towards 0 and small values.
-      for i in current.indices {
-        for j in current[i].arguments.indices {
+      // A success truncates `current`: every index is checked again.
+      var i = 0
+      while i < current.count {
+        var j = 0
+        while i < current.count, j < current[i].arguments.count {
+          defer { j += 1 }
           for value in simpler(current[i].arguments[j]) {
-            // A success truncates `current`: step i may now be another.
             guard i < current.count, j < current[i].arguments.count else { break }
             var candidate = current
             candidate[i].arguments[j] = value
@@ -89,6 +92,7 @@ public struct Shrinker {
             }
           }
         }
+        i += 1
       }
     }
     // The report of the shortest sequence, with the states compared.
