@@ -187,6 +187,10 @@ public protocol SpecHooks {
   /// The current environment `e` takes an exception: `delivered` says
   /// whether its handler gets the frame (else `e` was stopped).
   func exceptionTaken(_ e: HookWord, delivered: HookBool)
+  /// The frame now arriving goes to filter slot `f` of environment
+  /// `owner`: copy it into the page of binding `binding` after a header
+  /// (its length, then `dropped`, the filter's drop count).
+  func frameDelivered(_ f: HookWord, owner: HookWord, binding: HookWord, dropped: HookWord)
 }
 
 extension SpecHooks {
@@ -203,4 +207,7 @@ extension SpecHooks {
   @inline(__always)
   public func upcall(_ e: HookWord, _ reason: UpcallReason, _ a: HookWord, _ b: HookWord) {}
   @inline(__always) public func exceptionTaken(_ e: HookWord, delivered: HookBool) {}
+  @inline(__always)
+  public func frameDelivered(_ f: HookWord, owner: HookWord, binding: HookWord, dropped: HookWord)
+  {}
 }

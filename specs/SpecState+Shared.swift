@@ -118,10 +118,12 @@ extension SpecState {
     }
   }
 
-  /// **remove binding** at binding index `b`: the page loses a mapping, the
-  /// capability a binding, the slot becomes empty.
+  /// **remove binding** at binding index `b`: the filters whose buffer it
+  /// is are removed, the page loses a mapping, the capability a binding,
+  /// the slot becomes empty.
   mutating func removeBinding(_ b: W) {
     let d = domain
+    removeFilters(bufferedAt: b)
     let page = pageOf(binding: b)
     let k = capabilityOf(binding: b)
     d.write(&pages.mappings, pageIndex(page), d.sub(mappingsOf(page: page), word(1)))

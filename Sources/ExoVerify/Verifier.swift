@@ -21,7 +21,7 @@ public struct Verifier: Sendable {
   /// and runs span more than one page.
   public static let proofBounds = Bounds(
     environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 2,
-    maximumRun: 2)
+    maximumRun: 2, filters: 2)
 
   /// The name of the free word a transition property may quantify over
   /// (``TransitionStep/any``).
