@@ -42,7 +42,9 @@
 ///     'd' words…:8 each                        `InfoLayout(bounds: .kernel).size`
 ///                                              bytes of the exported area
 ///     'p' outcomes…                            per probe a byte, 0 the access
-///                                              went through, 1 it faulted; a
+///                                              went through, 1 it faulted, 2
+///                                              an execute probe declined (see
+///                                              `DiffProbeKind.execute`); a
 ///                                              read that went through is
 ///                                              followed by the word read
 ///
@@ -99,15 +101,21 @@ public enum DiffProtocol {
   }
 }
 
-/// What a memory probe does: an 8-byte load or store by ring 3 at a user
-/// address (`DiffProtocol.probes`).
+/// What a memory probe does: an 8-byte load or store, or an instruction
+/// fetch, by ring 3 at a user address (`DiffProtocol.probes`).
 public enum DiffProbeKind: UInt64, Sendable, Hashable, CaseIterable {
   case read = 0
   case write = 1
+  /// Runs one instruction at the address, single-stepped (rflags.TF), if
+  /// the two bytes there are zero (`add [rax], al` with rax pointing at
+  /// the agent's scratch byte: harmless); it declines, running nothing, if
+  /// they are readable and not zero. It faults if the bytes cannot be
+  /// read or fetched: a page bound without `execute` must fault.
+  case execute = 2
 }
 
-/// One memory probe: a load or store of a word at `address`, by whichever
-/// environment runs after the step it follows.
+/// One memory probe: a load, store or instruction fetch at `address`, by
+/// whichever environment runs after the step it follows.
 public struct DiffProbe: Hashable, Sendable {
   public var kind: DiffProbeKind
   public var address: UInt64
@@ -121,17 +129,26 @@ public struct DiffProbe: Hashable, Sendable {
   }
 }
 
-/// What a probe showed: the access faulted, a write went through, or a
-/// read went through and gave a word (`nil` in a prediction: any word).
-public enum DiffProbeOutcome: Hashable, Sendable {
+/// What a probe showed: the access faulted, a write went through, a read
+/// went through and gave a word (`nil` in a prediction: any word), an
+/// instruction ran, or an execute probe declined (the bytes there were not
+/// zero).
+public indirect enum DiffProbeOutcome: Hashable, Sendable {
   case faulted
   case wrote
   case read(UInt64?)
+  case executed
+  case declined
+  /// A prediction only: the execute probe declines or shows `outcome`
+  /// (the bytes at the address are not known).
+  case declinedOr(DiffProbeOutcome)
 
   /// Whether `seen` is what this prediction allows.
   public func admits(_ seen: DiffProbeOutcome) -> Bool {
     switch (self, seen) {
     case (.read(nil), .read): true
+    case (.declinedOr, .declined): true
+    case (.declinedOr(let other), _): other.admits(seen)
     default: self == seen
     }
   }

@@ -89,6 +89,7 @@ public struct Generator {
 
     /// The coverage table: per transition (every call and kernel event the
     /// generator can make, in ABI order), how often each outcome was hit.
+    /// Then a row per probe kind: what the probes showed on the spec.
     public func coverageTable(transitions: [Transition]) -> String {
       let width = transitions.map(\.name.count).max() ?? 0
       var lines: [String] = []
@@ -104,6 +105,14 @@ public struct Generator {
           .map { "\($0.key) \($0.value)" }
         lines.append("  \(name)  " + (ok + errors).joined(separator: ", "))
       }
+      for kind in DiffProbeKind.allCases {
+        guard let row = outcomes["probe \(kind)"] else { continue }
+        let name = "probe \(kind)".padding(toLength: width, withPad: " ", startingAt: 0)
+        lines.append(
+          "  \(name)  "
+            + row.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+              separator: ", "))
+      }
       return lines.joined(separator: "\n")
     }
     public var totalSuccesses: Int { successes.values.reduce(0, +) }
@@ -115,6 +124,8 @@ public struct Generator {
   /// The spec's state after the steps generated so far.
   public private(set) var state: ConcreteState
   public private(set) var statistics = Statistics()
+  /// What the probes will show, for the coverage table's probe rows.
+  var shadow = Shadow()
   /// Capability slots that were emptied (stale slots for hostile calls).
   var staleSlots: [UInt64] = []
   /// Whether this sequence allocates memory until it runs out (about one
@@ -153,7 +164,14 @@ public struct Generator {
     let before = state
     let result = state.kernelStep(chosen.transition, chosen.arguments)
     record(chosen, result, before: before, hostile: hostile)
-    if configuration.probes { chosen.probes = probes(after: before) }
+    if configuration.probes {
+      chosen.probes = probes(after: before)
+      shadow.follow(from: before, to: state)
+      for (probe, outcome) in zip(chosen.probes, shadow.run(chosen.probes, in: state)) {
+        statistics.outcomes["probe \(probe.kind)", default: [:]][outcome.coverageName, default: 0] +=
+          1
+      }
+    }
     return chosen
   }
 
@@ -210,8 +228,11 @@ public struct Generator {
       let offsets: [UInt64] = [0, 8, 2048, 4088, UInt64(below(512)) * 8, frameWord, frameWord]
       let offset = pick(offsets, or: 0)
       let address = UInt64(bitPattern: Int64(slot) * 4096) &+ UserLayout.windowBase &+ offset
-      if chance(0.6) {
+      let kind = below(10)
+      if kind < 5 {
         out.append(DiffProbe(.read, address))
+      } else if kind < 7 {
+        out.append(DiffProbe(.execute, address))
       } else {
         out.append(DiffProbe(.write, address, value: random.next() | 1))
       }

@@ -3,7 +3,7 @@ import ExoSpec
 
 /// The host's model of what user code can see of memory, for the
 /// differential tester's probes: which window addresses each environment
-/// may load from and store to (from the spec's bindings), and the words
+/// may load from, store to and run (from the spec's bindings), and the words
 /// the probes stored in each page since it was allocated (a fresh page
 /// reads zero; every environment bound to a page sees the others' stores).
 ///
@@ -87,6 +87,13 @@ public struct Shadow: Sendable {
         pages[page, default: Contents()].words[offset] = probe.value
         pages[page]?.unknown.remove(offset)
         return .wrote
+      case .execute:
+        // Bound means readable; the agent runs only two zero bytes.
+        let fetch: DiffProbeOutcome =
+          state.bindings.rights[b] & Rights.execute.rawValue != 0 ? .executed : .faulted
+        let contents = pages[page] ?? Contents()
+        if contents.unknown.contains(offset) { return .declinedOr(fetch) }
+        return (contents.words[offset] ?? 0) & 0xFFFF == 0 ? fetch : .declined
       }
     }
   }

@@ -18,6 +18,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case callSkipsBusyCheck
   case unmapKeepsEntry
   case entryAlwaysWritable
+  case entryAlwaysExecutable
   case windowSkipsFlush
   case allocateSkipsZeroing
   case zeroingMissesLastWord
@@ -53,6 +54,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .callSkipsBusyCheck: "call and send enter a callee that is already serving a call"
     case .unmapKeepsEntry: "removing a binding leaves its page-table entry present"
     case .entryAlwaysWritable: "every window entry is writable, whatever the binding's rights"
+    case .entryAlwaysExecutable:
+      "every window entry is executable, whatever the binding's rights (no NX bit)"
     case .windowSkipsFlush: "changing a window entry does not invalidate its TLB entry"
     case .allocateSkipsZeroing: "an allocated page is handed out with its old contents"
     case .zeroingMissesLastWord: "zeroing an allocated page leaves its last word"
@@ -96,7 +99,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .mapChecksCallerCapability: "pageMap"
     case .setEntriesAcceptsDying: "environmentSetEntries"
     case .allocateRunPastEnd: "pageAllocate"
-    case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush, .allocateSkipsZeroing,
+    case .unmapKeepsEntry, .entryAlwaysWritable, .entryAlwaysExecutable, .windowSkipsFlush,
+      .allocateSkipsZeroing,
       .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU,
       .switchSkipsFPUSave, .transferLeaksCallerRegister, .exceptionFrameInZeroWindow,
       .exceptionFrameNextSlot:
@@ -109,7 +113,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   /// (and x87/SSE state), `frames` (exception and upcall frames).
   public var kind: String {
     switch self {
-    case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush: "pageTables"
+    case .unmapKeepsEntry, .entryAlwaysWritable, .entryAlwaysExecutable, .windowSkipsFlush:
+      "pageTables"
     case .allocateSkipsZeroing, .zeroingMissesLastWord: "pageContents"
     case .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU, .switchSkipsFPUSave,
       .transferLeaksCallerRegister:
@@ -190,6 +195,11 @@ public enum KernelMutant: String, CaseIterable, Sendable {
         file: "AddressSpaces.swift", folder: "kernel/core",
         find: "if rights.contains(.write) { flags.insert(.writable) }",
         replace: "flags.insert(.writable)")
+    case .entryAlwaysExecutable:
+      SpecPatch(
+        file: "AddressSpaces.swift", folder: "kernel/core",
+        find: "if !rights.contains(.execute) { flags.insert(.noExecute) }",
+        replace: "_ = rights")
     case .windowSkipsFlush:
       SpecPatch(
         file: "AddressSpaces.swift", folder: "kernel/core",

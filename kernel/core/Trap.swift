@@ -51,6 +51,7 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   guard fromUser else { panic(frame: stackFrame.pointee) }
   // The differential tester's memory probes: observed, not an event.
   if vector == 14, DiffMode.probeFaulted(stackFrame) { return stackFrame }
+  if DiffMode.executeProbe(stackFrame) { return stackFrame }
   // A fault in ring 3 belongs to the current environment, never the kernel:
   // the spec's `exception` event decides. Delivered, the frame is written
   // from the registers on the kernel stack and the same environment

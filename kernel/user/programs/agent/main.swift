@@ -178,6 +178,8 @@ func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
         let address = number()
         if kind == DiffProbeKind.write.rawValue {
           out.byte(UInt8(truncatingIfNeeded: agent_probe_write(address, number())))
+        } else if kind == DiffProbeKind.execute.rawValue {
+          out.byte(UInt8(truncatingIfNeeded: agent_probe_execute(address)))
         } else {
           var value: UInt64 = 0
           let faulted = agent_probe_read(address, &value)
