@@ -180,7 +180,7 @@ public struct NetworkStack: Sendable {
           .frame(p.packet))
       statistics.datagramsSent += 1
     }
-    pending.removeAll { $0.destination == packet.senderIP }
+    if plantedBug != .pendingKept { pending.removeAll { $0.destination == packet.senderIP } }
     return out
   }
 
@@ -278,6 +278,8 @@ public enum NetworkPlantedBug: CaseIterable, Sendable {
   /// An echo reply carries the frame's bytes after the IPv4 total length
   /// (the Ethernet padding) as data.
   case payloadIncludesPadding
+  /// Datagrams that waited for ARP stay waiting after they are sent.
+  case pendingKept
 }
 
 /// A UDP socket: a bound port and the datagrams received on it.

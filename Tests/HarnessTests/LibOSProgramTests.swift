@@ -67,7 +67,7 @@ struct LibOSProgramTests {
     let result = try Images.boot(program: "netecho")
     #expect(result.outcome == .success, "console:\n\(result.console)")
     let printed = lines(result.console, "netecho: ")
-    #expect(printed.last == "netecho: 22 passed, 0 failed", "\(printed)")
+    #expect(printed.last == "netecho: 23 passed, 0 failed", "\(printed)")
     #expect(printed.filter { $0.hasPrefix("netecho: ok echo reply ") }.count == 10)
     #expect(!printed.contains { $0.contains("FAIL") })
   }

