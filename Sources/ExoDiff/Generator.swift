@@ -168,7 +168,8 @@ public struct Generator {
       chosen.probes = probes(after: before)
       shadow.follow(from: before, to: state)
       for (probe, outcome) in zip(chosen.probes, shadow.run(chosen.probes, in: state)) {
-        statistics.outcomes["probe \(probe.kind)", default: [:]][outcome.coverageName, default: 0] +=
+        statistics.outcomes["probe \(probe.kind)", default: [:]][
+          outcome.coverageName, default: 0] +=
           1
       }
     }
