@@ -182,6 +182,10 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
   public static let exceptionMissing = DiffAnomaly(rawValue: 1 << 6)
   /// Entered by a transfer on another stack than the handler stack.
   public static let frameMisplaced = DiffAnomaly(rawValue: 1 << 7)
+  /// Entered by an upcall whose frame holds, for a context suspended in
+  /// one of this environment's calls, other registers than that call's
+  /// patterns (another environment's registers, say).
+  public static let frameRegisters = DiffAnomaly(rawValue: 1 << 8)
 
 }
 
@@ -198,7 +202,10 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
       if contains(.startFPU) { out.append("x87/SSE state not initial at environmentStart") }
       if contains(.exceptionMissing) { out.append("an access that must fault went through") }
       if contains(.frameMisplaced) { out.append("a transfer entered off the handler stack") }
-      let known: UInt64 = (1 << 8) - 1
+      if contains(.frameRegisters) {
+        out.append("an upcall frame holds registers that are not this environment's")
+      }
+      let known: UInt64 = (1 << 9) - 1
       if rawValue & ~known != 0 {
         out.append("unknown anomaly bits 0x\(String(rawValue & ~known, radix: 16))")
       }

@@ -131,11 +131,18 @@ public struct Generator {
   /// Whether this sequence allocates memory until it runs out (about one
   /// in eight): then the kernel's memory pressure is reached.
   public let hog: Bool
+  /// Whether this sequence starts by setting up a child whose upcall
+  /// frames land in a page environment 0 can see (about one in four; see
+  /// ``framedStep()``).
+  public let framed: Bool
+  /// The child of a framed sequence, once created.
+  var framedChild: UInt64?
 
   public init(seed: UInt64, configuration: Configuration) {
     self.configuration = configuration
     random = SplitMix64(seed: seed)
     hog = SplitMix64.derive(seed, 1) % 8 == 0
+    framed = !hog && SplitMix64.derive(seed, 2) % 4 == 0
     state = ConcreteState(bounds: configuration.bounds, firstPage: configuration.firstPage)
   }
 
@@ -152,7 +159,8 @@ public struct Generator {
   public mutating func next() -> DiffStep {
     var chosen = DiffStep(.call(.ticks))
     var hostile = false
-    for _ in 0..<16 {
+    let scripted = framed ? framedStep().flatMap { acceptable($0) ? $0 : nil } : nil
+    for _ in 0..<(scripted == nil ? 16 : 0) {
       hostile = chance(configuration.hostileFraction)
       let candidate = propose(hostile: hostile)
       if acceptable(candidate) {
@@ -161,6 +169,7 @@ public struct Generator {
       }
       hostile = false
     }
+    if let scripted { chosen = scripted }
     let before = state
     let result = state.kernelStep(chosen.transition, chosen.arguments)
     record(chosen, result, before: before, hostile: hostile)
@@ -176,6 +185,104 @@ public struct Generator {
     return chosen
   }
 
+  // MARK: Framed sequences
+
+  /// The next step of a framed sequence's set-up, made by environment 0,
+  /// or nil once it is done (or cannot go on): a child T holding a
+  /// capability for one page of environment 0's, bound in T's window
+  /// (with or without write) under T's handler stack, with an upcall
+  /// entry, and bound in environment 0's window too; T started. Then an
+  /// upcall for T (a revocation request, a capability or slice lost)
+  /// writes a frame that environment 0's probes see, where it may go and
+  /// where it may not, and T checks the frame when it is entered.
+  mutating func framedStep() -> DiffStep? {
+    guard me == 0 else { return nil }
+    let caps = state.capabilities
+    guard let t = framedChild else {
+      guard let e = environments(in: [.free]).first, let slot = emptySlots.first else {
+        return nil
+      }
+      framedChild = e
+      return DiffStep(
+        .call(.environmentCreate), EnvironmentCreateArguments(environment: e, slot: slot).arguments)
+    }
+    guard
+      let c = held(by: me, kind: .environment, rights: .control).first(where: {
+        caps.base[Int($0)] == t
+      }),
+      live.contains(t)
+    else { return nil }
+    let w = bounds.windowSlots
+    // The page: one of environment 0's root runs.
+    let roots = held(by: me, kind: .memory).filter {
+      caps.parent[Int($0)] == ExoABI.none && caps.rights[Int($0)] & Rights.grant.rawValue != 0
+    }
+    guard let m = roots.first else {
+      guard let free = (0..<bounds.pages).first(where: { state.pages.owner[$0] == ExoABI.none }),
+        let slot = emptySlots.first
+      else { return nil }
+      return DiffStep(
+        .call(.pageAllocate),
+        PageAllocateArguments(page: firstPage + UInt64(free), count: 1, slot: slot).arguments)
+    }
+    let page = caps.base[Int(m)]
+    // T holds a capability for it.
+    let theirs = held(by: t, kind: .memory).filter { caps.base[Int($0)] == page }
+    guard let tm = theirs.first else {
+      let mine = held(by: me, kind: .memory).filter {
+        caps.parent[Int($0)] == m && caps.bindings[Int($0)] == 0
+      }
+      if let d = mine.first {
+        return DiffStep(
+          .call(.capabilityGrant), CapabilityGrantArguments(capability: d, target: t).arguments)
+      }
+      guard let child = emptySlots.first else { return nil }
+      let rights = Rights([.read, .write, .execute, .grant]).rawValue
+      return DiffStep(
+        .call(.capabilityDerive),
+        CapabilityDeriveArguments(capability: m, child: child, rights: rights, base: page, count: 1)
+          .arguments)
+    }
+    // Bound in T's window, and in environment 0's.
+    let tSlots = (0..<w).filter { state.bindings.page[Int(t) * w + $0] == page }
+    guard let s = tSlots.first else {
+      guard let slot = pick(emptyWindowSlots(of: t)) else { return nil }
+      let rights = chance(0.5) ? Rights.read : [.read, .write]
+      return DiffStep(
+        .call(.pageMap),
+        PageMapArguments(
+          target: t, envCap: c, memoryCap: tm, page: page, slot: slot, rights: rights.rawValue
+        ).arguments)
+    }
+    if !(0..<w).contains(where: { state.bindings.page[$0] == page }) {
+      guard let slot = pick(emptyWindowSlots(of: me)) else { return nil }
+      return DiffStep(
+        .call(.pageMap),
+        PageMapArguments(
+          target: me, envCap: 0, memoryCap: m, page: page, slot: slot, rights: Rights.read.rawValue
+        ).arguments)
+    }
+    // T's handler stack on top of that page, with an upcall entry.
+    let top = UserLayout.windowBase + (UInt64(s) + 1) * pageSize
+    let entries = state.environments
+    if entries.handlerStack[Int(t)] != top || entries.upcall[Int(t)] == 0 {
+      let e = DiffProtocol.callEntry
+      return DiffStep(
+        .call(.environmentSetEntries),
+        EnvironmentSetEntriesArguments(
+          target: t, envCap: c, handler: e, handlerStack: top, upcall: e, callEntry: e
+        ).arguments)
+    }
+    if entries.state[Int(t)] == EnvironmentState.stopped.rawValue {
+      return DiffStep(
+        .call(.environmentStart),
+        EnvironmentStartArguments(
+          target: t, envCap: c, rip: UserLayout.imageBase + 0x40, rsp: UserLayout.stackTop
+        ).arguments)
+    }
+    return nil
+  }
+
   // MARK: Probes
 
   /// Whether `e` has window slot `s` bound.
@@ -189,6 +296,19 @@ public struct Generator {
     guard top > UserLayout.windowBase else { return nil }
     let slot = Int((top - 1 - UserLayout.windowBase) >> 12)
     return slot < bounds.windowSlots ? slot : nil
+  }
+
+  /// `e`'s bound slots whose page is under another environment's handler
+  /// stack (where that one's frames go, or must not go).
+  func sharedFrameSlots(of e: UInt64) -> [Int] {
+    let w = bounds.windowSlots
+    var pages = Set<UInt64>()
+    for t in 0..<UInt64(bounds.environments) where t != e {
+      if let s = frameSlot(of: t) { pages.insert(state.bindings.page[Int(t) * w + s]) }
+    }
+    pages.remove(ExoABI.none)
+    guard !pages.isEmpty else { return [] }
+    return (0..<w).filter { pages.contains(state.bindings.page[Int(e) * w + $0]) }
   }
 
   /// Memory probes by the environment that runs after the step from
@@ -216,6 +336,8 @@ public struct Generator {
         slot = s
       } else if roll < 11, let s = frameSlot(of: e), bound.contains(s) {
         slot = s  // where this environment's frames go
+      } else if roll < 13, let s = pick(sharedFrameSlots(of: e)) {
+        slot = s  // where another environment's frames go
       } else if roll < 17, let s = pick(bound) {
         slot = s
       } else if roll < 19 {

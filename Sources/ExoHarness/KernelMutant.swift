@@ -29,6 +29,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case transferLeaksCallerRegister
   case exceptionFrameInZeroWindow
   case exceptionFrameNextSlot
+  case upcallIgnoresWriteRight
+  case upcallFrameFromRunning
   case mapChecksCallerCapability
   case setEntriesAcceptsDying
   case allocateRunPastEnd
@@ -72,6 +74,10 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       "an exception frame goes into environment 0's page at the frame's slot, not the faulting environment's"
     case .exceptionFrameNextSlot:
       "an exception frame is written into the page bound at the next window slot"
+    case .upcallIgnoresWriteRight:
+      "an upcall frame is written where the handler stack's slot is bound without write"
+    case .upcallFrameFromRunning:
+      "an upcall frame holds the running environment's registers, not the target's"
     case .mapChecksCallerCapability:
       "pageMap checks that the caller, not the target, holds the memory capability"
     case .setEntriesAcceptsDying: "environmentSetEntries acts on a dying environment"
@@ -103,7 +109,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       .allocateSkipsZeroing,
       .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU,
       .switchSkipsFPUSave, .transferLeaksCallerRegister, .exceptionFrameInZeroWindow,
-      .exceptionFrameNextSlot:
+      .exceptionFrameNextSlot, .upcallIgnoresWriteRight, .upcallFrameFromRunning:
       nil
     }
   }
@@ -119,7 +125,9 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU, .switchSkipsFPUSave,
       .transferLeaksCallerRegister:
       "registers"
-    case .exceptionFrameInZeroWindow, .exceptionFrameNextSlot: "frames"
+    case .exceptionFrameInZeroWindow, .exceptionFrameNextSlot, .upcallIgnoresWriteRight,
+      .upcallFrameFromRunning:
+      "frames"
     default: "tables"
     }
   }
@@ -253,6 +261,19 @@ public enum KernelMutant: String, CaseIterable, Sendable {
         file: "Trap.swift", folder: "kernel/core",
         find: "let b = e &* UInt64(truncatingIfNeeded: state.bounds.windowSlots) &+ slot",
         replace: "let b = 0 &* UInt64(truncatingIfNeeded: state.bounds.windowSlots) &+ slot")
+    case .upcallIgnoresWriteRight:
+      SpecPatch(
+        file: "Trap.swift", folder: "kernel/core",
+        find: "Rights(rawValue: Info[binding: e, slot: slot, .rights]).contains(.write)",
+        replace: "Rights(rawValue: Info[binding: e, slot: slot, .rights]).isValid")
+    case .upcallFrameFromRunning:
+      SpecPatch(
+        file: "Trap.swift", folder: "kernel/core",
+        find:
+          "arch_pointer(physical).assumingMemoryBound(to: UInt64.self), f, vector, error, address)",
+        replace:
+          "arch_pointer(physical).assumingMemoryBound(to: UInt64.self),\n"
+          + "    vector >= 256 ? Scheduler.frame(Info.current) : f, vector, error, address)")
     case .exceptionFrameNextSlot:
       SpecPatch(
         file: "Trap.swift", folder: "kernel/core",
