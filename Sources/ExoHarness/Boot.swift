@@ -78,6 +78,8 @@ public struct BootOptions: Sendable {
   public var memory = "128M"
   /// Pass `-d int,cpu_reset -D FILE` to QEMU.
   public var qemuLog: String?
+  /// More QEMU arguments, appended as they are (e.g. a network device).
+  public var extraArguments: [String] = []
   /// The QEMU binary: a name looked up on PATH, or a path.
   public var qemu = ProcessInfo.processInfo.environment["EXO_QEMU"] ?? "qemu-system-x86_64"
 
@@ -108,7 +110,7 @@ public struct BootOptions: Sendable {
     if let rtcBase { arguments += ["-rtc", "base=\(rtcBase),clock=vm"] }
     if gdb { arguments += ["-s", "-S"] }
     if let qemuLog { arguments += ["-d", "int,cpu_reset", "-D", qemuLog] }
-    return arguments
+    return arguments + extraArguments
   }
 }
 

@@ -87,11 +87,34 @@ struct Boot: ParsableCommand {
   @Option(help: "Write QEMU's interrupt and CPU-reset log to this file.")
   var qemuLog: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Boot a network peer beside the kernel's guest: `linux` (Debian's kernel, fetched with apt-get).",
+      discussion: "The two guests share an Ethernet segment through UDP sockets on 127.0.0.1."))
+  var peer: String?
+
+  @Flag(
+    help:
+      "With --peer linux: run the kernel's NIC self-test (frames each way, counted by both sides) instead of a user program."
+  )
+  var nicSelftest = false
+
   func validate() throws {
     guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+    if let peer, peer != "linux" {
+      throw ValidationError("--peer: unknown peer '\(peer)'; the only peer is 'linux'")
+    }
+    if nicSelftest && peer == nil {
+      throw ValidationError("--nic-selftest needs --peer linux")
+    }
+    if peer != nil && !nicSelftest {
+      throw ValidationError(
+        "--peer linux runs the NIC self-test only so far: add --nic-selftest")
+    }
   }
 
   func run() throws {
+    if peer != nil { return try runWithPeer() }
     let image: URL
     if let kernel {
       image = URL(fileURLWithPath: kernel)
@@ -136,5 +159,57 @@ struct Boot: ParsableCommand {
     }
     note("\(result.outcome.summary) [\(String(format: "%.3f", result.seconds)) s]")
     if result.outcome != .success { throw ExitCode(result.outcome.exitCode) }
+  }
+}
+
+extension Boot {
+  /// `--peer linux --nic-selftest`: both guests on one network; prints each
+  /// check and `N passed, M failed`; exits 0 only if all pass.
+  func runWithPeer() throws {
+    let image: URL
+    if let kernel {
+      image = URL(fileURLWithPath: kernel)
+    } else {
+      image = try buildImages(quiet: true).kernel
+    }
+    let prepared: LinuxPeer.Prepared
+    do {
+      let project = try Project.locate()
+      prepared = try LinuxPeer(project: project) { note($0) }.prepareNetworkPeer()
+    } catch {
+      note("error: preparing the Linux peer: \(error)")
+      throw ExitCode.failure
+    }
+    let network: GuestNetwork
+    let results: (exo: BootResult, peer: BootResult)
+    do {
+      network = try GuestNetwork.freePorts()
+      note(
+        "network: exokernel on \(GuestNetwork.host):\(network.exoPort), Linux on \(GuestNetwork.host):\(network.peerPort)"
+      )
+      // Linux boots in seconds under TCG; the default limit is per guest.
+      let options = NICSelfTestChecks.bootOptions(
+        kernel: image, peer: prepared, network: network, timeout: max(timeout, 120))
+      results = try GuestPair.boot(exo: options.exo, peer: options.peer) { side, line in
+        FileHandle.standardOutput.write(Data("[\(side)] \(line)\n".utf8))
+      }
+    } catch {
+      note("error: \(error)")
+      throw ExitCode(BootOutcome.qemuError(1).exitCode)
+    }
+    for (side, result) in [("exo", results.exo), ("linux", results.peer)]
+    where !result.qemuMessages.isEmpty {
+      FileHandle.standardError.write(Data("[\(side) QEMU] \(result.qemuMessages)".utf8))
+    }
+    let checks = NICSelfTestChecks.judge(
+      exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
+      peerConsole: results.peer.console)
+    for check in checks { print(check.line) }
+    let failed = checks.filter { !$0.passed }.count
+    print("\(checks.count - failed) passed, \(failed) failed")
+    note(
+      "exokernel guest \(String(format: "%.1f", results.exo.seconds)) s, Linux guest \(String(format: "%.1f", results.peer.seconds)) s"
+    )
+    if failed > 0 { throw ExitCode.failure }
   }
 }
