@@ -8,8 +8,17 @@ import Foundation
 /// (`pc`) an `e1000`, whose driver is one module of Debian's kernel.
 public struct GuestNetwork: Sendable, Equatable {
   public static let host = "127.0.0.1"
-  public static let exoMAC = "52:54:00:45:58:01"
-  public static let peerMAC = "52:54:00:45:58:02"
+  public static let exoMAC = mac(PeerNetwork.exoMAC)
+  public static let peerMAC = mac(PeerNetwork.peerMAC)
+  public static let exoAddress = dotted(PeerNetwork.exoAddress)
+  public static let peerAddress = dotted(PeerNetwork.peerAddress)
+
+  static func mac(_ b: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) -> String {
+    [b.0, b.1, b.2, b.3, b.4, b.5].map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }
+      .joined(separator: ":")
+  }
+
+  static func dotted(_ a: (UInt8, UInt8, UInt8, UInt8)) -> String { "\(a.0).\(a.1).\(a.2).\(a.3)" }
   /// The UDP ports of the two ends.
   public var exoPort: UInt16
   public var peerPort: UInt16
@@ -116,12 +125,7 @@ public enum NICSelfTestChecks {
         name: "the kernel finds the virtio-net device and reads its MAC",
         passed: found?.contains("MAC \(GuestNetwork.exoMAC)") ?? false,
         detail: found ?? "no 'exo: nic: virtio-net' line"))
-    let up = line(in: peerConsole, starting: "peer: eth0 up")
-    checks.append(
-      NetworkCheck(
-        name: "Linux loads its NIC driver and brings eth0 up",
-        passed: up?.contains(GuestNetwork.peerMAC) ?? false,
-        detail: up ?? "no 'peer: eth0 up' line (see the Linux console)"))
+    checks.append(PeerChecks.peerUp(peerConsole))
     let report = line(in: exoConsole, starting: "exo: nic selftest: received")
     let fields = report.map(numbers) ?? []
     // received N frames (B bytes) from MAC, M from others; transmitted T
@@ -195,16 +199,97 @@ extension NICSelfTestChecks {
   }
 }
 
+/// The checks of `exo boot --peer linux --program NAME`: the kernel's
+/// guest runs user program NAME with the NIC, the Linux peer runs the
+/// checks its `/init` has for NAME (`exopeer.checks=NAME`). Each side
+/// reports a check as a console line
+///
+///     SOURCE: check PASS|FAIL NAME: DETAIL
+///
+/// (`peer: check ...` from Linux; a user program may print its own, e.g.
+/// counters only the exokernel sees). The judge adds that Linux's NIC came
+/// up, that the peer ran to its end (`peer: checks done`) and that the
+/// kernel's guest neither failed nor panicked (a server is stopped by the
+/// harness once the peer is done).
+public enum PeerChecks {
+  /// Seconds the kernel's guest runs on after the peer has ended.
+  public static let grace = 3.0
+
+  /// The two guests' options for program `program` on `network`.
+  public static func bootOptions(
+    kernel: URL, program: String, peer: LinuxPeer.Prepared, network: GuestNetwork,
+    timeout: Double
+  ) -> (exo: BootOptions, peer: BootOptions) {
+    var (exo, linux) = NICSelfTestChecks.bootOptions(
+      kernel: kernel, peer: peer, network: network, timeout: timeout)
+    exo.kernelArguments = []
+    exo.program = program
+    linux.commandLine = LinuxPeer.networkCommandLine(checks: program)
+    return (exo, linux)
+  }
+
+  /// Linux's NIC driver loaded and eth0 up with the peer's MAC.
+  static func peerUp(_ peerConsole: String) -> NetworkCheck {
+    let up = NICSelfTestChecks.line(in: peerConsole, starting: "peer: eth0 up")
+    return NetworkCheck(
+      name: "Linux loads its NIC driver and brings eth0 up",
+      passed: up?.contains(GuestNetwork.peerMAC) ?? false,
+      detail: up ?? "no 'peer: eth0 up' line (see the Linux console)")
+  }
+
+  /// The checks reported on a console, in order.
+  public static func reported(in console: String) -> [NetworkCheck] {
+    console.split(whereSeparator: \.isNewline).compactMap { line in
+      for verdict in ["PASS", "FAIL"] {
+        guard let marker = line.range(of: ": check \(verdict) ") else { continue }
+        let rest = line[marker.upperBound...]
+        let colon = rest.range(of: ": ")
+        let source = line[..<marker.lowerBound]
+        let name = String(colon.map { rest[..<$0.lowerBound] } ?? rest)
+        return NetworkCheck(
+          name: "\(source): \(name)", passed: verdict == "PASS",
+          detail: colon.map { String(rest[$0.upperBound...]) } ?? "")
+      }
+      return nil
+    }
+  }
+
+  public static func judge(exoConsole: String, exoOutcome: BootOutcome, peerConsole: String)
+    -> [NetworkCheck]
+  {
+    var checks = [peerUp(peerConsole)]
+    let peerChecks = reported(in: peerConsole)
+    checks += reported(in: exoConsole) + peerChecks
+    let done = peerConsole.contains("peer: checks done")
+    checks.append(
+      NetworkCheck(
+        name: "the peer runs its checks to the end", passed: done && !peerChecks.isEmpty,
+        detail: done
+          ? "\(peerChecks.count) checks reported"
+          : "no 'peer: checks done' line (see the Linux console)"))
+    checks.append(
+      NetworkCheck(
+        name: "the kernel's guest neither fails nor panics",
+        passed: exoOutcome == .success || exoOutcome == .stopped, detail: exoOutcome.summary))
+    return checks
+  }
+}
+
 /// Two guests booted at the same time.
 public enum GuestPair {
   /// Boots both and waits for both; `echo` gets each side's console a line
-  /// at a time with the side's name (`exo`, `linux`).
+  /// at a time with the side's name (`exo`, `linux`). With
+  /// `stopExoAfterPeer`, the exokernel's guest (a server that does not end
+  /// by itself) is stopped that many seconds after the peer ends.
   public static func boot(
-    exo: BootOptions, peer: BootOptions,
+    exo: BootOptions, peer: BootOptions, stopExoAfterPeer: Double? = nil,
     echo: @escaping @Sendable (_ side: String, _ line: String) -> Void = { _, _ in }
   ) throws(HarnessError) -> (exo: BootResult, peer: BootResult) {
     let results = PairResults()
     let group = DispatchGroup()
+    var exo = exo
+    let stopper = stopExoAfterPeer.map { _ in exo.stopper ?? BootStopper() }
+    exo.stopper = stopper
     for (side, options) in [("exo", exo), ("linux", peer)] {
       group.enter()
       DispatchQueue.global().async {
@@ -215,6 +300,9 @@ public enum GuestPair {
           results.set(side, .success(result))
         } catch {
           results.set(side, .failure(error))
+        }
+        if side == "linux", let stopper, let grace = stopExoAfterPeer {
+          DispatchQueue.global().asyncAfter(deadline: .now() + grace) { stopper.stop() }
         }
         group.leave()
       }

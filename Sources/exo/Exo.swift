@@ -61,7 +61,9 @@ struct Boot: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Boot the kernel in QEMU and run a user program.",
     discussion: """
-      Streams the serial console. Exit status: 0 success, 2 user program failed, \
+      Streams the serial console. With --peer linux, boots a Linux guest on a network \
+      with the kernel's (docs/network.md) and prints its checks. Exit status: 0 success, \
+      1 a --peer check failed, 2 user program failed, \
       3 kernel panic, 4 triple fault, 5 timeout, 6 QEMU missing, 7 image missing, \
       8 QEMU error, 9 build failed.
       """)
@@ -106,10 +108,6 @@ struct Boot: ParsableCommand {
     }
     if nicSelftest && peer == nil {
       throw ValidationError("--nic-selftest needs --peer linux")
-    }
-    if peer != nil && !nicSelftest {
-      throw ValidationError(
-        "--peer linux runs the NIC self-test only so far: add --nic-selftest")
     }
   }
 
@@ -163,14 +161,23 @@ struct Boot: ParsableCommand {
 }
 
 extension Boot {
-  /// `--peer linux --nic-selftest`: both guests on one network; prints each
-  /// check and `N passed, M failed`; exits 0 only if all pass.
+  /// `--peer linux`: both guests on one network, the kernel running the
+  /// NIC self-test (`--nic-selftest`) or the program, Linux the checks
+  /// named after it; prints each check and `N passed, M failed`; exits 0
+  /// only if all pass.
   func runWithPeer() throws {
     let image: URL
     if let kernel {
       image = URL(fileURLWithPath: kernel)
     } else {
-      image = try buildImages(quiet: true).kernel
+      let report = try buildImages(quiet: true)
+      guard nicSelftest || report.programs[program] != nil else {
+        note(
+          "error: no user program '\(program)'; have: \(report.programs.keys.sorted().joined(separator: ", "))"
+        )
+        throw ExitCode(BootOutcome.userFailure.exitCode)
+      }
+      image = report.kernel
     }
     let prepared: LinuxPeer.Prepared
     do {
@@ -188,9 +195,16 @@ extension Boot {
         "network: exokernel on \(GuestNetwork.host):\(network.exoPort), Linux on \(GuestNetwork.host):\(network.peerPort)"
       )
       // Linux boots in seconds under TCG; the default limit is per guest.
-      let options = NICSelfTestChecks.bootOptions(
-        kernel: image, peer: prepared, network: network, timeout: max(timeout, 120))
-      results = try GuestPair.boot(exo: options.exo, peer: options.peer) { side, line in
+      let options =
+        nicSelftest
+        ? NICSelfTestChecks.bootOptions(
+          kernel: image, peer: prepared, network: network, timeout: max(timeout, 120))
+        : PeerChecks.bootOptions(
+          kernel: image, program: program, peer: prepared, network: network,
+          timeout: max(timeout, 120))
+      results = try GuestPair.boot(
+        exo: options.exo, peer: options.peer, stopExoAfterPeer: nicSelftest ? nil : PeerChecks.grace
+      ) { side, line in
         FileHandle.standardOutput.write(Data("[\(side)] \(line)\n".utf8))
       }
     } catch {
@@ -201,9 +215,14 @@ extension Boot {
     where !result.qemuMessages.isEmpty {
       FileHandle.standardError.write(Data("[\(side) QEMU] \(result.qemuMessages)".utf8))
     }
-    let checks = NICSelfTestChecks.judge(
-      exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
-      peerConsole: results.peer.console)
+    let checks =
+      nicSelftest
+      ? NICSelfTestChecks.judge(
+        exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
+        peerConsole: results.peer.console)
+      : PeerChecks.judge(
+        exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
+        peerConsole: results.peer.console)
     for check in checks { print(check.line) }
     let failed = checks.filter { !$0.passed }.count
     print("\(checks.count - failed) passed, \(failed) failed")

@@ -115,12 +115,7 @@ struct NetworkTests {
 
   @Test("Linux and the kernel exchange frames: every self-test check passes")
   func selfTestWithLinux() throws {
-    let prepared: LinuxPeer.Prepared
-    do {
-      prepared = try LinuxPeer(project: Images.project).prepareNetworkPeer()
-    } catch {
-      try Test.cancel("the Linux packages are not available (\(error)); skipped")
-    }
+    let prepared = try preparedPeer()
     let report = try Images.report()
     let options = NICSelfTestChecks.bootOptions(
       kernel: report.kernel, peer: prepared, network: try GuestNetwork.freePorts(),
@@ -133,5 +128,70 @@ struct NetworkTests {
       checks.allSatisfy { $0.passed },
       "\(checks.map(\.line).joined(separator: "\n"))\nexo:\n\(results.exo.console)\nlinux:\n\(results.peer.console)"
     )
+  }
+
+  @Test("check lines are read from either console, with their source, name and detail")
+  func reportedChecks() {
+    let console =
+      "exo: booting\r\nnetecho: check PASS unclaimed: 1 frame dropped\r\npeer: check FAIL ping: 10 packets transmitted, 0 packets received, 100% packet loss\r\npeer: check PASS bare\r\n"
+    #expect(
+      PeerChecks.reported(in: console) == [
+        NetworkCheck(name: "netecho: unclaimed", passed: true, detail: "1 frame dropped"),
+        NetworkCheck(
+          name: "peer: ping", passed: false,
+          detail: "10 packets transmitted, 0 packets received, 100% packet loss"),
+        NetworkCheck(name: "peer: bare", passed: true, detail: ""),
+      ])
+  }
+
+  @Test(
+    "the program judge: a failed check, a peer that did not finish, or a failed kernel guest fails",
+    arguments: [
+      ("peer: check PASS ping: ok\r\npeer: checks done\r\n", BootOutcome.stopped, true),
+      ("peer: check PASS ping: ok\r\npeer: checks done\r\n", BootOutcome.success, true),
+      ("peer: check FAIL ping: 100% packet loss\r\npeer: checks done\r\n", .stopped, false),
+      ("peer: check PASS ping: ok\r\n", BootOutcome.stopped, false),
+      ("peer: checks done\r\n", BootOutcome.stopped, false),
+      ("peer: check PASS ping: ok\r\npeer: checks done\r\n", BootOutcome.kernelPanic, false),
+      ("peer: check PASS ping: ok\r\npeer: checks done\r\n", BootOutcome.timeout, false),
+    ])
+  func programJudge(peerChecks: String, outcome: BootOutcome, passes: Bool) {
+    let checks = PeerChecks.judge(
+      exoConsole: "exo: booting\r\n", exoOutcome: outcome,
+      peerConsole: "peer: eth0 up, MAC \(GuestNetwork.peerMAC)\r\n" + peerChecks)
+    #expect(checks.allSatisfy { $0.passed } == passes, "\(checks.map(\.line))")
+  }
+
+  @Test(
+    "the netecho checks fail against a kernel whose program does not answer, and the harness stops that guest"
+  )
+  func netechoChecksFailWithoutAnEchoProgram() throws {
+    let prepared = try preparedPeer()
+    let report = try Images.report()
+    var options = PeerChecks.bootOptions(
+      kernel: report.kernel, program: "forever", peer: prepared,
+      network: try GuestNetwork.freePorts(), timeout: 150)
+    options.peer.commandLine = LinuxPeer.networkCommandLine(checks: "netecho")
+    let results = try GuestPair.boot(
+      exo: options.exo, peer: options.peer, stopExoAfterPeer: PeerChecks.grace)
+    let transcript = "exo:\n\(results.exo.console)\nlinux:\n\(results.peer.console)"
+    #expect(results.exo.outcome == .stopped, "\(transcript)")
+    let reported = PeerChecks.reported(in: results.peer.console)
+    #expect(
+      reported.map(\.name) == [
+        "peer: ping", "peer: udp-echo-port-\(PeerNetwork.echoPort)",
+        "peer: udp-silent-port-\(PeerNetwork.unclaimedPort)",
+      ], "\(transcript)")
+    #expect(reported.map(\.passed) == [false, false, true], "\(transcript)")
+    #expect(results.peer.console.contains("peer: checks done"))
+  }
+}
+
+/// The Linux network peer, or the test is cancelled with the reason.
+private func preparedPeer() throws -> LinuxPeer.Prepared {
+  do {
+    return try LinuxPeer(project: Images.project).prepareNetworkPeer()
+  } catch {
+    try Test.cancel("the Linux packages are not available (\(error)); skipped")
   }
 }
