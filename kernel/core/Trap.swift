@@ -36,6 +36,7 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   let fromUser = stackFrame.pointee.cs & 3 == 3
   if vector == Timer.vector {
     Timer.acknowledge()
+    VirtioNet.pollAtTick()
     guard fromUser, !DiffMode.enabled else { return stackFrame }
     Scheduler.enter(stackFrame)
     Spec.state.timerInterrupt()

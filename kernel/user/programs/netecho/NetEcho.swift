@@ -12,9 +12,18 @@ import LibOS
 /// Once the kernel's packet-filter and NIC calls exist, a link over the
 /// kernel's receive buffer replaces the scripted peer.
 public enum NetEcho {
-  public static let mac = MACAddress(0x5254_0012_3456)
-  public static let ip = IPv4Address(10, 0, 2, 15)
-  public static let echoPort: UInt16 = 7
+  /// The addresses `exo boot --peer linux` gives the exokernel's guest.
+  public static let mac: MACAddress = {
+    let (a, b, c, d, e, f) = PeerNetwork.exoMAC
+    return MACAddress(
+      UInt64(a) << 40 | UInt64(b) << 32 | UInt64(c) << 24 | UInt64(d) << 16 | UInt64(e) << 8
+        | UInt64(f))
+  }()
+  public static let ip: IPv4Address = {
+    let (a, b, c, d) = PeerNetwork.exoAddress
+    return IPv4Address(a, b, c, d)
+  }()
+  public static let echoPort = PeerNetwork.echoPort
 
   /// A stack at ``mac`` and ``ip`` with a socket on ``echoPort``.
   public static func stack() throws(NetworkError) -> NetworkStack {
