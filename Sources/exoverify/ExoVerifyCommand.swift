@@ -24,7 +24,7 @@ struct ExoVerifyCommand: ParsableCommand {
   var only: String?
 
   @Option(help: "Per-obligation solver timeout in seconds.")
-  var timeout: Double = 60
+  var timeout: Double = 300
 
   @Option(help: "Check shard I of N (I from 0): obligation k goes to shard k mod N.")
   var shard: String?

@@ -156,6 +156,20 @@ struct VerifyTests {
   }
 
   @Test(
+    "the depth mutants are proved correct at depth 2: only the depth-3 bounds catch them",
+    arguments: Mutant.depthMutants)
+  func depthMutantEscapesAtDepthTwo(_ mutant: Mutant) {
+    #expect(verifier.bounds.maximumDepth == 3 && Verifier.twoLevelBounds.maximumDepth == 2)
+    // The obligation that catches it at the proof bounds (mutantCaught).
+    let shallow = Verifier(
+      bounds: Verifier.twoLevelBounds, timeoutMilliseconds: 120_000, mutant: mutant)
+    let report = shallow.check(mutant.firstTried)
+    #expect(report.verdict == .proved, "\(mutant): \(report.verdict) \(report.detail ?? "")")
+    let deep = Verifier(bounds: verifier.bounds, timeoutMilliseconds: 120_000, mutant: mutant)
+    #expect(deep.check(mutant.firstTried).verdict == .failed, "\(mutant)")
+  }
+
+  @Test(
     "obligations written as SMT-LIB2 get the same answers from the z3 command",
     .enabled(if: z3Path != nil))
   func smtlib2ThroughZ3() throws {
