@@ -18,10 +18,13 @@ public struct Verifier: Sendable {
 
   /// The default proof bounds: small enough to prove quickly, large enough
   /// that every table has several entries, derivation goes as deep as the
-  /// kernel's (depth 3: a chain root → 1 → 2 → 3 and a sibling need five
-  /// capabilities) and runs span three pages.
+  /// kernel's (depth 3: four capabilities hold the deepest chain, root → 1
+  /// → 2 → 3, or a depth-2 chain and a sibling) and runs span three pages.
+  /// A fifth capability (the deepest chain and a sibling) makes the
+  /// revocation transitions' obligations about four times as costly
+  /// (docs/verification.md).
   public static let proofBounds = Bounds(
-    environments: 3, pages: 3, capabilities: 5, windowSlots: 2, slices: 2, maximumDepth: 3,
+    environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 3,
     maximumRun: 3)
 
   /// The bounds used before derivation went three levels deep: the depth
