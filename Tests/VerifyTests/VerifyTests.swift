@@ -199,6 +199,33 @@ struct VerifyTests {
     }
   }
 
+  @Test("a run answers what the same executable proved at the same bounds, and nothing else")
+  func executableCacheTier() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "exoverify-run-cache-test-\(UInt64.random(in: 0...UInt64.max))")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let cache = ProofCache(folder: folder)
+    #expect(ProofCache.executableHash != nil)
+    let proved = Obligation.preserves(.call(.sliceFree), .sliceOwnerExists)
+    let first = runObligations([proved], verifier: verifier, jobs: 1, cache: cache) { _ in }
+    #expect(first.map(\.verdict) == [.proved] && !first[0].cached)
+    let second = runObligations([proved], verifier: verifier, jobs: 1, cache: cache) { _ in }
+    #expect(second.map(\.verdict) == [.proved] && second[0].cached && second[0].seconds == 0)
+    // Other bounds: a different formula, not answered by name.
+    var other = verifier
+    other.bounds.slices += 1
+    let third = runObligations([proved], verifier: other, jobs: 1, cache: cache) { _ in }
+    #expect(third.map(\.verdict) == [.proved] && !third[0].cached)
+    // A failure is never recorded: the mutant's run fails again, from the solver.
+    var mutated = verifier
+    mutated.mutant = .failedSliceFreeFrees
+    let failing = Obligation.errorUnchanged(.call(.sliceFree))
+    for _ in 0..<2 {
+      let r = runObligations([failing], verifier: mutated, jobs: 1, cache: cache) { _ in }
+      #expect(r.map(\.verdict) == [.failed] && !r[0].cached)
+    }
+  }
+
   @Test("a solver answer of unknown is a failure, never a pass")
   func unknownIsFailure() {
     // A 1 ms budget cannot prove this obligation.
