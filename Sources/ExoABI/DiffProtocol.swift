@@ -145,7 +145,8 @@ public indirect enum DiffProbeOutcome: Hashable, Sendable {
 
   /// Whether `seen` is what this prediction allows.
   public func admits(_ seen: DiffProbeOutcome) -> Bool {
-    switch (self, seen) {
+    if self == seen { return true }
+    return switch (self, seen) {
     case (.read(nil), .read): true
     case (.declinedOr, .declined): true
     case (.declinedOr(let other), _): other.admits(seen)

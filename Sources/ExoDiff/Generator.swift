@@ -673,11 +673,28 @@ public struct Generator {
         }
         return EnvironmentCreateArguments(environment: e, slot: slot).arguments
       case .environmentSetEntries:
-        guard let (t, c) = liveControllable() else { return nil }
+        // Half the time the caller itself while it cannot take its own
+        // exceptions (no handler, or no writable page under its stack).
+        let framesReach = frameSlot(of: me).map {
+          state.bindings.rights[bindingIndex(me, $0)] & Rights.write.rawValue != 0
+            && bound(me, $0)
+        }
+        let selfFirst =
+          state.environments.handler[Int(me)] == 0 || framesReach != true
+        guard
+          let (t, c) = (selfFirst && chance(0.5) ? (me, UInt64(below(4))) : nil)
+            ?? liveControllable()
+        else { return nil }
         // Mostly above a slot the target has bound, so that frames land in
-        // a page (writable or not: a frame must not go where it may not).
+        // a page: half the time one bound with write (exceptions are
+        // delivered), else any (a frame must not go where it may not).
+        let writable = boundSlots(of: t).filter {
+          state.bindings.rights[bindingIndex(t, Int($0))] & Rights.write.rawValue != 0
+        }
+        let roll = below(10)
         let slot =
-          (chance(0.7) ? pick(boundSlots(of: t)) : nil) ?? UInt64(below(bounds.windowSlots))
+          (roll < 5 ? pick(writable) : nil) ?? (roll < 8 ? pick(boundSlots(of: t)) : nil)
+          ?? UInt64(below(bounds.windowSlots))
         let stack = UserLayout.windowBase + (slot + 1) * pageSize
         return EnvironmentSetEntriesArguments(
           target: t, envCap: c, handler: entryAddress(), handlerStack: stack,

@@ -57,7 +57,7 @@ struct KernelTargetTests {
     #expect(state.digest == kernelDigest)
     #expect(InfoDigest.of(state.infoWords()) == kernelDigest)
     var spec = ConcreteState(bounds: .kernel, firstPage: InfoHeader.kernelFirstPage)
-    for step in steps { _ = spec.step(step.transition, step.arguments) }
+    for step in steps { _ = spec.kernelStep(step.transition, step.arguments) }
     #expect(spec == state)
     #expect(
       spec.digest != ConcreteState(bounds: .kernel, firstPage: InfoHeader.kernelFirstPage).digest)
