@@ -174,8 +174,8 @@ public struct Generator {
     let result = state.kernelStep(chosen.transition, chosen.arguments)
     record(chosen, result, before: before, hostile: hostile)
     if configuration.probes {
-      chosen.probes = probes(after: before)
       shadow.follow(from: before, to: state)
+      chosen.probes = probes(after: before)
       for (probe, outcome) in zip(chosen.probes, shadow.run(chosen.probes, in: state)) {
         statistics.outcomes["probe \(probe.kind)", default: [:]][
           outcome.coverageName, default: 0] +=
@@ -356,6 +356,10 @@ public struct Generator {
         out.append(DiffProbe(.read, address))
       } else if kind < 7 {
         out.append(DiffProbe(.execute, address))
+      } else if shadow.mayHoldFrame(address, of: e, in: state) {
+        // A store there could overwrite a frame not yet taken, which its
+        // environment checks when it is entered: load instead.
+        out.append(DiffProbe(.read, address))
       } else {
         out.append(DiffProbe(.write, address, value: random.next() | 1))
       }

@@ -135,6 +135,18 @@ public struct Shadow: Sendable {
     }
   }
 
+  /// Whether the word at `address` of `e`'s window may hold a frame the
+  /// kernel wrote (it is in a frame zone and no store has been seen since).
+  public func mayHoldFrame(_ address: UInt64, of e: UInt64, in state: ConcreteState) -> Bool {
+    let w = state.bounds.windowSlots
+    guard e < UInt64(state.bounds.environments),
+      let slot = UserLayout.windowSlot(of: VirtualAddress(rawValue: address), slots: w)
+    else { return false }
+    let page = state.bindings.page[Int(e) * w + slot]
+    guard page != ExoABI.none else { return false }
+    return pages[page]?.isUnknown(address & 4095 & ~7) ?? false
+  }
+
   /// What `probes`, made by the environment running in `state`, show; the
   /// stores are remembered.
   public mutating func run(_ probes: [DiffProbe], in state: ConcreteState) -> [DiffProbeOutcome] {
