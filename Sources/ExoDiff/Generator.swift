@@ -115,6 +115,25 @@ public struct Generator {
       }
       return lines.joined(separator: "\n")
     }
+    /// The outcomes a run should reach and did not, as `transition outcome`
+    /// (e.g. `environmentStop wrongState`): for each call, `ok` and every
+    /// error its checks can give (``Transition/errors()``,
+    /// read off the spec); for each event, `ok` (the kernel raises an event
+    /// only when its checks pass, and the agent makes only exceptions it
+    /// can take).
+    public func unreached(transitions: [Transition]) throws -> [String] {
+      var missing: [String] = []
+      for t in transitions {
+        var wanted = ["ok"]
+        if case .call = t {
+          wanted += try t.errors().map { "\($0.name)" }
+        }
+        let row = outcomes[t.name] ?? [:]
+        missing += wanted.filter { (row[$0] ?? 0) == 0 }.map { "\(t.name) \($0)" }
+      }
+      return missing
+    }
+
     public var totalSuccesses: Int { successes.values.reduce(0, +) }
     public var totalFailures: Int { failures.values.reduce(0, +) }
   }
@@ -448,6 +467,9 @@ public struct Generator {
     guard me < UInt64(bounds.environments) else { return DiffStep(.event(.tick)) }
     let dying = environments(in: [.dying])
     let hasCaller = state.environments.caller[Int(me)] != ExoABI.none
+    // Calls are made more often while a rare refusal is at hand: a callee
+    // serving another caller, or a capability for the caller itself.
+    let transfer = rareTransferAtHand ? 6 : 2
     var table: [(Transition, Int)] = [
       (.call(.pageAllocate), hog ? 120 : 8), (.call(.pageMap), 10), (.call(.capabilityDerive), 10),
       (.call(.pageUnmap), 4), (.call(.pageProtect), 4), (.call(.capabilityGrant), hog ? 30 : 3),
@@ -456,7 +478,7 @@ public struct Generator {
       (.call(.environmentCreate), 4), (.call(.environmentSetEntries), 3),
       (.call(.environmentStart), 3), (.call(.environmentStop), 2),
       (.call(.environmentDestroy), 3), (.call(.sliceAllocate), 3), (.call(.sliceFree), 2),
-      (.call(.yield), 2), (.call(.yieldTo), 2), (.call(.call), 2), (.call(.send), 2),
+      (.call(.yield), 2), (.call(.yieldTo), 2), (.call(.call), transfer), (.call(.send), transfer),
       (.call(.reply), hasCaller ? 8 : 1), (.event(.tick), 3), (.call(.consoleWrite), 2),
       (.call(.consoleRead), 2),
       (.call(.ticks), 1), (.call(.exit), me == 0 ? 0 : 1),
@@ -478,6 +500,15 @@ public struct Generator {
       ?? (0..<transition.parameters.count).map { _ in
         anyWord()
       }
+    // Now and then a capability for another environment that lacks
+    // `control` (authority refuses it: insufficientRights).
+    if let t = transition.parameters.firstIndex(of: "target"),
+      let c = transition.parameters.firstIndex(of: "envCap"), chance(0.04),
+      let (target, cap) = pick(weakAuthority())
+    {
+      arguments[t] = target
+      arguments[c] = cap
+    }
     // Events are the kernel's (an exception is what the agent's access
     // causes): only calls get hostile arguments.
     if hostile, !arguments.isEmpty, case .call = transition {
@@ -535,6 +566,26 @@ public struct Generator {
     let l = live
     if chance(0.15), let t = dyingControllable() { return t }
     return pick(controllable().filter { l.contains($0.0) })
+  }
+  /// Whether the caller holds a capability with `call` for itself or for
+  /// a runnable environment already serving a caller.
+  var rareTransferAtHand: Bool {
+    let caps = state.capabilities
+    let e = state.environments
+    return held(by: me, kind: .environment, rights: .call).contains {
+      let t = Int(caps.base[Int($0)])
+      return t == Int(me)
+        || (e.state[t] == EnvironmentState.runnable.rawValue && e.caller[t] != ExoABI.none)
+    }
+  }
+
+  /// Other environments the caller holds a capability for that lacks
+  /// `control`, each with that capability.
+  func weakAuthority() -> [(UInt64, UInt64)] {
+    held(by: me, kind: .environment).filter {
+      state.capabilities.rights[Int($0)] & Rights.control.rawValue == 0
+        && state.capabilities.base[Int($0)] != me
+    }.map { (state.capabilities.base[Int($0)], $0) }
   }
   mutating func dyingControllable() -> (UInt64, UInt64)? {
     let dying = environments(in: [.dying])
@@ -627,6 +678,10 @@ public struct Generator {
         // aborts happen.
         let owners = Set(state.pages.owner.filter { $0 != ExoABI.none })
         let l = live
+        // Now and then a dying target (refused: wrongState).
+        if chance(0.08), let (t, c) = dyingControllable() {
+          return RevocationRequestArguments(target: t, envCap: c, count: 1, ticks: 1).arguments
+        }
         let options = controllable().filter { t, _ in t != me && l.contains(t) }
         // Half the time a target that can take the upcall into a bound
         // slot (so that its frame lands in a page).
@@ -713,12 +768,18 @@ public struct Generator {
           target: t, envCap: c, rip: UserLayout.imageBase + 0x40, rsp: UserLayout.stackTop
         ).arguments
       case .environmentStop:
+        // Now and then one that is not runnable (refused: wrongState).
         let runnable = environments(in: [.runnable])
-        guard let (t, c) = pick(controllable().filter { runnable.contains($0.0) }) else {
+        let wanted = chance(0.2) ? environments(in: [.stopped, .waiting, .dying]) : runnable
+        guard let (t, c) = pick(controllable().filter { wanted.contains($0.0) }) else {
           return nil
         }
         return EnvironmentStopArguments(target: t, envCap: c).arguments
       case .environmentDestroy:
+        // Now and then one already dying (refused: wrongState).
+        if chance(0.15), let (t, c) = dyingControllable() {
+          return EnvironmentDestroyArguments(target: t, envCap: c).arguments
+        }
         guard let (t, c) = pick(controllable().filter { $0.0 != 0 && live.contains($0.0) })
         else { return nil }
         return EnvironmentDestroyArguments(target: t, envCap: c).arguments
@@ -766,6 +827,15 @@ public struct Generator {
         // A live target with an empty window slot and a memory capability it
         // holds with read.
         let l = live
+        // Now and then a dying target (refused: wrongState).
+        if chance(0.03), let (t, c) = dyingControllable(),
+          let m = pick(held(by: t, kind: .memory)), let s = pick(emptyWindowSlots(of: t))
+        {
+          return PageMapArguments(
+            target: t, envCap: c, memoryCap: m, page: caps.base[Int(m)], slot: s,
+            rights: Rights.read.rawValue
+          ).arguments
+        }
         let options = controllable().filter { t, _ in
           l.contains(t) && !held(by: t, kind: .memory, rights: .read).isEmpty
             && !emptyWindowSlots(of: t).isEmpty
@@ -823,6 +893,16 @@ public struct Generator {
           caps.kind[Int($0)] == CapabilityKind.memory.rawValue
             && caps.parent[Int($0)] == ExoABI.none
         }
+        // Now and then a capability for an environment given to that
+        // environment (whose `call` through it is refused: invalidArgument).
+        let l = live
+        let itself = grantable.filter {
+          caps.kind[Int($0)] == CapabilityKind.environment.rawValue
+            && caps.base[Int($0)] != me && l.contains(caps.base[Int($0)])
+        }
+        if chance(0.2), let c = pick(itself) {
+          return CapabilityGrantArguments(capability: c, target: caps.base[Int(c)]).arguments
+        }
         guard let c = (hog ? pick(runs) : nil) ?? pick(grantable) else { return nil }
         let others = live.filter { $0 != me }
         return CapabilityGrantArguments(capability: c, target: pick(others) ?? me).arguments
@@ -872,9 +952,30 @@ public struct Generator {
         let free = targets.filter {
           state.environments.caller[Int(caps.base[Int($0)])] == ExoABI.none
         }
-        // Now and then a callee that is already serving one (refused: busy).
+        // Now and then a callee that is already serving one (refused: busy),
+        // a capability without `call` (insufficientRights) or one for the
+        // caller itself (invalidArgument).
         let busy = targets.filter { !free.contains($0) }
-        guard let c = (chance(0.3) ? pick(busy) : nil) ?? pick(free) else { return nil }
+        let environmentCaps = held(by: me, kind: .environment)
+        let withoutCall = environmentCaps.filter {
+          caps.rights[Int($0)] & Rights.call.rawValue == 0
+        }
+        let toItself = environmentCaps.filter {
+          caps.rights[Int($0)] & Rights.call.rawValue != 0 && caps.base[Int($0)] == me
+        }
+        // And one for a runnable environment with no call entry (noEntry).
+        let noEntry = environmentCaps.filter {
+          let t = Int(caps.base[Int($0)])
+          return caps.rights[Int($0)] & Rights.call.rawValue != 0 && t != Int(me)
+            && state.environments.state[t] == EnvironmentState.runnable.rawValue
+            && (state.environments.callEntry[t] == 0 || state.environments.handlerStack[t] == 0)
+        }
+        let roll = below(20)
+        guard
+          let c = (roll < 6 ? pick(busy) : nil) ?? (roll == 6 ? pick(withoutCall) : nil)
+            ?? (roll >= 7 && roll < 10 ? pick(toItself) : nil)
+            ?? (roll == 10 ? pick(noEntry) : nil) ?? pick(free)
+        else { return nil }
         let message = Message(smallWord(), smallWord(), smallWord(), smallWord())
         if call == .send { return SendArguments(capability: c, message: message).arguments }
         return CallArguments(capability: c, message: message).arguments
