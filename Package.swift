@@ -15,7 +15,8 @@ let optimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debu
 /// on the spec; every other file of `kernel/user/programs` (kernel wrappers,
 /// raw-ABI programs, assembly) is only for `exo build`.
 let libOSProgramSources = [
-  "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "pingpong/PingPong.swift",
+  "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "netecho/NetEcho.swift",
+  "netecho/ScriptedPeer.swift", "pingpong/PingPong.swift",
   "primes/Primes.swift", "revoke/Revoke.swift", "spin/Spin.swift", "threads/Threads.swift",
 ]
 let programsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

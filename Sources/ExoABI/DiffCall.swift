@@ -32,7 +32,13 @@ public enum DiffCall: UInt64, CaseIterable, Sendable {
   /// lies in `[first, end)` (the agent's probe instructions) resumes at
   /// `recovery` with `rax` = 1, instead of being the `exception` event: the
   /// agent's memory probes observe the page tables without changing the
-  /// abstract state. `diffProbe(0, 0, 0)` turns it off. Value 0; `badAddress`
+  /// abstract state. While it is on, an execute probe
+  /// (`DiffProbeKind.execute`) is observed too: a ring-3 debug trap with
+  /// rflags.TF set at `rip == rdi` (the agent's jump has landed on the
+  /// probed address) resumes there to fetch it; then a page fault on that
+  /// fetch resumes at `recovery` with `rax` = 1, and the trap after the
+  /// instruction ran (or any other exception it raised) with `rax` = 0,
+  /// TF cleared. `diffProbe(0, 0, 0)` turns it off. Value 0; `badAddress`
   /// unless all three are user addresses and `first < end`.
   case probe = 76
   /// `diffFrame(seed, length, filter)`: a frame of `length` bytes (at

@@ -42,7 +42,9 @@
 ///     'd' words…:8 each                        `InfoLayout(bounds: .kernel).size`
 ///                                              bytes of the exported area
 ///     'p' outcomes…                            per probe a byte, 0 the access
-///                                              went through, 1 it faulted; a
+///                                              went through, 1 it faulted, 2
+///                                              an execute probe declined (see
+///                                              `DiffProbeKind.execute`); a
 ///                                              read that went through is
 ///                                              followed by the word read
 ///
@@ -99,15 +101,21 @@ public enum DiffProtocol {
   }
 }
 
-/// What a memory probe does: an 8-byte load or store by ring 3 at a user
-/// address (`DiffProtocol.probes`).
+/// What a memory probe does: an 8-byte load or store, or an instruction
+/// fetch, by ring 3 at a user address (`DiffProtocol.probes`).
 public enum DiffProbeKind: UInt64, Sendable, Hashable, CaseIterable {
   case read = 0
   case write = 1
+  /// Runs one instruction at the address, single-stepped (rflags.TF), if
+  /// the two bytes there are zero (`add [rax], al` with rax pointing at
+  /// the agent's scratch byte: harmless); it declines, running nothing, if
+  /// they are readable and not zero. It faults if the bytes cannot be
+  /// read or fetched: a page bound without `execute` must fault.
+  case execute = 2
 }
 
-/// One memory probe: a load or store of a word at `address`, by whichever
-/// environment runs after the step it follows.
+/// One memory probe: a load, store or instruction fetch at `address`, by
+/// whichever environment runs after the step it follows.
 public struct DiffProbe: Hashable, Sendable {
   public var kind: DiffProbeKind
   public var address: UInt64
@@ -121,17 +129,27 @@ public struct DiffProbe: Hashable, Sendable {
   }
 }
 
-/// What a probe showed: the access faulted, a write went through, or a
-/// read went through and gave a word (`nil` in a prediction: any word).
-public enum DiffProbeOutcome: Hashable, Sendable {
+/// What a probe showed: the access faulted, a write went through, a read
+/// went through and gave a word (`nil` in a prediction: any word), an
+/// instruction ran, or an execute probe declined (the bytes there were not
+/// zero).
+public indirect enum DiffProbeOutcome: Hashable, Sendable {
   case faulted
   case wrote
   case read(UInt64?)
+  case executed
+  case declined
+  /// A prediction only: the execute probe declines or shows `outcome`
+  /// (the bytes at the address are not known).
+  case declinedOr(DiffProbeOutcome)
 
   /// Whether `seen` is what this prediction allows.
   public func admits(_ seen: DiffProbeOutcome) -> Bool {
-    switch (self, seen) {
+    if self == seen { return true }
+    return switch (self, seen) {
     case (.read(nil), .read): true
+    case (.declinedOr, .declined): true
+    case (.declinedOr(let other), _): other.admits(seen)
     default: self == seen
     }
   }
@@ -165,6 +183,10 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
   public static let exceptionMissing = DiffAnomaly(rawValue: 1 << 6)
   /// Entered by a transfer on another stack than the handler stack.
   public static let frameMisplaced = DiffAnomaly(rawValue: 1 << 7)
+  /// Entered by an upcall whose frame holds, for a context suspended in
+  /// one of this environment's calls, other registers than that call's
+  /// patterns (another environment's registers, say).
+  public static let frameRegisters = DiffAnomaly(rawValue: 1 << 8)
 
 }
 
@@ -181,7 +203,10 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
       if contains(.startFPU) { out.append("x87/SSE state not initial at environmentStart") }
       if contains(.exceptionMissing) { out.append("an access that must fault went through") }
       if contains(.frameMisplaced) { out.append("a transfer entered off the handler stack") }
-      let known: UInt64 = (1 << 8) - 1
+      if contains(.frameRegisters) {
+        out.append("an upcall frame holds registers that are not this environment's")
+      }
+      let known: UInt64 = (1 << 9) - 1
       if rawValue & ~known != 0 {
         out.append("unknown anomaly bits 0x\(String(rawValue & ~known, radix: 16))")
       }

@@ -19,6 +19,17 @@ public enum ExceptionFrame: UInt64, CaseIterable, Sendable {
   /// Byte offset of `field` from the start of the frame.
   public static func offset(_ field: ExceptionFrame) -> UInt64 { field.rawValue * 8 }
 
+  /// How far below the handler stack's top an interrupted `rsp` still
+  /// counts as on the handler stack.
+  public static let handlerStackSpan: UInt64 = 65536
+
+  /// Where a delivery onto a handler stack whose top is `top` starts: the
+  /// top, or the interrupted `rsp` if it is already on that stack (within
+  /// ``handlerStackSpan`` below the top).
+  @inlinable public static func deliveryStart(top: UInt64, interruptedRsp rsp: UInt64) -> UInt64 {
+    rsp <= top && rsp > top &- handlerStackSpan ? rsp : top
+  }
+
   /// Where a frame goes when delivery starts at `start` (the handler
   /// stack's top, or the interrupted `rsp` already on it): just below it,
   /// 16-byte aligned, and moved down to end at the upper page's start if it

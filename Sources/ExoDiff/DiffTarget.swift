@@ -28,11 +28,27 @@ public struct DiffStep: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension DiffProbe {
-  /// `read 0x9000000000` or `write 0x9000000008 = 0x5`.
+  /// `read 0x9000000000`, `write 0x9000000008 = 0x5` or
+  /// `execute 0x9000000010`.
   public var text: String {
     switch kind {
     case .read: "read 0x\(String(address, radix: 16))"
     case .write: "write 0x\(String(address, radix: 16)) = 0x\(String(value, radix: 16))"
+    case .execute: "execute 0x\(String(address, radix: 16))"
+    }
+  }
+}
+
+extension DiffProbeOutcome {
+  /// The outcome's column in the coverage table.
+  public var coverageName: String {
+    switch self {
+    case .faulted: "faulted"
+    case .wrote: "stored"
+    case .read: "loaded"
+    case .executed: "ran"
+    case .declined: "declined"
+    case .declinedOr(let other): "declined or \(other.coverageName)"
     }
   }
 }
@@ -44,6 +60,9 @@ extension DiffProbeOutcome: CustomStringConvertible {
     case .wrote: "stored"
     case .read(nil): "loaded (any word)"
     case .read(let value?): "loaded 0x\(String(value, radix: 16))"
+    case .executed: "ran"
+    case .declined: "declined (the bytes there are not zero)"
+    case .declinedOr(let other): "declined or \(other)"
     }
   }
 }

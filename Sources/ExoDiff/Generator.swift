@@ -89,6 +89,7 @@ public struct Generator {
 
     /// The coverage table: per transition (every call and kernel event the
     /// generator can make, in ABI order), how often each outcome was hit.
+    /// Then a row per probe kind: what the probes showed on the spec.
     public func coverageTable(transitions: [Transition]) -> String {
       let width = transitions.map(\.name.count).max() ?? 0
       var lines: [String] = []
@@ -104,8 +105,35 @@ public struct Generator {
           .map { "\($0.key) \($0.value)" }
         lines.append("  \(name)  " + (ok + errors).joined(separator: ", "))
       }
+      for kind in DiffProbeKind.allCases {
+        guard let row = outcomes["probe \(kind)"] else { continue }
+        let name = "probe \(kind)".padding(toLength: width, withPad: " ", startingAt: 0)
+        lines.append(
+          "  \(name)  "
+            + row.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+              separator: ", "))
+      }
       return lines.joined(separator: "\n")
     }
+    /// The outcomes a run should reach and did not, as `transition outcome`
+    /// (e.g. `environmentStop wrongState`): for each call, `ok` and every
+    /// error its checks can give (``Transition/errors()``,
+    /// read off the spec); for each event, `ok` (the kernel raises an event
+    /// only when its checks pass, and the agent makes only exceptions it
+    /// can take).
+    public func unreached(transitions: [Transition]) throws -> [String] {
+      var missing: [String] = []
+      for t in transitions {
+        var wanted = ["ok"]
+        if case .call = t {
+          wanted += try t.errors().map { "\($0.name)" }
+        }
+        let row = outcomes[t.name] ?? [:]
+        missing += wanted.filter { (row[$0] ?? 0) == 0 }.map { "\(t.name) \($0)" }
+      }
+      return missing
+    }
+
     public var totalSuccesses: Int { successes.values.reduce(0, +) }
     public var totalFailures: Int { failures.values.reduce(0, +) }
   }
@@ -115,16 +143,25 @@ public struct Generator {
   /// The spec's state after the steps generated so far.
   public private(set) var state: ConcreteState
   public private(set) var statistics = Statistics()
+  /// What the probes will show, for the coverage table's probe rows.
+  var shadow = Shadow()
   /// Capability slots that were emptied (stale slots for hostile calls).
   var staleSlots: [UInt64] = []
   /// Whether this sequence allocates memory until it runs out (about one
   /// in eight): then the kernel's memory pressure is reached.
   public let hog: Bool
+  /// Whether this sequence starts by setting up a child whose upcall
+  /// frames land in a page environment 0 can see (about one in four; see
+  /// ``framedStep()``).
+  public let framed: Bool
+  /// The child of a framed sequence, once created.
+  var framedChild: UInt64?
 
   public init(seed: UInt64, configuration: Configuration) {
     self.configuration = configuration
     random = SplitMix64(seed: seed)
     hog = SplitMix64.derive(seed, 1) % 8 == 0
+    framed = !hog && SplitMix64.derive(seed, 2) % 4 == 0
     state = ConcreteState(bounds: configuration.bounds, firstPage: configuration.firstPage)
   }
 
@@ -141,7 +178,8 @@ public struct Generator {
   public mutating func next() -> DiffStep {
     var chosen = DiffStep(.call(.ticks))
     var hostile = false
-    for _ in 0..<16 {
+    let scripted = framed ? framedStep().flatMap { acceptable($0) ? $0 : nil } : nil
+    for _ in 0..<(scripted == nil ? 16 : 0) {
       hostile = chance(configuration.hostileFraction)
       let candidate = propose(hostile: hostile)
       if acceptable(candidate) {
@@ -150,11 +188,118 @@ public struct Generator {
       }
       hostile = false
     }
+    if let scripted { chosen = scripted }
     let before = state
     let result = state.kernelStep(chosen.transition, chosen.arguments)
     record(chosen, result, before: before, hostile: hostile)
-    if configuration.probes { chosen.probes = probes(after: before) }
+    if configuration.probes {
+      shadow.follow(from: before, to: state)
+      chosen.probes = probes(after: before)
+      for (probe, outcome) in zip(chosen.probes, shadow.run(chosen.probes, in: state)) {
+        statistics.outcomes["probe \(probe.kind)", default: [:]][
+          outcome.coverageName, default: 0] +=
+          1
+      }
+    }
     return chosen
+  }
+
+  // MARK: Framed sequences
+
+  /// The next step of a framed sequence's set-up, made by environment 0,
+  /// or nil once it is done (or cannot go on): a child T holding a
+  /// capability for one page of environment 0's, bound in T's window
+  /// (with or without write) under T's handler stack, with an upcall
+  /// entry, and bound in environment 0's window too; T started. Then an
+  /// upcall for T (a revocation request, a capability or slice lost)
+  /// writes a frame that environment 0's probes see, where it may go and
+  /// where it may not, and T checks the frame when it is entered.
+  mutating func framedStep() -> DiffStep? {
+    guard me == 0 else { return nil }
+    let caps = state.capabilities
+    guard let t = framedChild else {
+      guard let e = environments(in: [.free]).first, let slot = emptySlots.first else {
+        return nil
+      }
+      framedChild = e
+      return DiffStep(
+        .call(.environmentCreate), EnvironmentCreateArguments(environment: e, slot: slot).arguments)
+    }
+    guard
+      let c = held(by: me, kind: .environment, rights: .control).first(where: {
+        caps.base[Int($0)] == t
+      }),
+      live.contains(t)
+    else { return nil }
+    let w = bounds.windowSlots
+    // The page: one of environment 0's root runs.
+    let roots = held(by: me, kind: .memory).filter {
+      caps.parent[Int($0)] == ExoABI.none && caps.rights[Int($0)] & Rights.grant.rawValue != 0
+    }
+    guard let m = roots.first else {
+      guard let free = (0..<bounds.pages).first(where: { state.pages.owner[$0] == ExoABI.none }),
+        let slot = emptySlots.first
+      else { return nil }
+      return DiffStep(
+        .call(.pageAllocate),
+        PageAllocateArguments(page: firstPage + UInt64(free), count: 1, slot: slot).arguments)
+    }
+    let page = caps.base[Int(m)]
+    // T holds a capability for it.
+    let theirs = held(by: t, kind: .memory).filter { caps.base[Int($0)] == page }
+    guard let tm = theirs.first else {
+      let mine = held(by: me, kind: .memory).filter {
+        caps.parent[Int($0)] == m && caps.bindings[Int($0)] == 0
+      }
+      if let d = mine.first {
+        return DiffStep(
+          .call(.capabilityGrant), CapabilityGrantArguments(capability: d, target: t).arguments)
+      }
+      guard let child = emptySlots.first else { return nil }
+      let rights = Rights([.read, .write, .execute, .grant]).rawValue
+      return DiffStep(
+        .call(.capabilityDerive),
+        CapabilityDeriveArguments(capability: m, child: child, rights: rights, base: page, count: 1)
+          .arguments)
+    }
+    // Bound in T's window, and in environment 0's.
+    let tSlots = (0..<w).filter { state.bindings.page[Int(t) * w + $0] == page }
+    guard let s = tSlots.first else {
+      guard let slot = pick(emptyWindowSlots(of: t)) else { return nil }
+      let rights = chance(0.5) ? Rights.read : [.read, .write]
+      return DiffStep(
+        .call(.pageMap),
+        PageMapArguments(
+          target: t, envCap: c, memoryCap: tm, page: page, slot: slot, rights: rights.rawValue
+        ).arguments)
+    }
+    if !(0..<w).contains(where: { state.bindings.page[$0] == page }) {
+      guard let slot = pick(emptyWindowSlots(of: me)) else { return nil }
+      return DiffStep(
+        .call(.pageMap),
+        PageMapArguments(
+          target: me, envCap: 0, memoryCap: m, page: page, slot: slot, rights: Rights.read.rawValue
+        ).arguments)
+    }
+    // T's handler stack on top of that page, with an upcall entry.
+    let top = UserLayout.windowBase + (UInt64(s) + 1) * pageSize
+    let entries = state.environments
+    if entries.handlerStack[Int(t)] != top || entries.upcall[Int(t)] == 0 {
+      let e = DiffProtocol.callEntry
+      return DiffStep(
+        .call(.environmentSetEntries),
+        EnvironmentSetEntriesArguments(
+          target: t, envCap: c, handler: e, handlerStack: top, upcall: e, callEntry: e
+        ).arguments)
+    }
+    if entries.state[Int(t)] == EnvironmentState.stopped.rawValue {
+      return DiffStep(
+        .call(.environmentStart),
+        EnvironmentStartArguments(
+          target: t, envCap: c, rip: UserLayout.imageBase + 0x40, rsp: UserLayout.stackTop
+        ).arguments)
+    }
+    return nil
   }
 
   // MARK: Probes
@@ -170,6 +315,19 @@ public struct Generator {
     guard top > UserLayout.windowBase else { return nil }
     let slot = Int((top - 1 - UserLayout.windowBase) >> 12)
     return slot < bounds.windowSlots ? slot : nil
+  }
+
+  /// `e`'s bound slots whose page is under another environment's handler
+  /// stack (where that one's frames go, or must not go).
+  func sharedFrameSlots(of e: UInt64) -> [Int] {
+    let w = bounds.windowSlots
+    var pages = Set<UInt64>()
+    for t in 0..<UInt64(bounds.environments) where t != e {
+      if let s = frameSlot(of: t) { pages.insert(state.bindings.page[Int(t) * w + s]) }
+    }
+    pages.remove(ExoABI.none)
+    guard !pages.isEmpty else { return [] }
+    return (0..<w).filter { pages.contains(state.bindings.page[Int(e) * w + $0]) }
   }
 
   /// Memory probes by the environment that runs after the step from
@@ -197,6 +355,8 @@ public struct Generator {
         slot = s
       } else if roll < 11, let s = frameSlot(of: e), bound.contains(s) {
         slot = s  // where this environment's frames go
+      } else if roll < 13, let s = pick(sharedFrameSlots(of: e)) {
+        slot = s  // where another environment's frames go
       } else if roll < 17, let s = pick(bound) {
         slot = s
       } else if roll < 19 {
@@ -210,7 +370,14 @@ public struct Generator {
       let offsets: [UInt64] = [0, 8, 2048, 4088, UInt64(below(512)) * 8, frameWord, frameWord]
       let offset = pick(offsets, or: 0)
       let address = UInt64(bitPattern: Int64(slot) * 4096) &+ UserLayout.windowBase &+ offset
-      if chance(0.6) {
+      let kind = below(10)
+      if kind < 5 {
+        out.append(DiffProbe(.read, address))
+      } else if kind < 7 {
+        out.append(DiffProbe(.execute, address))
+      } else if shadow.mayHoldFrame(address, of: e, in: state) {
+        // A store there could overwrite a frame not yet taken, which its
+        // environment checks when it is entered: load instead.
         out.append(DiffProbe(.read, address))
       } else {
         out.append(DiffProbe(.write, address, value: random.next() | 1))
@@ -301,6 +468,9 @@ public struct Generator {
     guard me < UInt64(bounds.environments) else { return DiffStep(.event(.tick)) }
     let dying = environments(in: [.dying])
     let hasCaller = state.environments.caller[Int(me)] != ExoABI.none
+    // Calls are made more often while a rare refusal is at hand: a callee
+    // serving another caller, or a capability for the caller itself.
+    let transfer = rareTransferAtHand ? 6 : 2
     var table: [(Transition, Int)] = [
       (.call(.pageAllocate), hog ? 120 : 8), (.call(.pageMap), 10), (.call(.capabilityDerive), 10),
       (.call(.pageUnmap), 4), (.call(.pageProtect), 4), (.call(.capabilityGrant), hog ? 30 : 3),
@@ -309,7 +479,7 @@ public struct Generator {
       (.call(.environmentCreate), 4), (.call(.environmentSetEntries), 3),
       (.call(.environmentStart), 3), (.call(.environmentStop), 2),
       (.call(.environmentDestroy), 3), (.call(.sliceAllocate), 3), (.call(.sliceFree), 2),
-      (.call(.yield), 2), (.call(.yieldTo), 2), (.call(.call), 2), (.call(.send), 2),
+      (.call(.yield), 2), (.call(.yieldTo), 2), (.call(.call), transfer), (.call(.send), transfer),
       (.call(.reply), hasCaller ? 8 : 1), (.event(.tick), 3), (.call(.consoleWrite), 2),
       (.call(.consoleRead), 2),
       (.call(.ticks), 1), (.call(.exit), me == 0 ? 0 : 1),
@@ -333,6 +503,15 @@ public struct Generator {
       ?? (0..<transition.parameters.count).map { _ in
         anyWord()
       }
+    // Now and then a capability for another environment that lacks
+    // `control` (authority refuses it: insufficientRights).
+    if let t = transition.parameters.firstIndex(of: "target"),
+      let c = transition.parameters.firstIndex(of: "envCap"), chance(0.04),
+      let (target, cap) = pick(weakAuthority())
+    {
+      arguments[t] = target
+      arguments[c] = cap
+    }
     // Events are the kernel's (an exception is what the agent's access
     // causes): only calls get hostile arguments.
     if hostile, !arguments.isEmpty, case .call = transition {
@@ -390,6 +569,26 @@ public struct Generator {
     let l = live
     if chance(0.15), let t = dyingControllable() { return t }
     return pick(controllable().filter { l.contains($0.0) })
+  }
+  /// Whether the caller holds a capability with `call` for itself or for
+  /// a runnable environment already serving a caller.
+  var rareTransferAtHand: Bool {
+    let caps = state.capabilities
+    let e = state.environments
+    return held(by: me, kind: .environment, rights: .call).contains {
+      let t = Int(caps.base[Int($0)])
+      return t == Int(me)
+        || (e.state[t] == EnvironmentState.runnable.rawValue && e.caller[t] != ExoABI.none)
+    }
+  }
+
+  /// Other environments the caller holds a capability for that lacks
+  /// `control`, each with that capability.
+  func weakAuthority() -> [(UInt64, UInt64)] {
+    held(by: me, kind: .environment).filter {
+      state.capabilities.rights[Int($0)] & Rights.control.rawValue == 0
+        && state.capabilities.base[Int($0)] != me
+    }.map { (state.capabilities.base[Int($0)], $0) }
   }
   mutating func dyingControllable() -> (UInt64, UInt64)? {
     let dying = environments(in: [.dying])
@@ -483,6 +682,10 @@ public struct Generator {
         // aborts happen.
         let owners = Set(state.pages.owner.filter { $0 != ExoABI.none })
         let l = live
+        // Now and then a dying target (refused: wrongState).
+        if chance(0.08), let (t, c) = dyingControllable() {
+          return RevocationRequestArguments(target: t, envCap: c, count: 1, ticks: 1).arguments
+        }
         let options = controllable().filter { t, _ in t != me && l.contains(t) }
         // Half the time a target that can take the upcall into a bound
         // slot (so that its frame lands in a page).
@@ -533,11 +736,28 @@ public struct Generator {
         }
         return EnvironmentCreateArguments(environment: e, slot: slot).arguments
       case .environmentSetEntries:
-        guard let (t, c) = liveControllable() else { return nil }
+        // Half the time the caller itself while it cannot take its own
+        // exceptions (no handler, or no writable page under its stack).
+        let framesReach = frameSlot(of: me).map {
+          state.bindings.rights[bindingIndex(me, $0)] & Rights.write.rawValue != 0
+            && bound(me, $0)
+        }
+        let selfFirst =
+          state.environments.handler[Int(me)] == 0 || framesReach != true
+        guard
+          let (t, c) = (selfFirst && chance(0.5) ? (me, UInt64(below(4))) : nil)
+            ?? liveControllable()
+        else { return nil }
         // Mostly above a slot the target has bound, so that frames land in
-        // a page (writable or not: a frame must not go where it may not).
+        // a page: half the time one bound with write (exceptions are
+        // delivered), else any (a frame must not go where it may not).
+        let writable = boundSlots(of: t).filter {
+          state.bindings.rights[bindingIndex(t, Int($0))] & Rights.write.rawValue != 0
+        }
+        let roll = below(10)
         let slot =
-          (chance(0.7) ? pick(boundSlots(of: t)) : nil) ?? UInt64(below(bounds.windowSlots))
+          (roll < 5 ? pick(writable) : nil) ?? (roll < 8 ? pick(boundSlots(of: t)) : nil)
+          ?? UInt64(below(bounds.windowSlots))
         let stack = UserLayout.windowBase + (slot + 1) * pageSize
         return EnvironmentSetEntriesArguments(
           target: t, envCap: c, handler: entryAddress(), handlerStack: stack,
@@ -552,12 +772,18 @@ public struct Generator {
           target: t, envCap: c, rip: UserLayout.imageBase + 0x40, rsp: UserLayout.stackTop
         ).arguments
       case .environmentStop:
+        // Now and then one that is not runnable (refused: wrongState).
         let runnable = environments(in: [.runnable])
-        guard let (t, c) = pick(controllable().filter { runnable.contains($0.0) }) else {
+        let wanted = chance(0.2) ? environments(in: [.stopped, .waiting, .dying]) : runnable
+        guard let (t, c) = pick(controllable().filter { wanted.contains($0.0) }) else {
           return nil
         }
         return EnvironmentStopArguments(target: t, envCap: c).arguments
       case .environmentDestroy:
+        // Now and then one already dying (refused: wrongState).
+        if chance(0.15), let (t, c) = dyingControllable() {
+          return EnvironmentDestroyArguments(target: t, envCap: c).arguments
+        }
         guard let (t, c) = pick(controllable().filter { $0.0 != 0 && live.contains($0.0) })
         else { return nil }
         return EnvironmentDestroyArguments(target: t, envCap: c).arguments
@@ -605,6 +831,15 @@ public struct Generator {
         // A live target with an empty window slot and a memory capability it
         // holds with read.
         let l = live
+        // Now and then a dying target (refused: wrongState).
+        if chance(0.03), let (t, c) = dyingControllable(),
+          let m = pick(held(by: t, kind: .memory)), let s = pick(emptyWindowSlots(of: t))
+        {
+          return PageMapArguments(
+            target: t, envCap: c, memoryCap: m, page: caps.base[Int(m)], slot: s,
+            rights: Rights.read.rawValue
+          ).arguments
+        }
         let options = controllable().filter { t, _ in
           l.contains(t) && !held(by: t, kind: .memory, rights: .read).isEmpty
             && !emptyWindowSlots(of: t).isEmpty
@@ -662,6 +897,16 @@ public struct Generator {
           caps.kind[Int($0)] == CapabilityKind.memory.rawValue
             && caps.parent[Int($0)] == ExoABI.none
         }
+        // Now and then a capability for an environment given to that
+        // environment (whose `call` through it is refused: invalidArgument).
+        let l = live
+        let itself = grantable.filter {
+          caps.kind[Int($0)] == CapabilityKind.environment.rawValue
+            && caps.base[Int($0)] != me && l.contains(caps.base[Int($0)])
+        }
+        if chance(0.2), let c = pick(itself) {
+          return CapabilityGrantArguments(capability: c, target: caps.base[Int(c)]).arguments
+        }
         guard let c = (hog ? pick(runs) : nil) ?? pick(grantable) else { return nil }
         let others = live.filter { $0 != me }
         return CapabilityGrantArguments(capability: c, target: pick(others) ?? me).arguments
@@ -711,9 +956,30 @@ public struct Generator {
         let free = targets.filter {
           state.environments.caller[Int(caps.base[Int($0)])] == ExoABI.none
         }
-        // Now and then a callee that is already serving one (refused: busy).
+        // Now and then a callee that is already serving one (refused: busy),
+        // a capability without `call` (insufficientRights) or one for the
+        // caller itself (invalidArgument).
         let busy = targets.filter { !free.contains($0) }
-        guard let c = (chance(0.3) ? pick(busy) : nil) ?? pick(free) else { return nil }
+        let environmentCaps = held(by: me, kind: .environment)
+        let withoutCall = environmentCaps.filter {
+          caps.rights[Int($0)] & Rights.call.rawValue == 0
+        }
+        let toItself = environmentCaps.filter {
+          caps.rights[Int($0)] & Rights.call.rawValue != 0 && caps.base[Int($0)] == me
+        }
+        // And one for a runnable environment with no call entry (noEntry).
+        let noEntry = environmentCaps.filter {
+          let t = Int(caps.base[Int($0)])
+          return caps.rights[Int($0)] & Rights.call.rawValue != 0 && t != Int(me)
+            && state.environments.state[t] == EnvironmentState.runnable.rawValue
+            && (state.environments.callEntry[t] == 0 || state.environments.handlerStack[t] == 0)
+        }
+        let roll = below(20)
+        guard
+          let c = (roll < 6 ? pick(busy) : nil) ?? (roll == 6 ? pick(withoutCall) : nil)
+            ?? (roll >= 7 && roll < 10 ? pick(toItself) : nil)
+            ?? (roll == 10 ? pick(noEntry) : nil) ?? pick(free)
+        else { return nil }
         let message = Message(smallWord(), smallWord(), smallWord(), smallWord())
         if call == .send { return SendArguments(capability: c, message: message).arguments }
         return CallArguments(capability: c, message: message).arguments

@@ -346,13 +346,14 @@ public final class KernelTarget: DiffTarget {
     try expect(DiffProtocol.probeRecord, "probe results")
     var outcomes: [DiffProbeOutcome] = []
     for p in probes {
-      let faulted = try byte()
-      if faulted == 1 {
-        outcomes.append(.faulted)
-      } else if faulted != 0 {
-        throw ProtocolFailure(reason: "a probe outcome byte \(faulted)")
-      } else {
-        outcomes.append(p.kind == .write ? .wrote : .read(try number()))
+      switch (try byte(), p.kind) {
+      case (1, _): outcomes.append(.faulted)
+      case (0, .read): outcomes.append(.read(try number()))
+      case (0, .write): outcomes.append(.wrote)
+      case (0, .execute): outcomes.append(.executed)
+      case (2, .execute): outcomes.append(.declined)
+      case (let other, _):
+        throw ProtocolFailure(reason: "a probe outcome byte \(other) for a \(p.kind) probe")
       }
     }
     return outcomes

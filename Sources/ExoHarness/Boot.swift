@@ -14,6 +14,9 @@ public enum BootOutcome: Equatable, Sendable {
   case reset
   /// The guest ran past the time limit and was stopped.
   case timeout
+  /// The harness ended the guest through its `BootStopper` (e.g. a
+  /// server whose network peer had finished).
+  case stopped
   /// QEMU itself failed (bad option, unreadable image) with this status.
   case qemuError(Int32)
 
@@ -25,6 +28,7 @@ public enum BootOutcome: Equatable, Sendable {
     case .kernelPanic: 3
     case .reset: 4
     case .timeout: 5
+    case .stopped: 10
     case .qemuError: 8
     }
   }
@@ -38,6 +42,7 @@ public enum BootOutcome: Equatable, Sendable {
     case .reset:
       "triple fault: the CPU reset without a panic report (rerun with --qemu-log FILE to see why)"
     case .timeout: "timeout: the guest did not finish in time"
+    case .stopped: "stopped: the harness ended the guest (its peer had finished)"
     case .qemuError(let status): "QEMU exited with status \(status) (its messages are above)"
     }
   }
@@ -78,6 +83,10 @@ public struct BootOptions: Sendable {
   public var memory = "128M"
   /// Pass `-d int,cpu_reset -D FILE` to QEMU.
   public var qemuLog: String?
+  /// More QEMU arguments, appended as they are (e.g. a network device).
+  public var extraArguments: [String] = []
+  /// Lets another thread end the guest before it ends itself.
+  public var stopper: BootStopper?
   /// The QEMU binary: a name looked up on PATH, or a path.
   public var qemu = ProcessInfo.processInfo.environment["EXO_QEMU"] ?? "qemu-system-x86_64"
 
@@ -108,7 +117,7 @@ public struct BootOptions: Sendable {
     if let rtcBase { arguments += ["-rtc", "base=\(rtcBase),clock=vm"] }
     if gdb { arguments += ["-s", "-S"] }
     if let qemuLog { arguments += ["-d", "int,cpu_reset", "-D", qemuLog] }
-    return arguments
+    return arguments + extraArguments
   }
 }
 
@@ -167,6 +176,7 @@ public enum QEMU {
     } catch {
       throw .qemuFailed("cannot start \(qemu): \(error)")
     }
+    options.stopper?.attach(process)
     var timedOut = false
     let limit = options.gdb ? DispatchTime.distantFuture : start + options.timeout
     if finished.wait(timeout: limit) == .timedOut {
@@ -193,6 +203,8 @@ public enum QEMU {
     let outcome: BootOutcome
     if timedOut {
       outcome = .timeout
+    } else if options.stopper?.wasStopped ?? false {
+      outcome = .stopped
     } else {
       let status = process.terminationStatus
       switch (status, DebugExit(qemuStatus: status)) {
@@ -205,6 +217,42 @@ public enum QEMU {
     }
     return BootResult(
       outcome: outcome, console: console.text, qemuMessages: messages.text, seconds: seconds)
+  }
+}
+
+/// Ends a running guest from another thread (QEMU gets SIGKILL); a stop
+/// asked before the guest starts ends it as soon as it does.
+public final class BootStopper: @unchecked Sendable {
+  private let lock = NSLock()
+  private var process: Process?
+  private var stopped = false
+
+  public init() {}
+
+  func attach(_ process: Process) {
+    lock.lock()
+    self.process = process
+    let stopNow = stopped
+    lock.unlock()
+    if stopNow { kill(process.processIdentifier, SIGKILL) }
+  }
+
+  /// Ends the guest.
+  public func stop() {
+    lock.lock()
+    stopped = true
+    let process = self.process
+    lock.unlock()
+    // SIGKILL: QEMU started through Foundation's Process did not end on
+    // SIGTERM (`Process.terminate`), and the guest owes nothing more.
+    if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+  }
+
+  /// Whether `stop` was called.
+  public var wasStopped: Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return stopped
   }
 }
 

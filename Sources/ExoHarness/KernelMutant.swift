@@ -18,6 +18,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case callSkipsBusyCheck
   case unmapKeepsEntry
   case entryAlwaysWritable
+  case entryAlwaysExecutable
   case windowSkipsFlush
   case allocateSkipsZeroing
   case zeroingMissesLastWord
@@ -28,6 +29,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case transferLeaksCallerRegister
   case exceptionFrameInZeroWindow
   case exceptionFrameNextSlot
+  case upcallIgnoresWriteRight
+  case upcallFrameFromRunning
   case mapChecksCallerCapability
   case setEntriesAcceptsDying
   case allocateRunPastEnd
@@ -55,6 +58,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .callSkipsBusyCheck: "call and send enter a callee that is already serving a call"
     case .unmapKeepsEntry: "removing a binding leaves its page-table entry present"
     case .entryAlwaysWritable: "every window entry is writable, whatever the binding's rights"
+    case .entryAlwaysExecutable:
+      "every window entry is executable, whatever the binding's rights (no NX bit)"
     case .windowSkipsFlush: "changing a window entry does not invalidate its TLB entry"
     case .allocateSkipsZeroing: "an allocated page is handed out with its old contents"
     case .zeroingMissesLastWord: "zeroing an allocated page leaves its last word"
@@ -71,6 +76,10 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       "an exception frame goes into environment 0's page at the frame's slot, not the faulting environment's"
     case .exceptionFrameNextSlot:
       "an exception frame is written into the page bound at the next window slot"
+    case .upcallIgnoresWriteRight:
+      "an upcall frame is written where the handler stack's slot is bound without write"
+    case .upcallFrameFromRunning:
+      "an upcall frame holds the running environment's registers, not the target's"
     case .mapChecksCallerCapability:
       "pageMap checks that the caller, not the target, holds the memory capability"
     case .setEntriesAcceptsDying: "environmentSetEntries acts on a dying environment"
@@ -102,10 +111,11 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .allocateRunPastEnd: "pageAllocate"
     case .installSkipsOverlapCheck: "filterInstall"
     case .removeKeepsOwner: "filterRemove"
-    case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush, .allocateSkipsZeroing,
+    case .unmapKeepsEntry, .entryAlwaysWritable, .entryAlwaysExecutable, .windowSkipsFlush,
+      .allocateSkipsZeroing,
       .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU,
       .switchSkipsFPUSave, .transferLeaksCallerRegister, .exceptionFrameInZeroWindow,
-      .exceptionFrameNextSlot:
+      .exceptionFrameNextSlot, .upcallIgnoresWriteRight, .upcallFrameFromRunning:
       nil
     }
   }
@@ -115,12 +125,15 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   /// (and x87/SSE state), `frames` (exception and upcall frames).
   public var kind: String {
     switch self {
-    case .unmapKeepsEntry, .entryAlwaysWritable, .windowSkipsFlush: "pageTables"
+    case .unmapKeepsEntry, .entryAlwaysWritable, .entryAlwaysExecutable, .windowSkipsFlush:
+      "pageTables"
     case .allocateSkipsZeroing, .zeroingMissesLastWord: "pageContents"
     case .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU, .switchSkipsFPUSave,
       .transferLeaksCallerRegister:
       "registers"
-    case .exceptionFrameInZeroWindow, .exceptionFrameNextSlot: "frames"
+    case .exceptionFrameInZeroWindow, .exceptionFrameNextSlot, .upcallIgnoresWriteRight,
+      .upcallFrameFromRunning:
+      "frames"
     default: "tables"
     }
   }
@@ -205,6 +218,11 @@ public enum KernelMutant: String, CaseIterable, Sendable {
         file: "AddressSpaces.swift", folder: "kernel/core",
         find: "if rights.contains(.write) { flags.insert(.writable) }",
         replace: "flags.insert(.writable)")
+    case .entryAlwaysExecutable:
+      SpecPatch(
+        file: "AddressSpaces.swift", folder: "kernel/core",
+        find: "if !rights.contains(.execute) { flags.insert(.noExecute) }",
+        replace: "_ = rights")
     case .windowSkipsFlush:
       SpecPatch(
         file: "AddressSpaces.swift", folder: "kernel/core",
@@ -258,6 +276,19 @@ public enum KernelMutant: String, CaseIterable, Sendable {
         file: "Trap.swift", folder: "kernel/core",
         find: "let b = e &* UInt64(truncatingIfNeeded: state.bounds.windowSlots) &+ slot",
         replace: "let b = 0 &* UInt64(truncatingIfNeeded: state.bounds.windowSlots) &+ slot")
+    case .upcallIgnoresWriteRight:
+      SpecPatch(
+        file: "Trap.swift", folder: "kernel/core",
+        find: "Rights(rawValue: Info[binding: e, slot: slot, .rights]).contains(.write)",
+        replace: "Rights(rawValue: Info[binding: e, slot: slot, .rights]).isValid")
+    case .upcallFrameFromRunning:
+      SpecPatch(
+        file: "Trap.swift", folder: "kernel/core",
+        find:
+          "arch_pointer(physical).assumingMemoryBound(to: UInt64.self), f, vector, error, address)",
+        replace:
+          "arch_pointer(physical).assumingMemoryBound(to: UInt64.self),\n"
+          + "    vector >= 256 ? Scheduler.frame(Info.current) : f, vector, error, address)")
     case .exceptionFrameNextSlot:
       SpecPatch(
         file: "Trap.swift", folder: "kernel/core",

@@ -43,6 +43,26 @@ public struct LinuxPeer {
 
   /// Fetches and builds whatever is missing.
   public func prepare() throws(BenchSetupError) -> Prepared {
+    let unpacked = try unpackKernelAndBusybox()
+    let initrd = try initramfs(busybox: unpacked.busybox)
+    return Prepared(
+      kernel: unpacked.kernel, initrd: initrd, kernelPackage: unpacked.kernelPackage)
+  }
+
+  /// What `unpackKernelAndBusybox` leaves in `folder`.
+  struct Unpacked {
+    var kernel: URL
+    var busybox: URL
+    var kernelPackage: String
+    /// The kernel package's .deb.
+    var kernelDeb: URL
+    /// Where its files are unpacked (only those asked for).
+    var kernelFolder: URL
+  }
+
+  /// Downloads the kernel and busybox packages if missing and unpacks the
+  /// kernel image and busybox.
+  func unpackKernelAndBusybox() throws(BenchSetupError) -> Unpacked {
     let debs = folder.appendingPathComponent("debs")
     let unpacked = folder.appendingPathComponent("unpacked")
     for f in [debs, unpacked] {
@@ -52,7 +72,7 @@ public struct LinuxPeer {
     let kernelDeb = try download(kernelPackage, into: debs)
     let busyboxDeb = try download(LinuxPeer.busyboxPackage, into: debs)
 
-    // The kernel image only (the package's modules are not needed).
+    // The kernel image only (modules are unpacked when a peer needs them).
     let kernelFolder = unpacked.appendingPathComponent(kernelPackage)
     var kernel = findFile(in: kernelFolder.appendingPathComponent("boot"), prefix: "vmlinuz-")
     if kernel == nil {
@@ -71,8 +91,9 @@ public struct LinuxPeer {
       progress("unpacking \(busyboxDeb.lastPathComponent)")
       try run("dpkg", ["-x", busyboxDeb.path, busyboxFolder.path], what: "dpkg -x")
     }
-    let initrd = try initramfs(busybox: busybox)
-    return Prepared(kernel: kernel, initrd: initrd, kernelPackage: kernelPackage)
+    return Unpacked(
+      kernel: kernel, busybox: busybox, kernelPackage: kernelPackage, kernelDeb: kernelDeb,
+      kernelFolder: kernelFolder)
   }
 
   /// The package `linux-image-amd64` depends on (the actual kernel).
@@ -192,13 +213,13 @@ struct FNV64 {
   }
 }
 
-private func findFile(in folder: URL, prefix: String) -> URL? {
+func findFile(in folder: URL, prefix: String) -> URL? {
   let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
   return names.filter { $0.hasPrefix(prefix) }.sorted().last.map {
     folder.appendingPathComponent($0)
   }
 }
 
-private func quote(_ s: String) -> String {
+func quote(_ s: String) -> String {
   "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -99,6 +99,20 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// a filter still being written.
   case frameIgnoresFilterState
 
+  // Depth: bugs only wrong below depth 2 (code written for a two-level
+  // tree), which bounds of depth 2 cannot see (``depthMutants``).
+  /// capabilityDerive records a child's depth as at most 2: a child of a
+  /// depth-2 capability gets its parent's depth.
+  case deriveDepthStopsAtTwo
+  /// capabilityRevoke's search for a leaf walks two parent links: when
+  /// every leaf below c is three levels down it reports done and changes
+  /// nothing, though descendants remain.
+  case revokeWalksTwoLevels
+  /// A repossession deletes the run's descendants deepest first starting
+  /// at depth 2: those deeper stay, their parent gone (their bindings are
+  /// still removed, by the separate walk over the window slots).
+  case repossessSkipsDeepest
+
   /// The transition the mutant changes, or nil for a mutant of the
   /// packet-filter check.
   public var transition: Transition? {
@@ -130,6 +144,9 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .exitKeepsFilters: .call(.exit)
     case .removeLeavesBuffer: .call(.filterRemove)
     case .frameIgnoresFilterState: .event(.frameArrival)
+    case .deriveDepthStopsAtTwo: .call(.capabilityDerive)
+    case .revokeWalksTwoLevels: .call(.capabilityRevoke)
+    case .repossessSkipsDeepest: .event(.revocationAbort)
     }
   }
 
@@ -171,8 +188,16 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .exitKeepsFilters: return .preserves(t, .filterOwnerLive)
     case .removeLeavesBuffer: return .preserves(t, .filterRecords)
     case .frameIgnoresFilterState: return .transitionProperty(t, .frameGoesToMatchingFilter)
+    case .deriveDepthStopsAtTwo, .repossessSkipsDeepest: return .preserves(t, .derivationAcyclic)
+    case .revokeWalksTwoLevels: return .transitionProperty(t, .revokeDoneLeavesNoDescendants)
     }
   }
+
+  /// The mutants that are correct code at derivation depth 2 and wrong
+  /// only below it: bounds of depth 2 prove them correct.
+  public static let depthMutants: [Mutant] = [
+    .deriveDepthStopsAtTwo, .revokeWalksTwoLevels, .repossessSkipsDeepest,
+  ]
 
   /// The obligations that can catch the mutant: its transition's, or the
   /// packet-filter theorems.
@@ -288,6 +313,13 @@ public enum Mutant: String, CaseIterable, Sendable {
     }
     var outcome = state.apply(transition, arguments)
     let ok = d.eq(outcome.status, d.word(0))
+    /// The columns a revoke step may change.
+    let revokeChanges: [WritableKeyPath<SpecState<D>, D.Column>] = [
+      \.capabilities.kind, \.capabilities.owner, \.capabilities.parent, \.capabilities.depth,
+      \.capabilities.rights, \.capabilities.base, \.capabilities.count, \.capabilities.children,
+      \.capabilities.bindings, \.bindings.page, \.bindings.capability, \.bindings.rights,
+      \.pages.mappings, \.pages.owner, \.pages.root, \.environments.capabilities,
+    ]
     /// The binding index of (target, slot) arguments.
     func bindingIndex(_ target: D.W, _ slot: D.W) -> D.W {
       d.add(d.mul(target, UInt64(state.bounds.windowSlots)), slot)
@@ -406,16 +438,52 @@ public enum Mutant: String, CaseIterable, Sendable {
           d.eq(caps.parent[j], c))
       }
       let stops = d.and(ok, d.not(directLeaf.found))
-      for path in [
-        \SpecState<D>.capabilities.kind, \.capabilities.owner, \.capabilities.parent,
-        \.capabilities.depth, \.capabilities.rights, \.capabilities.base, \.capabilities.count,
-        \.capabilities.children, \.capabilities.bindings, \.bindings.page, \.bindings.capability,
-        \.bindings.rights, \.pages.mappings, \.pages.owner, \.pages.root,
-        \.environments.capabilities,
-      ] {
-        keep(path, when: stops)
-      }
+      for path in revokeChanges { keep(path, when: stops) }
       outcome.value = d.ite(stops, d.word(0), outcome.value)
+    case .revokeWalksTwoLevels:
+      // Done unless a leaf's parent or grandparent is c.
+      let c = arguments[0]
+      let caps = pre.capabilities
+      let nearLeaf = d.first(state.bounds.capabilities) { j in
+        let parent = caps.parent[j]
+        let grandparent = d.read(caps.parent, parent, default: none)
+        return d.and(
+          d.and(d.ne(caps.kind[j], d.word(0)), d.eq(caps.children[j], d.word(0))),
+          d.or(d.eq(parent, c), d.eq(grandparent, c)))
+      }
+      let stops = d.and(ok, d.not(nearLeaf.found))
+      for path in revokeChanges { keep(path, when: stops) }
+      outcome.value = d.ite(stops, d.word(0), outcome.value)
+    case .deriveDepthStopsAtTwo:
+      let child = arguments[1]
+      let depth = d.read(state.capabilities.depth, child, default: d.word(0))
+      d.when(d.and(ok, d.ugt(depth, d.word(2)))) {
+        d.write(&state.capabilities.depth, child, d.word(2))
+      }
+    case .repossessSkipsDeepest:
+      // Every capability deeper than 2 that the step deleted comes back
+      // (with the bindings count the unbinding left, zero), and its holder
+      // counts it again.
+      let took = d.and(ok, d.eq(outcome.value, d.word(1)))
+      let caps = pre.capabilities
+      for j in 0..<state.bounds.capabilities {
+        let left = d.and(
+          d.and(took, d.ne(caps.kind[j], d.word(0))),
+          d.and(d.ugt(caps.depth[j], d.word(2)), d.eq(state.capabilities.kind[j], d.word(0))))
+        for path in [
+          \SpecState<D>.capabilities.kind, \.capabilities.owner, \.capabilities.parent,
+          \.capabilities.depth, \.capabilities.rights, \.capabilities.base, \.capabilities.count,
+          \.capabilities.children,
+        ] {
+          state[keyPath: path][j] = d.ite(left, pre[keyPath: path][j], state[keyPath: path][j])
+        }
+        for e in 0..<state.bounds.environments {
+          let counted = state.environments.capabilities[e]
+          state.environments.capabilities[e] = d.ite(
+            d.and(left, d.eq(caps.owner[j], d.word(UInt64(e)))), d.add(counted, d.word(1)),
+            counted)
+        }
+      }
     case .exceptionIgnoresFrameRights:
       let x = pre.current
       let slots = UInt64(state.bounds.windowSlots)

@@ -6,6 +6,43 @@ public func runObligations(
   _ obligations: [Obligation], verifier: Verifier, jobs: Int, cache: ProofCache?,
   progress: @escaping @Sendable (ObligationReport) -> Void
 ) -> [ObligationReport] {
+  // The cache's first tier: proofs by this executable at these bounds.
+  guard let cache, let executable = ProofCache.executableHash else {
+    return runGroups(obligations, verifier: verifier, jobs: jobs, cache: cache, progress: progress)
+  }
+  let run =
+    "exoverify-run-v1 \(executable) \(verifier.bounds) \(verifier.firstPage) "
+    + "\(verifier.mutant?.rawValue ?? "-")"
+  func key(_ o: Obligation) -> String { ProofCache.key(run + " " + o.description) }
+  var reports: [ObligationReport?] = Array(repeating: nil, count: obligations.count)
+  var pending: [Int] = []
+  for (i, o) in obligations.enumerated() {
+    if let detail = cache.recorded(key(o)) {
+      let report = ObligationReport(
+        obligation: o, verdict: .proved, seconds: 0, detail: detail.isEmpty ? nil : detail,
+        cached: true)
+      reports[i] = report
+      progress(report)
+    } else {
+      pending.append(i)
+    }
+  }
+  let checked = runGroups(
+    pending.map { obligations[$0] }, verifier: verifier, jobs: jobs, cache: cache,
+    progress: progress)
+  for (i, report) in zip(pending, checked) {
+    reports[i] = report
+    if report.verdict == .proved { cache.insert(key(report.obligation), detail: report.detail) }
+  }
+  return reports.compactMap { $0 }
+}
+
+/// ``runObligations`` without the first cache tier.
+func runGroups(
+  _ obligations: [Obligation], verifier: Verifier, jobs: Int, cache: ProofCache?,
+  progress: @escaping @Sendable (ObligationReport) -> Void
+) -> [ObligationReport] {
+  guard !obligations.isEmpty else { return [] }
   // One group per transition (and one for the initial state): each group
   // shares a solver; groups run in parallel, the slowest first (by
   // ``Obligation/cost``).

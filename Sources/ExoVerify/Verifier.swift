@@ -17,9 +17,19 @@ public struct Verifier: Sendable {
   public var mutant: Mutant?
 
   /// The default proof bounds: small enough to prove quickly, large enough
-  /// that every table has several entries, derivation goes two levels deep
-  /// and runs span more than one page.
+  /// that every table has several entries, derivation goes as deep as the
+  /// kernel's (depth 3: four capabilities hold the deepest chain, root → 1
+  /// → 2 → 3, or a depth-2 chain and a sibling) and runs span three pages.
+  /// A fifth capability (the deepest chain and a sibling) makes the
+  /// revocation transitions' obligations about four times as costly
+  /// (docs/verification.md).
   public static let proofBounds = Bounds(
+    environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 3,
+    maximumRun: 3)
+
+  /// The bounds used before derivation went three levels deep: the depth
+  /// mutants (``Mutant/depthMutants``) are exactly the bugs they miss.
+  public static let twoLevelBounds = Bounds(
     environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 2,
     maximumRun: 2, filters: 2)
 
@@ -29,7 +39,7 @@ public struct Verifier: Sendable {
 
   public init(
     bounds: Bounds = Verifier.proofBounds, firstPage: UInt64 = 0x100,
-    timeoutMilliseconds: UInt32 = 60_000, mutant: Mutant? = nil
+    timeoutMilliseconds: UInt32 = 300_000, mutant: Mutant? = nil
   ) {
     self.bounds = bounds
     self.firstPage = firstPage

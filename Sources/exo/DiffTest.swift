@@ -155,6 +155,11 @@ struct DiffTest: ParsableCommand {
     guard let found = pool.divergence else {
       print("coverage (outcomes on the spec, per call and event):")
       print(pool.statistics.coverageTable(transitions: Generator.transitions))
+      let unreached = try pool.statistics.unreached(transitions: Generator.transitions)
+      print(
+        unreached.isEmpty
+          ? "every call reached success and every error its checks can give"
+          : "not reached (\(unreached.count)): " + unreached.joined(separator: ", "))
       print("no divergence: \(summary)")
       return
     }

@@ -61,7 +61,9 @@ struct Boot: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Boot the kernel in QEMU and run a user program.",
     discussion: """
-      Streams the serial console. Exit status: 0 success, 2 user program failed, \
+      Streams the serial console. With --peer linux, boots a Linux guest on a network \
+      with the kernel's (docs/network.md) and prints its checks. Exit status: 0 success, \
+      1 a --peer check failed, 2 user program failed, \
       3 kernel panic, 4 triple fault, 5 timeout, 6 QEMU missing, 7 image missing, \
       8 QEMU error, 9 build failed.
       """)
@@ -87,11 +89,30 @@ struct Boot: ParsableCommand {
   @Option(help: "Write QEMU's interrupt and CPU-reset log to this file.")
   var qemuLog: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Boot a network peer beside the kernel's guest: `linux` (Debian's kernel, fetched with apt-get).",
+      discussion: "The two guests share an Ethernet segment through UDP sockets on 127.0.0.1."))
+  var peer: String?
+
+  @Flag(
+    help:
+      "With --peer linux: run the kernel's NIC self-test (frames each way, counted by both sides) instead of a user program."
+  )
+  var nicSelftest = false
+
   func validate() throws {
     guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
+    if let peer, peer != "linux" {
+      throw ValidationError("--peer: unknown peer '\(peer)'; the only peer is 'linux'")
+    }
+    if nicSelftest && peer == nil {
+      throw ValidationError("--nic-selftest needs --peer linux")
+    }
   }
 
   func run() throws {
+    if peer != nil { return try runWithPeer() }
     let image: URL
     if let kernel {
       image = URL(fileURLWithPath: kernel)
@@ -136,5 +157,78 @@ struct Boot: ParsableCommand {
     }
     note("\(result.outcome.summary) [\(String(format: "%.3f", result.seconds)) s]")
     if result.outcome != .success { throw ExitCode(result.outcome.exitCode) }
+  }
+}
+
+extension Boot {
+  /// `--peer linux`: both guests on one network, the kernel running the
+  /// NIC self-test (`--nic-selftest`) or the program, Linux the checks
+  /// named after it; prints each check and `N passed, M failed`; exits 0
+  /// only if all pass.
+  func runWithPeer() throws {
+    let image: URL
+    if let kernel {
+      image = URL(fileURLWithPath: kernel)
+    } else {
+      let report = try buildImages(quiet: true)
+      guard nicSelftest || report.programs[program] != nil else {
+        note(
+          "error: no user program '\(program)'; have: \(report.programs.keys.sorted().joined(separator: ", "))"
+        )
+        throw ExitCode(BootOutcome.userFailure.exitCode)
+      }
+      image = report.kernel
+    }
+    let prepared: LinuxPeer.Prepared
+    do {
+      let project = try Project.locate()
+      prepared = try LinuxPeer(project: project) { note($0) }.prepareNetworkPeer()
+    } catch {
+      note("error: preparing the Linux peer: \(error)")
+      throw ExitCode.failure
+    }
+    let network: GuestNetwork
+    let results: (exo: BootResult, peer: BootResult)
+    do {
+      network = try GuestNetwork.freePorts()
+      note(
+        "network: exokernel on \(GuestNetwork.host):\(network.exoPort), Linux on \(GuestNetwork.host):\(network.peerPort)"
+      )
+      // Linux boots in seconds under TCG; the default limit is per guest.
+      let options =
+        nicSelftest
+        ? NICSelfTestChecks.bootOptions(
+          kernel: image, peer: prepared, network: network, timeout: max(timeout, 120))
+        : PeerChecks.bootOptions(
+          kernel: image, program: program, peer: prepared, network: network,
+          timeout: max(timeout, 120))
+      results = try GuestPair.boot(
+        exo: options.exo, peer: options.peer, stopExoAfterPeer: nicSelftest ? nil : PeerChecks.grace
+      ) { side, line in
+        FileHandle.standardOutput.write(Data("[\(side)] \(line)\n".utf8))
+      }
+    } catch {
+      note("error: \(error)")
+      throw ExitCode(BootOutcome.qemuError(1).exitCode)
+    }
+    for (side, result) in [("exo", results.exo), ("linux", results.peer)]
+    where !result.qemuMessages.isEmpty {
+      FileHandle.standardError.write(Data("[\(side) QEMU] \(result.qemuMessages)".utf8))
+    }
+    let checks =
+      nicSelftest
+      ? NICSelfTestChecks.judge(
+        exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
+        peerConsole: results.peer.console)
+      : PeerChecks.judge(
+        exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
+        peerConsole: results.peer.console)
+    for check in checks { print(check.line) }
+    let failed = checks.filter { !$0.passed }.count
+    print("\(checks.count - failed) passed, \(failed) failed")
+    note(
+      "exokernel guest \(String(format: "%.1f", results.exo.seconds)) s, Linux guest \(String(format: "%.1f", results.peer.seconds)) s"
+    )
+    if failed > 0 { throw ExitCode.failure }
   }
 }

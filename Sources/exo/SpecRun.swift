@@ -18,7 +18,9 @@ struct SpecRun: ParsableCommand {
       """)
 
   /// The libOS programs that run on the spec.
-  static let names = ["faultalloc", "forktree", "pingpong", "primes", "revoke", "spin", "threads"]
+  static let names = [
+    "faultalloc", "forktree", "netecho", "pingpong", "primes", "revoke", "spin", "threads",
+  ]
 
   /// Program `name`'s shared code (kernel/user/programs/NAME/TYPE.swift).
   static func program(_ name: String)
@@ -27,6 +29,7 @@ struct SpecRun: ParsableCommand {
     switch name {
     case "faultalloc": { os, start throws(ExoError) in try FaultAlloc.main(os, start) }
     case "forktree": { os, start throws(ExoError) in try ForkTree.main(os, start) }
+    case "netecho": { os, start throws(ExoError) in try NetEcho.main(os, start) }
     case "pingpong": { os, start throws(ExoError) in try PingPong.main(os, start) }
     case "primes": { os, start throws(ExoError) in try Primes.main(os, start) }
     case "spin": { os, start throws(ExoError) in try Spin.main(os, start) }

@@ -24,7 +24,14 @@ struct ExoVerifyCommand: ParsableCommand {
   var only: String?
 
   @Option(help: "Per-obligation solver timeout in seconds.")
-  var timeout: Double = 60
+  var timeout: Double = 300
+
+  @Option(
+    help: """
+      Prove at these bounds instead of the default: E,P,C,W,S,DEPTH,RUN (environments, pages, \
+      capabilities, window slots, slices, derivation depth, pages per run), each at least 1.
+      """)
+  var bounds: String?
 
   @Option(help: "Check shard I of N (I from 0): obligation k goes to shard k mod N.")
   var shard: String?
@@ -62,11 +69,27 @@ struct ExoVerifyCommand: ParsableCommand {
     if shard != nil && parsedShard == nil {
       throw ValidationError("--shard takes I/N with 0 <= I < N, got '\(shard ?? "")'")
     }
+    if bounds != nil && parsedBounds == nil {
+      throw ValidationError(
+        "--bounds takes seven positive numbers E,P,C,W,S,DEPTH,RUN with RUN <= P, got '\(bounds ?? "")'"
+      )
+    }
     if let mutant, Mutant(rawValue: mutant) == nil {
       throw ValidationError(
         "no mutant '\(mutant)'; --list-mutants names them: "
           + Mutant.allCases.map(\.rawValue).joined(separator: ", "))
     }
+  }
+
+  var parsedBounds: Bounds? {
+    guard let bounds else { return nil }
+    let n = bounds.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    guard n.count == 7, n.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 4096 }) else { return nil }
+    let v = n.map { $0 ?? 0 }
+    guard v[6] <= v[1] else { return nil }
+    return Bounds(
+      environments: v[0], pages: v[1], capabilities: v[2], windowSlots: v[3], slices: v[4],
+      maximumDepth: v[5], maximumRun: v[6])
   }
 
   var parsedShard: (index: Int, count: Int)? {
@@ -87,13 +110,16 @@ struct ExoVerifyCommand: ParsableCommand {
       return
     }
     let verifier = Verifier(
+      bounds: parsedBounds ?? Verifier.proofBounds,
       timeoutMilliseconds: UInt32(min(timeout * 1000, Double(UInt32.max))),
       mutant: mutant.flatMap(Mutant.init(rawValue:)))
     if mutants {
       try runMutants(verifier)
       return
     }
-    let obligations = select(Obligation.all(), only: only, shard: parsedShard)
+    let obligations = select(
+      Obligation.all(abortSteps: Verifier.abortSteps(verifier.bounds)), only: only,
+      shard: parsedShard)
     guard !obligations.isEmpty else {
       throw ValidationError("no obligation matches --only '\(only ?? "")'")
     }

@@ -45,6 +45,26 @@ import Testing
     #expect(spec.probe([DiffProbe(.read, slot1 + 8)]) == [.read(7)])
   }
 
+  @Test func fetchesFollowTheExecuteRight() {
+    // Zero bytes run where the binding has execute, fault where it does
+    // not; stored words (never zero in their low bytes) are declined.
+    let spec = mapped(rights: [.read, .write])
+    #expect(
+      spec.probe([
+        DiffProbe(.execute, slot0), DiffProbe(.write, slot0 + 8, value: 0x101),
+        DiffProbe(.execute, slot0 + 8), DiffProbe(.execute, slot1),
+      ]) == [.faulted, .wrote, .declined, .faulted])
+    #expect(
+      spec.run(.call(.pageProtect), [0, 0, 0, Rights([.read, .execute]).rawValue]) == .success(0))
+    #expect(
+      spec.probe([DiffProbe(.execute, slot0), DiffProbe(.execute, slot0 + 8)]) == [
+        .executed, .declined,
+      ])
+    // Where a frame may have gone the bytes are unknown.
+    let unknown = DiffProbeOutcome.declinedOr(.executed)
+    #expect(unknown.admits(.declined) && unknown.admits(.executed) && !unknown.admits(.faulted))
+  }
+
   @Test func aFreedPageReadsZeroWhenAllocatedAgain() {
     let spec = mapped(rights: [.read, .write])
     _ = spec.probe([DiffProbe(.write, slot0 + 4088, value: 5)])

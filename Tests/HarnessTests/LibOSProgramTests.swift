@@ -62,6 +62,16 @@ struct LibOSProgramTests {
     #expect(lines(result.console, "pingpong:") == expected)
   }
 
+  @Test("netecho: the libOS network stack answers its scripted peer on the kernel")
+  func netecho() throws {
+    let result = try Images.boot(program: "netecho")
+    #expect(result.outcome == .success, "console:\n\(result.console)")
+    let printed = lines(result.console, "netecho: ")
+    #expect(printed.last == "netecho: 23 passed, 0 failed", "\(printed)")
+    #expect(printed.filter { $0.hasPrefix("netecho: ok echo reply ") }.count == 10)
+    #expect(!printed.contains { $0.contains("FAIL") })
+  }
+
   @Test("primes: a pipeline of environments connected by RPC prints the first 100 primes")
   func primes() throws {
     let result = try Images.boot(program: "primes")
@@ -150,7 +160,9 @@ extension LibOSProgramTests {
 
   @Test(
     "each libOS program keeps every kernel invariant (the invariant-checking kernel)",
-    arguments: ["faultalloc", "forktree", "pingpong", "primes", "revoke", "spin", "threads"])
+    arguments: [
+      "faultalloc", "forktree", "netecho", "pingpong", "primes", "revoke", "spin", "threads",
+    ])
   func invariantsHold(program: String) throws {
     let result = try Images.boot(program: program, kernel: try Images.report().debugKernel)
     #expect(result.outcome == .success, "console:\n\(result.console)")

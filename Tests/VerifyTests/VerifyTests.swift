@@ -156,6 +156,20 @@ struct VerifyTests {
   }
 
   @Test(
+    "the depth mutants are proved correct at depth 2: only the depth-3 bounds catch them",
+    arguments: Mutant.depthMutants)
+  func depthMutantEscapesAtDepthTwo(_ mutant: Mutant) {
+    #expect(verifier.bounds.maximumDepth == 3 && Verifier.twoLevelBounds.maximumDepth == 2)
+    // The obligation that catches it at the proof bounds (mutantCaught).
+    let shallow = Verifier(
+      bounds: Verifier.twoLevelBounds, timeoutMilliseconds: 120_000, mutant: mutant)
+    let report = shallow.check(mutant.firstTried)
+    #expect(report.verdict == .proved, "\(mutant): \(report.verdict) \(report.detail ?? "")")
+    let deep = Verifier(bounds: verifier.bounds, timeoutMilliseconds: 120_000, mutant: mutant)
+    #expect(deep.check(mutant.firstTried).verdict == .failed, "\(mutant)")
+  }
+
+  @Test(
     "obligations written as SMT-LIB2 get the same answers from the z3 command",
     .enabled(if: z3Path != nil))
   func smtlib2ThroughZ3() throws {
@@ -182,6 +196,33 @@ struct VerifyTests {
       #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == expected, "\(obligation)")
       let ours = v.check(obligation)
       #expect((ours.verdict == .proved) == (expected == "unsat"), "\(obligation)")
+    }
+  }
+
+  @Test("a run answers what the same executable proved at the same bounds, and nothing else")
+  func executableCacheTier() throws {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "exoverify-run-cache-test-\(UInt64.random(in: 0...UInt64.max))")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let cache = ProofCache(folder: folder)
+    #expect(ProofCache.executableHash != nil)
+    let proved = Obligation.preserves(.call(.sliceFree), .sliceOwnerExists)
+    let first = runObligations([proved], verifier: verifier, jobs: 1, cache: cache) { _ in }
+    #expect(first.map(\.verdict) == [.proved] && !first[0].cached)
+    let second = runObligations([proved], verifier: verifier, jobs: 1, cache: cache) { _ in }
+    #expect(second.map(\.verdict) == [.proved] && second[0].cached && second[0].seconds == 0)
+    // Other bounds: a different formula, not answered by name.
+    var other = verifier
+    other.bounds.slices += 1
+    let third = runObligations([proved], verifier: other, jobs: 1, cache: cache) { _ in }
+    #expect(third.map(\.verdict) == [.proved] && !third[0].cached)
+    // A failure is never recorded: the mutant's run fails again, from the solver.
+    var mutated = verifier
+    mutated.mutant = .failedSliceFreeFrees
+    let failing = Obligation.errorUnchanged(.call(.sliceFree))
+    for _ in 0..<2 {
+      let r = runObligations([failing], verifier: mutated, jobs: 1, cache: cache) { _ in }
+      #expect(r.map(\.verdict) == [.failed] && !r[0].cached)
     }
   }
 

@@ -28,6 +28,8 @@ enum DiffMode {
   nonisolated(unsafe) static var probeRecovery: UInt64 = 0
   /// A page for the frames `diffFrame` injects.
   nonisolated(unsafe) static var frameBuffer: UInt64 = 0
+  /// An execute probe has landed on its address and is fetching it.
+  nonisolated(unsafe) static var executing = false
 
   /// Turns the mode on after `Info.initialize`: stops the timer and keeps a
   /// copy of the initial tables.
@@ -100,6 +102,7 @@ enum DiffMode {
         && VirtualAddress(rawValue: a2).isUser && a0 < a1
       guard off || user else { return .failure(.badAddress) }
       (probeFirst, probeEnd, probeRecovery) = (a0, a1, a2)
+      executing = false
       return .success(0)
     }
   }
@@ -110,6 +113,32 @@ enum DiffMode {
     guard enabled, f.pointee.rip >= probeFirst, f.pointee.rip < probeEnd else { return false }
     f.pointee.rip = probeRecovery
     f.pointee.rax = 1
+    return true
+  }
+
+  /// Whether a ring-3 exception is part of an execute probe (`diffProbe`):
+  /// the single-step trap of the agent's jump landing on the probed
+  /// address (`rip == rdi`) lets the fetch go on; then a page fault on the
+  /// fetch resumes at the recovery address with `rax` = 1, and the trap
+  /// after the instruction ran, or any exception the instruction raised,
+  /// with `rax` = 0. TF is cleared when the probe ends.
+  static func executeProbe(_ f: UnsafeMutablePointer<trap_frame>) -> Bool {
+    let singleStep: UInt64 = 1 << 8
+    let fetch: UInt64 = 1 << 4
+    guard enabled, probeRecovery != 0 else { return false }
+    if !executing {
+      guard f.pointee.vector == 1, f.pointee.rflags & singleStep != 0,
+        f.pointee.rip == f.pointee.rdi
+      else { return false }
+      executing = true
+      return true
+    }
+    executing = false
+    let faulted =
+      f.pointee.vector == 14 && f.pointee.rip == f.pointee.rdi && f.pointee.error & fetch != 0
+    f.pointee.rip = probeRecovery
+    f.pointee.rax = faulted ? 1 : 0
+    f.pointee.rflags &= ~singleStep
     return true
   }
 

@@ -75,6 +75,10 @@ func kmain(_ startInfo: UInt64) -> Never {
   Scheduler.fpuTemplate = allocator.run(1)
   arch_fpu_reset()
   arch_fxsave(arch_pointer(Scheduler.fpuTemplate))
+  VirtioNet.start(boot, &allocator)
+  if boot.option("nicselftest").map({ $0.1 == 1 && $0.0[0] == UInt8(ascii: "1") }) ?? false {
+    NICSelfTest.run()
+  }
   #if INVARIANTS
     Invariants.prepare(&allocator)
     Log("exo: checking invariants after every call").end()

@@ -47,9 +47,7 @@ enum Transfer {
 /// stack, or the interrupted `rsp` if it is already on that stack (within
 /// 64 KiB below its top).
 func handlerStackStart(_ e: UInt64, interruptedRsp rsp: UInt64) -> UInt64 {
-  let top = Info[environment: e, .handlerStack]
-  if rsp <= top && rsp > top &- 65536 { return rsp }
-  return top
+  ExceptionFrame.deliveryStart(top: Info[environment: e, .handlerStack], interruptedRsp: rsp)
 }
 
 /// Upcalls (docs/ABI.md "Upcalls"): a frame on the handler stack, entered

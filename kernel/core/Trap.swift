@@ -36,6 +36,7 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   let fromUser = stackFrame.pointee.cs & 3 == 3
   if vector == Timer.vector {
     Timer.acknowledge()
+    VirtioNet.pollAtTick()
     guard fromUser, !DiffMode.enabled else { return stackFrame }
     Scheduler.enter(stackFrame)
     Spec.state.timerInterrupt()
@@ -51,6 +52,7 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
   guard fromUser else { panic(frame: stackFrame.pointee) }
   // The differential tester's memory probes: observed, not an event.
   if vector == 14, DiffMode.probeFaulted(stackFrame) { return stackFrame }
+  if DiffMode.executeProbe(stackFrame) { return stackFrame }
   // A fault in ring 3 belongs to the current environment, never the kernel:
   // the spec's `exception` event decides. Delivered, the frame is written
   // from the registers on the kernel stack and the same environment

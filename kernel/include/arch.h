@@ -101,6 +101,13 @@ static inline uint32_t arch_mmio_read32(uint64_t address) { return *(volatile ui
 static inline void arch_mmio_write32(uint64_t address, uint32_t value) {
   *(volatile uint32_t *)address = value;
 }
+static inline uint16_t arch_mmio_read16(uint64_t address) { return *(volatile uint16_t *)address; }
+static inline void arch_mmio_write16(uint64_t address, uint16_t value) {
+  *(volatile uint16_t *)address = value;
+}
+// Orders the compiler's memory accesses around a device's shared rings (on
+// x86 the CPU keeps stores in order and loads in order).
+static inline void arch_compiler_barrier(void) { __asm__ volatile("" ::: "memory"); }
 
 // The pointer for an address of the identity map (or of the current address
 // space). Never null: address 0 is a valid physical address.

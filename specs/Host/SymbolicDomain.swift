@@ -22,6 +22,9 @@ public final class SymbolicDomain: SpecDomain {
   private let trueTerm: BoolTerm
   private let falseTerm: BoolTerm
   private var literals: [UInt64: BitVec] = [:]
+  /// While not nil, every check that can fail appends its error code here,
+  /// in the order the transition makes its checks (``Transition/errors()``).
+  public var checkedCodes: [UInt64]?
 
   public init(context: Context) {
     self.context = context
@@ -174,7 +177,9 @@ public final class SymbolicDomain: SpecDomain {
     _ ok: inout BoolTerm, _ error: inout BitVec, _ condition: () -> BoolTerm, _ code: UInt64
   ) {
     let holds = condition()
-    error = ite(and(ok, not(holds)), word(code), error)
+    let fails = and(ok, not(holds))
+    if checkedCodes != nil, fails.boolValue != false { checkedCodes?.append(code) }
+    error = ite(fails, word(code), error)
     ok = and(ok, holds)
   }
 }

@@ -15,6 +15,9 @@ uint64_t agent_after_address(void);
 // Memory probes: 0 when the access went through, 1 when it faulted.
 uint64_t agent_probe_read(uint64_t address, uint64_t *_Nonnull out);
 uint64_t agent_probe_write(uint64_t address, uint64_t value);
+// 0 when the instruction at address ran, 1 when its fetch faulted, 2 when
+// the bytes there were not zero (nothing ran).
+uint64_t agent_probe_execute(uint64_t address);
 void agent_probe_addresses(uint64_t *_Nonnull out);
 // An access that must fault (write if `write` is not 0); returns if not.
 void agent_fault(uint64_t address, uint64_t write);

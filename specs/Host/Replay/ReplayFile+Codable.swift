@@ -125,13 +125,13 @@ extension ReplayStep: Codable {
   }
 }
 
-/// A probe in a replay file: `{"read": ADDRESS}` or
-/// `{"write": ADDRESS, "value": WORD}`.
+/// A probe in a replay file: `{"read": ADDRESS}`,
+/// `{"write": ADDRESS, "value": WORD}` or `{"execute": ADDRESS}`.
 struct ProbeCoding: Codable {
   var probe: DiffProbe
   init(_ probe: DiffProbe) { self.probe = probe }
 
-  enum Key: String, CodingKey { case read, write, value }
+  enum Key: String, CodingKey { case read, write, value, execute }
 
   init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: Key.self)
@@ -140,12 +140,15 @@ struct ProbeCoding: Codable {
     } else if let address = try c.decodeIfPresent(ReplayWord.self, forKey: .write) {
       let value = try c.decode(ReplayWord.self, forKey: .value)
       probe = DiffProbe(.write, address.value, value: value.value)
+    } else if let address = try c.decodeIfPresent(ReplayWord.self, forKey: .execute) {
+      probe = DiffProbe(.execute, address.value)
     } else {
       throw DecodingError.keyNotFound(
         Key.read,
         DecodingError.Context(
           codingPath: c.codingPath,
-          debugDescription: "a probe needs \"read\" or \"write\" (with \"value\")"))
+          debugDescription:
+            "a probe needs \"read\", \"write\" (with \"value\") or \"execute\""))
     }
     guard probe.address % 8 == 0 else {
       throw DecodingError.dataCorrupted(
@@ -163,6 +166,7 @@ struct ProbeCoding: Codable {
     case .write:
       try c.encode(ReplayWord(probe.address), forKey: .write)
       try c.encode(ReplayWord(probe.value), forKey: .value)
+    case .execute: try c.encode(ReplayWord(probe.address), forKey: .execute)
     }
   }
 }

@@ -166,8 +166,8 @@ agent_call_address:
 // agent_probe_recover with rax = 1 (diffProbe, registered at boot), so
 // each returns 0 when the access went through and 1 when it faulted.
 // agent_probe_read(address, out): *out = the word at address.
-  .globl agent_probe_read, agent_probe_write, agent_probe_first, agent_probe_end
-  .globl agent_probe_recover
+  .globl agent_probe_read, agent_probe_write, agent_probe_execute
+  .globl agent_probe_first, agent_probe_end, agent_probe_recover
 agent_probe_read:
   xor %eax, %eax
 agent_probe_first:
@@ -178,10 +178,26 @@ agent_probe_first:
 agent_probe_write:
   xor %eax, %eax
   mov %rsi, (%rdi)
-agent_probe_end:
   ret
+// agent_probe_execute(address): 2 if the two bytes at address are not
+// zero (nothing runs); else the instruction there (`add [rax], al`, rax
+// = the scratch word) runs single-stepped: the kernel resumes at
+// agent_probe_recover with rax = 0 once it ran, 1 if its fetch faulted.
+agent_probe_execute:
+  movzwl (%rdi), %eax
+agent_probe_end:
+  test %eax, %eax
+  jnz 1f
+  lea agent_probe_scratch(%rip), %rax
+  pushfq
+  orq $0x100, (%rsp)
+  popfq
+  jmp *%rdi
+1:
+  mov $2, %eax
+  ret
+// The kernel has set rax.
 agent_probe_recover:
-  mov $1, %eax
   ret
 
   .globl agent_probe_addresses
@@ -224,6 +240,8 @@ agent_entry_flags: .skip 8
 agent_command_rsp: .skip 8
 agent_entry_rsp: .skip 8
 agent_entry_rdi: .skip 8
+// What an execute probe's instruction adds to.
+agent_probe_scratch: .skip 8
   .p2align 6
 agent_fx_seed: .skip 512
 agent_fx_after: .skip 512

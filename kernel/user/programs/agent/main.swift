@@ -178,6 +178,8 @@ func agentResume(_ how: UInt64, _ status: UInt64, _ value: UInt64) -> Never {
         let address = number()
         if kind == DiffProbeKind.write.rawValue {
           out.byte(UInt8(truncatingIfNeeded: agent_probe_write(address, number())))
+        } else if kind == DiffProbeKind.execute.rawValue {
+          out.byte(UInt8(truncatingIfNeeded: agent_probe_execute(address)))
         } else {
           var value: UInt64 = 0
           let faulted = agent_probe_read(address, &value)
@@ -317,7 +319,31 @@ enum Registers {
     // stack (within 64 KiB), 16-byte aligned.
     let top = KernelInfo[environment: me, .handlerStack]
     let rsp = agent_entry_rsp
-    return rsp & 15 == 0 && rsp <= top && rsp > top &- 65536
+    return rsp & 15 == 0 && rsp <= top && rsp > top &- ExceptionFrame.handlerStackSpan
+  }
+
+  /// Whether an upcall frame (`rdi` = the frame, vector 256 and up) that
+  /// interrupted this copy in one of its calls holds that call's patterns
+  /// in rbx, rbp and r12–r15, as the kernel saved them. Read with the
+  /// probes: the frame's slot may have been unbound since.
+  static func upcallFrameMine(_ me: UInt64) -> Bool {
+    let frame = agent_entry_rdi
+    guard frame >= UserLayout.start else { return true }
+    func word(_ field: ExceptionFrame) -> UInt64? {
+      var value: UInt64 = 0
+      return agent_probe_read(frame + ExceptionFrame.offset(field), &value) == 0 ? value : nil
+    }
+    guard let vector = word(.vector), vector >= 256, word(.rip) == agent_after_address(),
+      let key = word(.rbx)
+    else { return true }
+    let count = key & 0xFFFF_FFFF_FFFF
+    guard key >> 48 == me, count != 0, count <= made else { return false }
+    let (p0, p1, p2, p3, p4) = patterns
+    func holds(_ field: ExceptionFrame, _ value: UInt64) -> Bool {
+      word(field).map { $0 == value } ?? true
+    }
+    return holds(.rbp, key ^ p0) && holds(.r12, key ^ p1) && holds(.r13, key ^ p2)
+      && holds(.r14, key ^ p3) && holds(.r15, key ^ p4)
   }
 
   /// What is wrong in what the kernel left this context, which resumed
@@ -361,6 +387,7 @@ enum Registers {
         found.insert(.entryRegisters)
       }
       if !entryPlaced(me) { found.insert(.frameMisplaced) }
+      if !upcallFrameMine(me) { found.insert(.frameRegisters) }
     case Resumption.started.rawValue:
       if agent_entry_registers != 0 || agent_entry_flags != entryFlags {
         found.insert(.startRegisters)
