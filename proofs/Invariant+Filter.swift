@@ -59,15 +59,16 @@ extension View {
   }
 
   /// No frame matches two active filters: installed filters are pairwise
-  /// disjoint by the overlap check (`filtersOverlap`, proved sound by the
-  /// `packetFilter ⇒ overlapSound` obligation).
+  /// disjoint by the spec's overlap decision (`overlaps`, which is
+  /// `filtersOverlap`, proved sound by the `packetFilter ⇒ overlapSound`
+  /// obligation).
   func filtersDisjoint() -> B {
     all(F * F) { pair in
       let (i, j) = (pair / F, pair % F)
       guard i < j else { return d.bool(true) }
       return implies(
         d.and(filterIs(i, .active), filterIs(j, .active)),
-        d.not(d.filtersOverlap({ k in filterWord(i, k) }, { k in filterWord(j, k) })))
+        d.not(d.overlaps({ k in filterWord(i, k) }, { k in filterWord(j, k) })))
     }
   }
 }

@@ -18,6 +18,10 @@ import ExoABI
 /// contradict each other matches nothing — disagree on a bit of a byte
 /// they share.
 extension SpecDomain {
+  /// The spec's overlap decision (``SpecDomain/overlaps(_:_:)``): the check
+  /// below, unless a domain stands for it otherwise.
+  public func overlaps(_ a: (Int) -> W, _ b: (Int) -> W) -> B { filtersOverlap(a, b) }
+
   /// Whether some frame of at most ``PacketFilter/maximumFrameLength``
   /// bytes matches both of the encoded filters `a` and `b` (each accepted
   /// by ``PacketFilter/check(_:_:)``). Bounded work, no allocation: the

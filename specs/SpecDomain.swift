@@ -64,6 +64,16 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
   /// keys. Plain domains mark the keys in `[low, low + span)` in a bitmap
   /// and compare any other key with every earlier one.
   func allDistinct(_ n: Int, key: (Int) -> W, valid: (Int) -> B, low: UInt64, span: Int) -> B
+  /// Whether some frame matches both of the encoded filters `a` and `b`
+  /// (``PacketFilter/wordCount`` words each, as ``PacketFilter/check(_:_:)``
+  /// accepts them): the one overlap decision of the spec, which
+  /// `filterInstall` refuses and the invariant `filtersDisjoint` excludes.
+  /// Every domain that runs the spec computes ``filtersOverlap(_:_:)`` (the
+  /// default); the symbolic domain of exoverify's transition obligations
+  /// may stand for it by an uninterpreted symmetric predicate
+  /// (`SymbolicDomain.abstractOverlap`), the meaning being proved once by
+  /// the packet-filter theorems (docs/verification.md).
+  func overlaps(_ a: (Int) -> W, _ b: (Int) -> W) -> B
   /// The first failing check decides the error: if `ok` and not `condition`,
   /// `ok` becomes false and `error` becomes `code`. Concrete: `condition` is
   /// not evaluated once a check has failed.
@@ -208,6 +218,6 @@ extension SpecHooks {
   public func upcall(_ e: HookWord, _ reason: UpcallReason, _ a: HookWord, _ b: HookWord) {}
   @inline(__always) public func exceptionTaken(_ e: HookWord, delivered: HookBool) {}
   @inline(__always)
-  public func frameDelivered(_ f: HookWord, owner: HookWord, binding: HookWord, dropped: HookWord)
-  {}
+  public func frameDelivered(_ f: HookWord, owner: HookWord, binding: HookWord, dropped: HookWord) {
+  }
 }

@@ -20,11 +20,32 @@ extension SpecState {
   @inline(__always) func filterOwnerOf(_ f: W) -> W {
     domain.read(filters.owner, f, default: none)
   }
-  /// Word `i` of filter slot `f`'s encoding (`f` may be symbolic).
+  /// Word `i` of filter slot `f`'s encoding (`f` may be symbolic; zero
+  /// past the table).
   @inline(__always) func filterWord(_ f: W, _ i: Int) -> W {
+    Self.filterWord(domain, filterWords, f, i, slots: bounds.filters)
+  }
+  /// Word `i` of filter slot `f` of the column `words`: selected by the
+  /// slot, not by a computed index, so a symbolic `f` is compared with
+  /// each slot number and never multiplied.
+  @inline(__always) static func filterWord(
+    _ d: D, _ words: D.Column, _ f: W, _ i: Int, slots: Int
+  ) -> W {
+    var word = d.word(0)
+    for j in (0..<slots).reversed() {
+      word = d.ite(d.eq(f, d.word(UInt64(j))), words[j * PacketFilter.wordCount + i], word)
+    }
+    return word
+  }
+  /// Word `i` of filter slot `f` becomes `value` where the path condition
+  /// holds (nothing when `f` is past the table).
+  mutating func setFilterWord(_ f: W, _ i: Int, _ value: W) {
     let d = domain
-    return d.read(
-      filterWords, d.add(d.mul(f, UInt64(PacketFilter.wordCount)), word(i)), default: zero)
+    for j in 0..<bounds.filters {
+      d.when(d.eq(f, word(UInt64(j)))) {
+        d.assign(&filterWords[j * PacketFilter.wordCount + i], value)
+      }
+    }
   }
   /// Word `i` of filter slot `j`'s encoding (`j` a constant).
   @inline(__always) func filterWord(at j: Int, _ i: Int) -> W {
@@ -54,11 +75,14 @@ extension SpecState {
     }
     v.require(one.ok, else: .invalidArgument)
     return finish(v) { s in
-      let base = d.add(d.mul(f, UInt64(PacketFilter.wordCount)), d.add(d.mul(i, 2), s.word(1)))
       d.write(&s.filters.state, f, s.word(FilterState.building))
       d.write(&s.filters.owner, f, s.current)
-      d.write(&s.filterWords, base, first)
-      d.write(&s.filterWords, d.add(base, s.word(1)), second)
+      for t in 0..<PacketFilter.maximumTests {
+        d.when(d.eq(i, s.word(UInt64(t)))) {
+          s.setFilterWord(f, 1 + 2 * t, first)
+          s.setFilterWord(f, 2 + 2 * t, second)
+        }
+      }
       return s.zero
     }
   }
@@ -81,10 +105,9 @@ extension SpecState {
     let words = filterWords
     let states = filters.state
     let n = PacketFilter.wordCount
-    let base = d.mul(f, UInt64(n))
-    let zero = self.zero
+    let slots = bounds.filters
     func candidate(_ k: Int) -> W {
-      k == 0 ? count : d.read(words, d.add(base, d.word(UInt64(k))), default: zero)
+      k == 0 ? count : Self.filterWord(d, words, f, k, slots: slots)
     }
     v.require(PacketFilter.check(d, candidate).ok, else: .invalidArgument)
     v.require(d.ult(slot, word(bounds.windowSlots)), else: .outOfRange)
@@ -96,11 +119,11 @@ extension SpecState {
       let other = d.and(
         d.eq(states[j], d.word(FilterState.active.rawValue)), d.ne(d.word(UInt64(j)), f))
       overlaps = d.or(
-        overlaps, d.and(other, then: { d.filtersOverlap(candidate, { i in words[j * n + i] }) }))
+        overlaps, d.and(other, then: { d.overlaps(candidate, { i in words[j * n + i] }) }))
     }
     v.require(d.not(overlaps), else: .overlap)
     return finish(v) { s in
-      d.write(&s.filterWords, d.mul(f, UInt64(PacketFilter.wordCount)), count)
+      s.setFilterWord(f, 0, count)
       d.write(&s.filters.state, f, s.word(FilterState.active))
       d.write(&s.filters.slot, f, slot)
       d.write(&s.filters.pending, f, s.zero)
@@ -201,15 +224,11 @@ extension SpecState {
   /// (``frameArrival(length:byte:)``).
   public mutating func frameInjected(seed: W, length: W, filter f: W) -> Outcome<D> {
     let d = domain
-    let inTable = d.ult(f, word(bounds.filters))
     // The aimed filter's words, read from a copy of the column (the
     // arrival changes no filter's words).
     let words = filterWords
-    let base = d.mul(f, UInt64(PacketFilter.wordCount))
-    let zero = self.zero
-    func aim(_ i: Int) -> W {
-      d.ite(inTable, d.read(words, d.add(base, d.word(UInt64(i))), default: zero), zero)
-    }
+    let slots = bounds.filters
+    func aim(_ i: Int) -> W { Self.filterWord(d, words, f, i, slots: slots) }
     return frameArrival(length: DiffFrame.length(d, length)) { p in
       DiffFrame.byte(d, seed: seed, aim: aim, at: p)
     }

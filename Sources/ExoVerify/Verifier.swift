@@ -25,7 +25,7 @@ public struct Verifier: Sendable {
   /// (docs/verification.md).
   public static let proofBounds = Bounds(
     environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 3,
-    maximumRun: 3)
+    maximumRun: 3, filters: 2)
 
   /// The bounds used before derivation went three levels deep: the depth
   /// mutants (``Mutant/depthMutants``) are exactly the bugs they miss.
@@ -58,6 +58,7 @@ public struct Verifier: Sendable {
 
   func query(_ obligation: Obligation, context: Context) throws -> Query {
     let domain = SymbolicDomain(context: context)
+    domain.abstractOverlap = true
     let solver = try Solver(context: context, logic: "QF_BV")
     try solver.setTimeout(milliseconds: timeoutMilliseconds)
     switch obligation {
@@ -157,6 +158,9 @@ public struct Verifier: Sendable {
       let solver = session.solver
       let pre = session.pre
       let assumed = session.assumed
+      // The overlap predicate's applications of earlier groups are in no
+      // formula asserted now.
+      domain.forgetOverlapApplications(after: session.overlapApplications)
       let transition: Transition? =
         if case .initial = group[0] { nil } else { group[0].transitionOrNil }
       var post: SymbolicState
@@ -213,7 +217,23 @@ public struct Verifier: Sendable {
         }
         solver.push()
         solver.assert(!goal)
-        let answer = try solver.check()
+        var answer = try solver.check()
+        // A model is a counterexample of the spec only where the overlap
+        // predicate agrees with the overlap check on the filters the model
+        // chose; elsewhere that agreement is asserted and the check made
+        // again (counterexample-guided refinement).
+        var refinements = 0
+        while case .sat(let model) = answer,
+          try refineOverlap(domain, solver, model), refinements < Verifier.overlapRefinements
+        {
+          refinements += 1
+          answer = try solver.check()
+        }
+        if case .sat(let model) = answer, try refineOverlap(domain, solver, model) {
+          answer = .unknown(
+            reason: "the overlap predicate still disagrees with the overlap check after "
+              + "\(Verifier.overlapRefinements) refinements")
+        }
         switch answer {
         case .unsat:
           if let cache, let key { cache.insert(key) }
@@ -249,6 +269,32 @@ public struct Verifier: Sendable {
     return reports
   }
 
+  /// How many times an obligation's model may be refined by the overlap
+  /// check's values before the answer is `unknown`.
+  static let overlapRefinements = 32
+
+  /// Whether `model` gives some application of the uninterpreted overlap
+  /// predicate a value the overlap check does not give its filters; for
+  /// each such application, asserts that on those filters it has the
+  /// check's value (true of the check, so no proof is lost).
+  func refineOverlap(_ domain: SymbolicDomain, _ solver: Solver, _ model: Model) throws -> Bool {
+    let concrete = ConcreteDomain()
+    var refined = false
+    for application in domain.overlapApplications {
+      let a = try application.a.map { try model.eval($0) }
+      let b = try application.b.map { try model.eval($0) }
+      let truth = concrete.filtersOverlap({ a[$0] }, { b[$0] })
+      guard try model.eval(application.value) != truth else { continue }
+      var here = domain.bool(true)
+      for (term, value) in zip(application.a + application.b, a + b) {
+        here = domain.and(here, domain.eq(term, domain.word(value)))
+      }
+      solver.assert(domain.or(domain.not(here), application.value.iff(domain.bool(truth))))
+      refined = true
+    }
+    return refined
+  }
+
   /// Reads the pre-state and arguments out of `model` and runs the concrete
   /// spec (with the same mutant, if any) on them.
   func counterexample(_ q: Query, model: Model) throws -> Counterexample {
@@ -278,6 +324,8 @@ public final class ProofSession {
   let solver: Solver
   let pre: SymbolicState
   let assumed: [Invariant: BoolTerm]
+  /// How many applications of the overlap predicate the assumptions hold.
+  let overlapApplications: Int
   /// The format, the bounds, the mutant and the content hashes of the
   /// assumptions: the part of every cache key the session fixes.
   let cacheBase: String
@@ -285,6 +333,7 @@ public final class ProofSession {
   public init(_ verifier: Verifier) throws {
     context = try Context(randomSeed: 0)
     domain = SymbolicDomain(context: context)
+    domain.abstractOverlap = true
     solver = try Solver(context: context, logic: "QF_BV")
     try solver.setTimeout(milliseconds: verifier.timeoutMilliseconds)
     pre = SymbolicState(
@@ -299,6 +348,7 @@ public final class ProofSession {
       text += " " + holds.ast.contentHash
     }
     self.assumed = assumed
+    overlapApplications = domain.overlapApplications.count
     cacheBase = text
   }
 }
