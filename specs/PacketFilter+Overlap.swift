@@ -22,6 +22,12 @@ extension SpecDomain {
   /// below, unless a domain stands for it otherwise.
   public func overlaps(_ a: (Int) -> W, _ b: (Int) -> W) -> B { filtersOverlap(a, b) }
 
+  /// The spec's matching decision (``SpecDomain/frameMatches(_:length:byte:)``):
+  /// the ABI's rule, unless a domain stands for it otherwise.
+  public func frameMatches(_ filter: (Int) -> W, length: W, byte: (W) -> W) -> B {
+    PacketFilter.matches(self, filter, length: length, byte: byte)
+  }
+
   /// Whether some frame of at most ``PacketFilter/maximumFrameLength``
   /// bytes matches both of the encoded filters `a` and `b` (each accepted
   /// by ``PacketFilter/check(_:_:)``). Bounded work, no allocation: the

@@ -71,9 +71,17 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
   /// Every domain that runs the spec computes ``filtersOverlap(_:_:)`` (the
   /// default); the symbolic domain of exoverify's transition obligations
   /// may stand for it by an uninterpreted symmetric predicate
-  /// (`SymbolicDomain.abstractOverlap`), the meaning being proved once by
+  /// (`SymbolicDomain.abstractFilters`), the meaning being proved once by
   /// the packet-filter theorems (docs/verification.md).
   func overlaps(_ a: (Int) -> W, _ b: (Int) -> W) -> B
+  /// Whether the frame of `length` bytes, byte `p` being `byte(p)`,
+  /// matches the encoded filter `filter`: the spec's one matching decision
+  /// (`frameArrival`). Every domain that runs the spec computes
+  /// `PacketFilter.matches` (the default); in exoverify's transition
+  /// obligations it may be a free truth value per filter
+  /// (`SymbolicDomain.abstractFilters`): `frameArrival(matches:)` is proved
+  /// for every match vector.
+  func frameMatches(_ filter: (Int) -> W, length: W, byte: (W) -> W) -> B
   /// The first failing check decides the error: if `ok` and not `condition`,
   /// `ok` becomes false and `error` becomes `code`. Concrete: `condition` is
   /// not evaluated once a check has failed.

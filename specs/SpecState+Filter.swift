@@ -214,7 +214,7 @@ extension SpecState {
   /// receives it (``frameArrival(matches:)``). The NIC driver runs this.
   public mutating func frameArrival(length: W, byte: (W) -> W) -> Outcome<D> {
     let vector = matchVector { j in
-      PacketFilter.matches(domain, { i in self.filterWord(at: j, i) }, length: length, byte: byte)
+      domain.frameMatches({ i in self.filterWord(at: j, i) }, length: length, byte: byte)
     }
     return frameArrival(matches: vector)
   }

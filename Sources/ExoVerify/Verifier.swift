@@ -58,7 +58,7 @@ public struct Verifier: Sendable {
 
   func query(_ obligation: Obligation, context: Context) throws -> Query {
     let domain = SymbolicDomain(context: context)
-    domain.abstractOverlap = true
+    domain.abstractFilters = true
     let solver = try Solver(context: context, logic: "QF_BV")
     try solver.setTimeout(milliseconds: timeoutMilliseconds)
     switch obligation {
@@ -333,7 +333,7 @@ public final class ProofSession {
   public init(_ verifier: Verifier) throws {
     context = try Context(randomSeed: 0)
     domain = SymbolicDomain(context: context)
-    domain.abstractOverlap = true
+    domain.abstractFilters = true
     solver = try Solver(context: context, logic: "QF_BV")
     try solver.setTimeout(milliseconds: verifier.timeoutMilliseconds)
     pre = SymbolicState(
