@@ -218,21 +218,39 @@ public struct Verifier: Sendable {
         solver.push()
         solver.assert(!goal)
         var answer = try solver.check()
-        // A model is a counterexample of the spec only where the overlap
-        // predicate agrees with the overlap check on the filters the model
-        // chose; elsewhere that agreement is asserted and the check made
-        // again (counterexample-guided refinement).
-        var refinements = 0
-        while case .sat(let model) = answer,
-          try refineOverlap(domain, solver, model), refinements < Verifier.overlapRefinements
-        {
-          refinements += 1
-          answer = try solver.check()
-        }
-        if case .sat(let model) = answer, try refineOverlap(domain, solver, model) {
-          answer = .unknown(
-            reason: "the overlap predicate still disagrees with the overlap check after "
-              + "\(Verifier.overlapRefinements) refinements")
+        var scopes = 1
+        if case .sat(let model) = answer, try !disagreeing(domain, model).isEmpty {
+          // The model may not be one of the spec: the overlap predicate
+          // disagrees with the check on filters it chose. First a model
+          // with no active filter before the step: there every application
+          // of the predicate (and every frame match) is guarded off (no two
+          // filters active before, at most one after), so its values do
+          // not matter and the model is the spec's.
+          solver.push()
+          solver.assert(noActiveFilter(pre))
+          let restricted = try solver.check()
+          if case .sat = restricted {
+            answer = restricted
+            scopes = 2
+          } else {
+            try solver.pop(1)
+            // Else each application the model got wrong is given the
+            // check's own formula (true of the check: no proof is lost),
+            // and the solver asked again, until the model agrees.
+            var refined = Set<Int>()
+            while case .sat(let model) = answer {
+              let wrong = try disagreeing(domain, model).filter { !refined.contains($0) }
+              if wrong.isEmpty { break }
+              for k in wrong {
+                let application = domain.overlapApplications[k]
+                solver.assert(
+                  application.value.iff(
+                    domain.filtersOverlap({ application.a[$0] }, { application.b[$0] })))
+                refined.insert(k)
+              }
+              answer = try solver.check()
+            }
+          }
         }
         switch answer {
         case .unsat:
@@ -256,7 +274,7 @@ public struct Verifier: Sendable {
               obligation: obligation, verdict: verdict, seconds: overhead + since(began),
               detail: reason, cached: false))
         }
-        try solver.pop(1)
+        try solver.pop(scopes)
       }
     } catch {
       for obligation in group.dropFirst(reports.count) {
@@ -269,30 +287,28 @@ public struct Verifier: Sendable {
     return reports
   }
 
-  /// How many times an obligation's model may be refined by the overlap
-  /// check's values before the answer is `unknown`.
-  static let overlapRefinements = 32
-
-  /// Whether `model` gives some application of the uninterpreted overlap
-  /// predicate a value the overlap check does not give its filters; for
-  /// each such application, asserts that on those filters it has the
-  /// check's value (true of the check, so no proof is lost).
-  func refineOverlap(_ domain: SymbolicDomain, _ solver: Solver, _ model: Model) throws -> Bool {
+  /// The applications of the overlap predicate to which `model` gives a
+  /// value the overlap check does not give the filters it chose.
+  func disagreeing(_ domain: SymbolicDomain, _ model: Model) throws -> [Int] {
     let concrete = ConcreteDomain()
-    var refined = false
-    for application in domain.overlapApplications {
+    var wrong: [Int] = []
+    for (k, application) in domain.overlapApplications.enumerated() {
       let a = try application.a.map { try model.eval($0) }
       let b = try application.b.map { try model.eval($0) }
       let truth = concrete.filtersOverlap({ a[$0] }, { b[$0] })
-      guard try model.eval(application.value) != truth else { continue }
-      var here = domain.bool(true)
-      for (term, value) in zip(application.a + application.b, a + b) {
-        here = domain.and(here, domain.eq(term, domain.word(value)))
-      }
-      solver.assert(domain.or(domain.not(here), application.value.iff(domain.bool(truth))))
-      refined = true
+      if try model.eval(application.value) != truth { wrong.append(k) }
     }
-    return refined
+    return wrong
+  }
+
+  /// No filter slot of `state` is active.
+  func noActiveFilter(_ state: SymbolicState) -> BoolTerm {
+    let d = state.domain
+    var none = d.bool(true)
+    for j in 0..<state.bounds.filters {
+      none = d.and(none, d.ne(state.filters.state[j], d.word(FilterState.active.rawValue)))
+    }
+    return none
   }
 
   /// Reads the pre-state and arguments out of `model` and runs the concrete
