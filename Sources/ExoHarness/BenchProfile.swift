@@ -126,7 +126,7 @@ public struct BenchProfile: Sendable {
     else { throw failed("the bench program has no \(markerBegin)/\(markerEnd)/\(markerNext)") }
     var names: [String] = []
     var medians: [String: UInt64] = [:]
-    for line in console.split(separator: "\n") where line.hasPrefix("BENCH ") {
+    for line in console.split(whereSeparator: \.isNewline) where line.hasPrefix("BENCH ") {
       let words = line.split(separator: " ")
       guard words.count >= 3 else { continue }
       names.append(String(words[1]))

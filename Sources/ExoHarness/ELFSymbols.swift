@@ -11,6 +11,13 @@ public enum ELFSymbols {
     public var address: UInt64
     public var size: UInt64
     public var type: UInt8
+
+    public init(name: String, address: UInt64, size: UInt64, type: UInt8) {
+      self.name = name
+      self.address = address
+      self.size = size
+      self.type = type
+    }
   }
 
   /// The names of every symbol of every symbol table (`SHT_SYMTAB`) of the
