@@ -77,9 +77,12 @@ enum AddressSpaces {
       PhysicalMemory.store64(base + Slot.imageTable.rawValue * 8, ptImage)
       PhysicalMemory.store64(base + Slot.windowTable.rawValue * 8, ptWindow)
       PhysicalMemory.store64(base + Slot.stackTable.rawValue * 8, ptStack)
+      // Not zeroed: their entries are not present yet, so the slot's first
+      // `build` copies or zeroes every one.
       PhysicalMemory.store64(
-        base + Slot.data.rawValue * 8, allocator.run(ProgramImage.writablePages))
-      PhysicalMemory.store64(base + Slot.stack.rawValue * 8, allocator.run(UserLayout.stackPages))
+        base + Slot.data.rawValue * 8, allocator.run(ProgramImage.writablePages, zeroed: false))
+      PhysicalMemory.store64(
+        base + Slot.stack.rawValue * 8, allocator.run(UserLayout.stackPages, zeroed: false))
     }
   }
 

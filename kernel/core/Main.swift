@@ -47,7 +47,9 @@ func kmain(_ startInfo: UInt64) -> Never {
   guard allocator.skip(to: InfoHeader.kernelFirstPage * pageSize) else {
     panic("the managed pages cannot start at InfoHeader.kernelFirstPage")
   }
-  let userPages = allocator.run(Info.pageCount)
+  // Not zeroed here: a user page is first used when `pageAllocate` gives
+  // it to an owner, and that transition's hook (`pageAllocated`) zeroes it.
+  let userPages = allocator.run(Info.pageCount, zeroed: false)
   let infoArea = allocator.run(UInt64(Info.layout.size) / pageSize)
   Info.initialize(base: infoArea, firstPage: userPages / pageSize)
   checkExceptionFrameLayout()
