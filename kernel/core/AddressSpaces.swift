@@ -20,8 +20,9 @@ enum AddressSpaces {
   nonisolated(unsafe) private static var slots: UInt64 = 0
   nonisolated(unsafe) private static var infoDirectory: UInt64 = 0
 
+  /// Wrapping arithmetic: `e` is a slot the spec or the kernel checked.
   private static func word(_ e: UInt64, _ slot: Slot) -> UInt64 {
-    PhysicalMemory.load64(slots + e * 64 + slot.rawValue * 8)
+    PhysicalMemory.load64(slots &+ e &* 64 &+ slot.rawValue &* 8)
   }
 
   static func root(_ e: UInt64) -> UInt64 { word(e, .root) }
@@ -180,11 +181,11 @@ enum AddressSpaces {
       if rights.contains(.write) { flags.insert(.writable) }
       if !rights.contains(.execute) { flags.insert(.noExecute) }
       value =
-        PageTableEntry(frame: PhysicalAddress(rawValue: page * pageSize), flags: flags).rawValue
+        PageTableEntry(frame: PhysicalAddress(rawValue: page &* pageSize), flags: flags).rawValue
     }
-    PhysicalMemory.store64(word(e, .windowTable) + s * 8, value)
+    PhysicalMemory.store64(word(e, .windowTable) &+ s &* 8, value)
     if arch_read_cr3() == word(e, .root) {
-      arch_invlpg(UserLayout.windowBase + s * pageSize)
+      arch_invlpg(UserLayout.windowBase &+ s &* pageSize)
     }
   }
 
