@@ -192,21 +192,24 @@ public struct DiffAnomaly: OptionSet, Sendable, Hashable {
 
 #if !hasFeature(Embedded)
   extension DiffAnomaly {
+    /// Every defined bit with its description, in bit order: the one list
+    /// reports read (a bit missing here shows as unknown).
+    public static let described: [(DiffAnomaly, String)] = [
+      (.preservedRegister, "a preserved register changed across a call"),
+      (.returnRegisters, "rcx, r11, rflags or rsp wrong after a call"),
+      (.fpuChanged, "the x87/SSE state changed across a call"),
+      (.entryRegisters, "a register not zero on entry by a transfer"),
+      (.startRegisters, "a register not zero at environmentStart"),
+      (.startFPU, "x87/SSE state not initial at environmentStart"),
+      (.exceptionMissing, "an access that must fault went through"),
+      (.frameMisplaced, "a transfer entered off the handler stack"),
+      (.frameRegisters, "an upcall frame holds registers that are not this environment's"),
+    ]
+
     /// Names of the bits set, for reports.
     public var names: [String] {
-      var out: [String] = []
-      if contains(.preservedRegister) { out.append("a preserved register changed across a call") }
-      if contains(.returnRegisters) { out.append("rcx, r11, rflags or rsp wrong after a call") }
-      if contains(.fpuChanged) { out.append("the x87/SSE state changed across a call") }
-      if contains(.entryRegisters) { out.append("a register not zero on entry by a transfer") }
-      if contains(.startRegisters) { out.append("a register not zero at environmentStart") }
-      if contains(.startFPU) { out.append("x87/SSE state not initial at environmentStart") }
-      if contains(.exceptionMissing) { out.append("an access that must fault went through") }
-      if contains(.frameMisplaced) { out.append("a transfer entered off the handler stack") }
-      if contains(.frameRegisters) {
-        out.append("an upcall frame holds registers that are not this environment's")
-      }
-      let known: UInt64 = (1 << 9) - 1
+      var out = Self.described.filter { contains($0.0) }.map(\.1)
+      let known = Self.described.reduce(UInt64(0)) { $0 | $1.0.rawValue }
       if rawValue & ~known != 0 {
         out.append("unknown anomaly bits 0x\(String(rawValue & ~known, radix: 16))")
       }

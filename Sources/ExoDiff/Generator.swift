@@ -468,9 +468,7 @@ public struct Generator {
     guard me < UInt64(bounds.environments) else { return DiffStep(.event(.tick)) }
     let dying = environments(in: [.dying])
     let hasCaller = state.environments.caller[Int(me)] != ExoABI.none
-    // Calls are made more often while a rare refusal is at hand: a callee
-    // serving another caller, or a capability for the caller itself.
-    let transfer = rareTransferAtHand ? 6 : 2
+    let transfer = transferWeight
     var table: [(Transition, Int)] = [
       (.call(.pageAllocate), hog ? 120 : 8), (.call(.pageMap), 10), (.call(.capabilityDerive), 10),
       (.call(.pageUnmap), 4), (.call(.pageProtect), 4), (.call(.capabilityGrant), hog ? 30 : 3),
@@ -570,16 +568,22 @@ public struct Generator {
     if chance(0.15), let t = dyingControllable() { return t }
     return pick(controllable().filter { l.contains($0.0) })
   }
-  /// Whether the caller holds a capability with `call` for itself or for
-  /// a runnable environment already serving a caller.
-  var rareTransferAtHand: Bool {
+  /// The weight of `call` and of `send`: higher while the caller holds a
+  /// capability with `call` for itself or for a runnable environment
+  /// already serving a caller (rare refusals), or for one that can take a
+  /// transfer (successful transfers are otherwise rare).
+  var transferWeight: Int {
     let caps = state.capabilities
     let e = state.environments
-    return held(by: me, kind: .environment, rights: .call).contains {
-      let t = Int(caps.base[Int($0)])
-      return t == Int(me)
-        || (e.state[t] == EnvironmentState.runnable.rawValue && e.caller[t] != ExoABI.none)
+    var weight = 2
+    for c in held(by: me, kind: .environment, rights: .call) {
+      let t = Int(caps.base[Int(c)])
+      guard t != Int(me) else { return 6 }
+      guard e.state[t] == EnvironmentState.runnable.rawValue else { continue }
+      if e.caller[t] != ExoABI.none { return 6 }
+      if e.callEntry[t] != 0 && e.handlerStack[t] != 0 { weight = 5 }
     }
+    return weight
   }
 
   /// Other environments the caller holds a capability for that lacks

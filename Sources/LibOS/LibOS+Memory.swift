@@ -170,13 +170,22 @@ extension LibOS {
   func copyThroughScratch(high: Bool = false, _ fill: () throws(ExoError) -> Void)
     throws(ExoError) -> (page: UInt64, capability: UInt64)
   {
-    var (page, root) = try allocatePage(high: high)
     let scratch = UInt64(scratchSlot)
-    try check(
-      kernel.sys(
+    var (page, root) = try allocatePage(high: high)
+    // A revocation abort may repossess the new page before it is mapped
+    // (its root is then gone, and the map refused): take another.
+    for attempt in 1...4 {
+      let mapped = kernel.sys(
         PageMapArguments(
           target: me, envCap: none, memoryCap: root, page: page, slot: scratch,
-          rights: Rights([.read, .write]).rawValue)))
+          rights: Rights([.read, .write]).rawValue))
+      guard let error = mapped.error else { break }
+      guard attempt < 4, !holds(root: root, page: page) else {
+        release(capability: root)
+        throw error
+      }
+      (page, root) = try allocatePage(high: high)
+    }
     for _ in 0..<8 {
       try fill()
       let bound = binding(me, scratchSlot, .page)
@@ -192,18 +201,33 @@ extension LibOS {
   /// filled there: maps a fresh one (``copyThroughScratch(_:)`` fills it
   /// again).
   func replaceScratch() -> Bool {
-    guard binding(me, scratchSlot, .page) == none, let (page, root) = try? allocatePage()
-    else { return false }
+    guard binding(me, scratchSlot, .page) == none else { return false }
     let rw: Rights = [.read, .write]
-    if kernel.sys(
-      PageMapArguments(
-        target: me, envCap: none, memoryCap: root, page: page, slot: UInt64(scratchSlot),
-        rights: rw.rawValue)
-    ).error != nil {
-      release(capability: root)
-      return false
+    // As in copyThroughScratch: a page repossessed before it is mapped is
+    // replaced by another.
+    for _ in 0..<4 {
+      guard let (page, root) = try? allocatePage() else { return false }
+      if kernel.sys(
+        PageMapArguments(
+          target: me, envCap: none, memoryCap: root, page: page, slot: UInt64(scratchSlot),
+          rights: rw.rawValue)
+      ).error == nil {
+        return true
+      }
+      guard !holds(root: root, page: page) else {
+        release(capability: root)
+        return false
+      }
     }
-    return true
+    return false
+  }
+
+  /// Whether capability slot `root` still holds this environment's root
+  /// memory capability for `page` (a revocation abort deletes it when it
+  /// repossesses the page).
+  func holds(root: UInt64, page: UInt64) -> Bool {
+    capability(root, .kind) == CapabilityKind.memory.rawValue && capability(root, .owner) == me
+      && capability(root, .parent) == none && capability(root, .base) == page
   }
 
   /// Gives `slot`, shared copy-on-write, a private writable page with the

@@ -41,11 +41,27 @@ struct Bench: ParsableCommand {
   @Option(help: "Seconds to run the spec workload for the transitions-per-second figure.")
   var specSeconds: Double = 3
 
+  @Option(
+    help: ArgumentHelp(
+      "Profile instead of measure: write where each path's instructions go to this folder.",
+      discussion:
+        "Boots the bench program once with fewer iterations under QEMU's -d in_asm,exec,nochain "
+        + "trace and prints, per path, the top functions and blocks by instructions per "
+        + "iteration (FOLDER/profile.txt)."))
+  var profile: String?
+
+  @Option(help: "With --profile: how many functions and blocks to list per path.")
+  var top: Int = 15
+
+  @Flag(help: "With --profile: keep QEMU's trace (FOLDER/trace.log, hundreds of MB).")
+  var keepTrace = false
+
   func validate() throws {
     guard timeout > 0 else { throw ValidationError("--timeout must be positive, got \(timeout)") }
     guard specSeconds > 0 else {
       throw ValidationError("--spec-seconds must be positive, got \(specSeconds)")
     }
+    guard top > 0 else { throw ValidationError("--top must be positive, got \(top)") }
     guard chart.hasSuffix(".svg") else {
       throw ValidationError("--chart must name an .svg file, got \(chart)")
     }
@@ -69,6 +85,10 @@ struct Bench: ParsableCommand {
     // Linux reads the date at boot and seeds its random pool with it; a
     // fixed date on the virtual clock makes its counts repeatable.
     options.rtcBase = BenchResults.rtcBase
+    if let profile {
+      try runProfile(options, report: report, folder: profile)
+      return
+    }
     let runs = checkDeterminism ? 2 : 1
 
     var exoLogs: [BenchLog] = []
@@ -165,6 +185,78 @@ struct Bench: ParsableCommand {
       throw ExitCode.failure
     }
     if results.deterministic == false { throw ExitCode.failure }
+  }
+
+  /// `--profile FOLDER`: one traced boot of the bench program, the
+  /// instructions of each path by function and block.
+  func runProfile(_ base: BootOptions, report: BuildReport, folder: String) throws {
+    let folderURL = URL(fileURLWithPath: folder)
+    let traceURL = folderURL.appendingPathComponent("trace.log")
+    do {
+      try FileManager.default.createDirectory(at: folderURL, withIntermediateDirectories: true)
+    } catch {
+      note("error: cannot create \(folder): \(error)")
+      throw ExitCode.failure
+    }
+    guard let program = report.programs["bench"] else { throw ExitCode.failure }
+    var options = base
+    options.kernelArguments.append(BenchProfile.kernelArgument)
+    options.extraArguments += BenchProfile.qemuArguments(log: traceURL.path)
+    note("booting the bench program under QEMU's execution trace (\(traceURL.path))")
+    let result: BootResult
+    do { result = try QEMU.boot(options) } catch {
+      note("error: \(error)")
+      throw ExitCode.failure
+    }
+    guard result.outcome == .success else {
+      FileHandle.standardError.write(Data(result.console.suffix(3000).utf8))
+      note("error: the traced guest: \(result.outcome.summary)")
+      throw ExitCode.failure
+    }
+    let profileResult: BenchProfile
+    let symbolizer: BenchProfile.Symbolizer
+    do {
+      symbolizer = BenchProfile.Symbolizer(
+        kernel: try ELFSymbols.symbols(of: report.kernel),
+        program: try ELFSymbols.symbols(of: program))
+      profileResult = try BenchProfile.analyze(
+        trace: traceURL, console: result.console, symbolizer: symbolizer)
+    } catch {
+      note("error: \(error)")
+      throw ExitCode.failure
+    }
+    if !keepTrace { try? FileManager.default.removeItem(at: traceURL) }
+    let text = demangled(profileResult.report(top: top, symbolizer: symbolizer))
+    let out = folderURL.appendingPathComponent("profile.txt")
+    do { try Data(text.utf8).write(to: out) } catch {
+      note("error: cannot write \(out.path): \(error)")
+      throw ExitCode.failure
+    }
+    print(text, terminator: "")
+    note("wrote \(out.path)")
+  }
+
+  /// `text` with its Swift symbols demangled (`swift demangle --simplified`),
+  /// or as it is if the demangler cannot run.
+  func demangled(_ text: String) -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["swift", "demangle", "--simplified"]
+    let input = Pipe()
+    let output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return text }
+    let writer = Thread {
+      input.fileHandleForWriting.write(Data(text.utf8))
+      try? input.fileHandleForWriting.close()
+    }
+    writer.start()
+    let data = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0, !data.isEmpty else { return text }
+    return String(decoding: data, as: UTF8.self)
   }
 
   /// Boots one guest and parses its benchmark output.

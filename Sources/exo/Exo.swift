@@ -65,7 +65,8 @@ struct Boot: ParsableCommand {
       with the kernel's (docs/network.md) and prints its checks. Exit status: 0 success, \
       1 a --peer check failed, 2 user program failed, \
       3 kernel panic, 4 triple fault, 5 timeout, 6 QEMU missing, 7 image missing, \
-      8 QEMU error, 9 build failed.
+      8 QEMU error, 9 build failed, 10 stopped by the harness (its network peer had \
+      finished).
       """)
 
   @Option(help: "The user program to run first (a folder of kernel/user/programs).")

@@ -3,6 +3,18 @@ import Testing
 
 @Suite("ExoABI encodings")
 struct ABITests {
+  @Test("every difftest anomaly bit is described once; an undefined bit is reported as unknown")
+  func anomalyNames() {
+    let bits = DiffAnomaly.described.map(\.0.rawValue)
+    #expect(Set(bits).count == bits.count)
+    #expect(bits.allSatisfy { $0.nonzeroBitCount == 1 })
+    let all = DiffAnomaly(rawValue: bits.reduce(0, |))
+    #expect(all.names.count == bits.count)
+    #expect(!all.names.contains { $0.hasPrefix("unknown") })
+    let stray = DiffAnomaly(rawValue: 1 << 40)
+    #expect(stray.names == ["unknown anomaly bits 0x10000000000"])
+  }
+
   @Test("every syscall number round-trips and is unique")
   func syscallNumbers() {
     var seen = Set<UInt64>()

@@ -20,8 +20,9 @@ enum AddressSpaces {
   nonisolated(unsafe) private static var slots: UInt64 = 0
   nonisolated(unsafe) private static var infoDirectory: UInt64 = 0
 
+  /// Wrapping arithmetic: `e` is a slot the spec or the kernel checked.
   private static func word(_ e: UInt64, _ slot: Slot) -> UInt64 {
-    PhysicalMemory.load64(slots + e * 64 + slot.rawValue * 8)
+    PhysicalMemory.load64(slots &+ e &* 64 &+ slot.rawValue &* 8)
   }
 
   static func root(_ e: UInt64) -> UInt64 { word(e, .root) }
@@ -77,9 +78,12 @@ enum AddressSpaces {
       PhysicalMemory.store64(base + Slot.imageTable.rawValue * 8, ptImage)
       PhysicalMemory.store64(base + Slot.windowTable.rawValue * 8, ptWindow)
       PhysicalMemory.store64(base + Slot.stackTable.rawValue * 8, ptStack)
+      // Not zeroed: their entries are not present yet, so the slot's first
+      // `build` copies or zeroes every one.
       PhysicalMemory.store64(
-        base + Slot.data.rawValue * 8, allocator.run(ProgramImage.writablePages))
-      PhysicalMemory.store64(base + Slot.stack.rawValue * 8, allocator.run(UserLayout.stackPages))
+        base + Slot.data.rawValue * 8, allocator.run(ProgramImage.writablePages, zeroed: false))
+      PhysicalMemory.store64(
+        base + Slot.stack.rawValue * 8, allocator.run(UserLayout.stackPages, zeroed: false))
     }
   }
 
@@ -87,36 +91,76 @@ enum AddressSpaces {
   /// private data copied from the pristine image, a zeroed stack, an empty
   /// window. Bounded: at most `ProgramImage.maximumPages + stackPages +
   /// windowSlots` page-table writes and page copies.
+  ///
+  /// A private page (data or stack) is copied or zeroed only if it may
+  /// differ from the pristine one: the slot's entry for it still maps the
+  /// same frame (the image and stack tables of a slot map the same frames
+  /// on every build) and the CPU has not set its dirty bit since the last
+  /// build wrote the entry clean. User code writes these pages only through
+  /// that entry; the kernel writes into user memory only in window slots
+  /// (exception and upcall frames) and in `consoleRead`, which sets the
+  /// dirty bit of the entry it writes through (`markWritten`). If the slot
+  /// is the active address space, the TLB is flushed at the end so no
+  /// cached translation writes past a clean entry.
   static func build(_ e: UInt64) {
     let ptImage = word(e, .imageTable)
     let ptWindow = word(e, .windowTable)
     let ptStack = word(e, .stackTable)
-    PhysicalMemory.zeroPage(ptImage)
     PhysicalMemory.zeroPage(ptWindow)
-    PhysicalMemory.zeroPage(ptStack)
     var data = word(e, .data)
     for i in 0..<ProgramImage.pageCount {
       let va = ProgramImage.virtualAddress(i)
       var pte = ProgramImage.mapping(i)
+      let entry = ptImage + index(va, level: 0) * 8
       if pte.contains(.writable) {
-        copyPage(to: data, from: pte.frame.rawValue)
+        if !clean(PhysicalMemory.load64(entry), frame: data) {
+          copyPage(to: data, from: pte.frame.rawValue)
+        }
         pte = PageTableEntry(
           frame: PhysicalAddress(rawValue: data),
           flags: PageTableEntry(rawValue: pte.rawValue & ~PageTableEntry.frameMask))
         data += pageSize
       }
-      PhysicalMemory.store64(ptImage + index(va, level: 0) * 8, pte.rawValue)
+      PhysicalMemory.store64(entry, pte.rawValue)
     }
     let stack = word(e, .stack)
     for i in 0..<UserLayout.stackPages {
       let frame = stack + i * pageSize
-      PhysicalMemory.zeroPage(frame)
       let va = UserLayout.stackTop - (i + 1) * pageSize
+      let entry = ptStack + index(va, level: 0) * 8
+      if !clean(PhysicalMemory.load64(entry), frame: frame) { PhysicalMemory.zeroPage(frame) }
       PhysicalMemory.store64(
-        ptStack + index(va, level: 0) * 8,
+        entry,
         PageTableEntry(
           frame: PhysicalAddress(rawValue: frame), flags: [.present, .writable, .user, .noExecute]
         ).rawValue)
+    }
+    if arch_read_cr3() == word(e, .root) { arch_write_cr3(word(e, .root)) }
+  }
+
+  /// Whether the entry `value` maps `frame` and was never written through
+  /// since it was stored: the page still holds what the last build put there.
+  private static func clean(_ value: UInt64, frame: UInt64) -> Bool {
+    let entry = PageTableEntry(rawValue: value)
+    return entry.contains(.present) && !entry.contains(.dirty) && entry.frame.rawValue == frame
+  }
+
+  /// Sets the dirty bit of the leaf entry mapping `va` in `e`'s address
+  /// space, for a kernel write into that page through the identity map.
+  @inline(never)
+  static func markWritten(_ e: UInt64, _ va: UInt64) {
+    guard va >= UserLayout.start, va < UserLayout.end else { return }
+    var table = word(e, .root)
+    for level in stride(from: UInt64(3), through: 0, by: -1) {
+      let at = table + index(va, level: level) * 8
+      let entry = PageTableEntry(rawValue: PhysicalMemory.load64(at))
+      guard entry.contains([.present, .user]) else { return }
+      if level == 0 {
+        PhysicalMemory.store64(at, entry.rawValue | PageTableEntry.dirty.rawValue)
+        return
+      }
+      guard !entry.contains(.largePage) else { return }
+      table = entry.frame.rawValue
     }
   }
 
@@ -137,11 +181,11 @@ enum AddressSpaces {
       if rights.contains(.write) { flags.insert(.writable) }
       if !rights.contains(.execute) { flags.insert(.noExecute) }
       value =
-        PageTableEntry(frame: PhysicalAddress(rawValue: page * pageSize), flags: flags).rawValue
+        PageTableEntry(frame: PhysicalAddress(rawValue: page &* pageSize), flags: flags).rawValue
     }
-    PhysicalMemory.store64(word(e, .windowTable) + s * 8, value)
+    PhysicalMemory.store64(word(e, .windowTable) &+ s &* 8, value)
     if arch_read_cr3() == word(e, .root) {
-      arch_invlpg(UserLayout.windowBase + s * pageSize)
+      arch_invlpg(UserLayout.windowBase &+ s &* pageSize)
     }
   }
 

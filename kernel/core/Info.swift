@@ -31,7 +31,9 @@ enum Info {
   }
 
   static subscript(environment e: UInt64, field: EnvironmentField) -> UInt64 {
-    @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(environment: e, field))) }
+    @inline(__always) get {
+      PhysicalMemory.load64(base &+ UInt64(truncatingIfNeeded: offset(environment: e, field)))
+    }
     set { store(offset(environment: e, field), newValue) }
   }
 
@@ -42,18 +44,22 @@ enum Info {
 
   /// A field of the page with physical page number `page` (must be managed).
   static subscript(page page: UInt64, field: PageField) -> UInt64 {
-    @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(page: page, field))) }
+    @inline(__always) get {
+      PhysicalMemory.load64(base &+ UInt64(truncatingIfNeeded: offset(page: page, field)))
+    }
     set { store(offset(page: page, field), newValue) }
   }
 
   static subscript(capability c: UInt64, field: CapabilityField) -> UInt64 {
-    @inline(__always) get { PhysicalMemory.load64(base + UInt64(offset(capability: c, field))) }
+    @inline(__always) get {
+      PhysicalMemory.load64(base &+ UInt64(truncatingIfNeeded: offset(capability: c, field)))
+    }
     set { store(offset(capability: c, field), newValue) }
   }
 
   static subscript(binding e: UInt64, slot s: UInt64, field: BindingField) -> UInt64 {
     @inline(__always) get {
-      PhysicalMemory.load64(base + UInt64(offset(binding: e, slot: s, field)))
+      PhysicalMemory.load64(base &+ UInt64(truncatingIfNeeded: offset(binding: e, slot: s, field)))
     }
     set { store(offset(binding: e, slot: s, field), newValue) }
   }
@@ -140,33 +146,39 @@ enum Info {
   }
 
   // The same offsets as `InfoLayout.offset(...)` (``checkOffsets()``).
+  // Wrapping arithmetic: every index reaching here is one the spec or the
+  // kernel checked against its table's bound, so no product or sum can
+  // overflow, and the overflow checks cost a third of a table access.
   @inline(__always)
   static func offset(environment e: UInt64, _ field: EnvironmentField) -> Int {
-    environmentsAt + (Int(e) * environmentWords + Int(field.rawValue)) * 8
+    environmentsAt &+ (word(e) &* environmentWords &+ Int(field.rawValue)) &* 8
   }
   @inline(__always)
-  static func offset(slice p: UInt64) -> Int { slicesAt + Int(p) * 8 }
+  static func offset(slice p: UInt64) -> Int { slicesAt &+ word(p) &* 8 }
   /// Physical page number `page` (must be managed).
   @inline(__always)
   static func offset(page: UInt64, _ field: PageField) -> Int {
-    pagesAt + (Int(page - firstPage) * pageWords + Int(field.rawValue)) * 8
+    pagesAt &+ (word(page &- firstPage) &* pageWords &+ Int(field.rawValue)) &* 8
   }
   @inline(__always)
   static func offset(capability c: UInt64, _ field: CapabilityField) -> Int {
-    capabilitiesAt + (Int(c) * capabilityWords + Int(field.rawValue)) * 8
+    capabilitiesAt &+ (word(c) &* capabilityWords &+ Int(field.rawValue)) &* 8
   }
   @inline(__always)
   static func offset(binding e: UInt64, slot s: UInt64, _ field: BindingField) -> Int {
-    bindingsAt + ((Int(e) * slotsPerEnvironment + Int(s)) * bindingWords + Int(field.rawValue)) * 8
+    bindingsAt
+      &+ ((word(e) &* slotsPerEnvironment &+ word(s)) &* bindingWords &+ Int(field.rawValue)) &* 8
   }
   @inline(__always)
   static func offset(revocation e: UInt64, _ field: RevocationField) -> Int {
-    revocationsAt + (Int(e) * revocationWords + Int(field.rawValue)) * 8
+    revocationsAt &+ (word(e) &* revocationWords &+ Int(field.rawValue)) &* 8
   }
   @inline(__always)
   static func offset(repossession e: UInt64, entry i: UInt64) -> Int {
-    repossessionsAt + (Int(e) * vectorEntries + Int(i)) * 8
+    repossessionsAt &+ (word(e) &* vectorEntries &+ word(i)) &* 8
   }
+  @inline(__always)
+  private static func word(_ v: UInt64) -> Int { Int(truncatingIfNeeded: v) }
 
   /// Calls `body(slot, page, capability)` for each bound window slot of `e`
   /// in slot order, walking the binding table in place (a scan of the

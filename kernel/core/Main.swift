@@ -47,7 +47,9 @@ func kmain(_ startInfo: UInt64) -> Never {
   guard allocator.skip(to: InfoHeader.kernelFirstPage * pageSize) else {
     panic("the managed pages cannot start at InfoHeader.kernelFirstPage")
   }
-  let userPages = allocator.run(Info.pageCount)
+  // Not zeroed here: a user page is first used when `pageAllocate` gives
+  // it to an owner, and that transition's hook (`pageAllocated`) zeroes it.
+  let userPages = allocator.run(Info.pageCount, zeroed: false)
   let infoArea = allocator.run(UInt64(Info.layout.size) / pageSize)
   Info.initialize(base: infoArea, firstPage: userPages / pageSize)
   checkExceptionFrameLayout()
@@ -86,6 +88,20 @@ func kmain(_ startInfo: UInt64) -> Never {
 
   AddressSpaces.build(0)
   Scheduler.reset(0, rip: ProgramImage.entry, rsp: UserLayout.stackTop)
+  // `arg=N` (decimal): a number for the first program, in its rdi
+  // (`exo bench --profile` asks the bench program for fewer iterations).
+  if let (digits, length) = boot.option("arg") {
+    var value: UInt64 = 0
+    for i in 0..<length {
+      let digit = digits[i] &- UInt8(ascii: "0")
+      guard digit < 10, length <= 19 else {
+        Log("exo: arg= takes a decimal number below 10^19").end()
+        exitMachine(.userFailure)
+      }
+      value = value &* 10 &+ UInt64(digit)
+    }
+    Scheduler.frame(0).pointee.rdi = value
+  }
   Scheduler.resetFPU(0)
   Log("exo: starting user program '").bytes(name.0, count: name.1).text("' as environment 0")
     .end()

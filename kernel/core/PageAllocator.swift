@@ -35,7 +35,10 @@ struct PageAllocator {
   }
 
   /// A fresh zeroed page, or `nil` when memory is exhausted.
-  mutating func allocate() -> PhysicalAddress? {
+  mutating func allocate() -> PhysicalAddress? { allocate(zeroed: true) }
+
+  /// A fresh page, zeroed if `zeroed`, or `nil` when memory is exhausted.
+  mutating func allocate(zeroed: Bool) -> PhysicalAddress? {
     while current < regionCount && next >= regionEnd[current] {
       current += 1
       if current < regionCount { next = regionStart[current] }
@@ -44,7 +47,7 @@ struct PageAllocator {
     let page = next
     next += pageSize
     allocatedPages += 1
-    PhysicalMemory.zeroPage(page)
+    if zeroed { PhysicalMemory.zeroPage(page) }
     return PhysicalAddress(rawValue: page)
   }
 
@@ -58,18 +61,29 @@ struct PageAllocator {
     return true
   }
 
-  /// `count` zeroed pages that are physically contiguous; panics if memory is
-  /// exhausted or not contiguous (boot-time configuration only).
-  mutating func run(_ count: UInt64) -> UInt64 {
+  /// `count` pages that are physically contiguous, zeroed unless `zeroed`
+  /// is false (for pages whose every use writes them first); panics if
+  /// memory is exhausted or not contiguous (boot-time configuration only).
+  /// Taken in one step from the current region (what `count` calls of
+  /// `allocate` would give, or a panic where they would not be contiguous),
+  /// and zeroed with one `memset`.
+  mutating func run(_ count: UInt64, zeroed: Bool = true) -> UInt64 {
     guard count > 0 else { return 0 }
-    guard let first = allocate() else { panic("out of memory at boot") }
-    var previous = first.rawValue
-    for _ in 1..<count {
-      guard let next = allocate(), next.rawValue == previous + pageSize else {
-        panic("boot memory is not contiguous")
-      }
-      previous = next.rawValue
+    while current < regionCount && next >= regionEnd[current] {
+      current += 1
+      if current < regionCount { next = regionStart[current] }
     }
-    return first.rawValue
+    guard current < regionCount else { panic("out of memory at boot") }
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: pageSize)
+    guard !overflow, bytes <= regionEnd[current] - next else {
+      panic("boot memory is not contiguous")
+    }
+    let first = next
+    next += bytes
+    allocatedPages += count
+    if zeroed {
+      arch_pointer(first).initializeMemory(as: UInt8.self, repeating: 0, count: Int(bytes))
+    }
+    return first
   }
 }

@@ -12,6 +12,8 @@ struct PageTableEntry: OptionSet {
   static let present = PageTableEntry(rawValue: 1 << 0)
   static let writable = PageTableEntry(rawValue: 1 << 1)
   static let user = PageTableEntry(rawValue: 1 << 2)
+  /// Set by the CPU when it writes through the entry (leaf entries).
+  static let dirty = PageTableEntry(rawValue: 1 << 6)
   static let largePage = PageTableEntry(rawValue: 1 << 7)
   static let noExecute = PageTableEntry(rawValue: 1 << 63)
 

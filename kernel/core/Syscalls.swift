@@ -165,6 +165,9 @@ func consoleRead(_ caller: UInt64, address: UInt64, length: UInt64, source: Cons
     guard let entry = AddressSpaces.userEntry(caller, address + count) else { break }
     PhysicalMemory.bytes(entry.frame.rawValue + ((address + count) & (pageSize - 1))).pointee =
       byte
+    // Written through the identity map: the page is no longer pristine
+    // (`AddressSpaces.build` copies only pages whose entry is dirty).
+    AddressSpaces.markWritten(caller, address + count)
     count += 1
   }
   return .success(count)

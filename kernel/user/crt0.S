@@ -1,4 +1,5 @@
-// User program entry: the kernel starts here with rsp = UserLayout.stackTop.
+// User program entry: the kernel starts here with rsp = UserLayout.stackTop
+// and rdi = the program argument (passed on to exo_user_start).
   .text
   .globl _start
 _start:

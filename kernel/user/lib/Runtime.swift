@@ -5,10 +5,19 @@ import ExoABI
 func programMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?)
   -> Int32
 
-/// Called by crt0's `_start` on the initial stack: runs `main`; a program
-/// whose `main` returns exits with status 0 (call `Kernel.exit` for others).
+/// What the kernel passed the first program: `arg=N` on the kernel command
+/// line arrives in environment 0's `rdi` (0 without it, and in every other
+/// environment).
+public enum ProgramArgument {
+  nonisolated(unsafe) public static var value: UInt64 = 0
+}
+
+/// Called by crt0's `_start` on the initial stack with the start's `rdi`:
+/// runs `main`; a program whose `main` returns exits with status 0 (call
+/// `Kernel.exit` for others).
 @_cdecl("exo_user_start")
-func userStart() -> Never {
+func userStart(_ argument: UInt64) -> Never {
+  ProgramArgument.value = argument
   _ = programMain(0, nil)
   Kernel.exit(0)
 }

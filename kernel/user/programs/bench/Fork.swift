@@ -47,6 +47,7 @@ enum ForkWorkload {
     }
     write(os, 0)
     for i in 0..<n {
+      Profile.begin()
       let t0 = exo_rdtsc()
       var status: UInt64 = 0
       do throws(ExoError) {
@@ -57,6 +58,7 @@ enum ForkWorkload {
         fail("fork", error)
       }
       let t1 = exo_rdtsc()
+      Profile.end()
       Measure.samples[i] = t1 &- t0
       if status != 0 { benchFail("exo.fork", "the child's exit status", status) }
       write(os, UInt64(i + 1))

@@ -54,6 +54,7 @@ enum Measure {
 
   /// Reports `samples[0..<n]` under `name`.
   static func report(_ name: StaticString, _ n: Int) {
+    Profile.next()
     sort(n)
     let s = samples
     print(
@@ -66,9 +67,11 @@ enum Measure {
     precondition(n <= capacity)
     let s = samples
     for i in 0..<n {
+      Profile.begin()
       let t0 = exo_rdtsc()
       body(i)
       let t1 = exo_rdtsc()
+      Profile.end()
       s[i] = t1 &- t0
     }
     report(name, n)
@@ -81,4 +84,23 @@ func benchFail(_ name: StaticString, _ what: StaticString, _ status: UInt64) -> 
   print(
     "BENCH-FAIL \(name) \(what): \(status == 0 ? "success" : ExoError(rawValue: status).name)")
   Kernel.exit(1)
+}
+
+/// The markers `exo bench --profile` finds in QEMU's execution trace
+/// (profile.S): `begin` and `end` around each timed iteration, outside the
+/// `rdtsc` pair, and `next` when a workload reports. Under `--profile` the
+/// kernel passes `arg=1` and each workload runs `Profile.iterations` times.
+enum Profile {
+  @_silgen_name("exo_profile_begin") static func begin()
+  @_silgen_name("exo_profile_end") static func end()
+  @_silgen_name("exo_profile_next") static func next()
+
+  /// Iterations per workload when profiling: the trace of every
+  /// instruction is large, and a few iterations show where they go.
+  static let profileIterations = 8
+
+  /// `n`, or `profileIterations` when the program runs for the profiler.
+  static func iterations(_ n: Int) -> Int {
+    ProgramArgument.value == 1 ? min(n, profileIterations) : n
+  }
 }

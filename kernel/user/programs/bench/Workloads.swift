@@ -24,9 +24,11 @@ enum Workloads {
     for i in 0..<n {
       let r = Kernel.pageProtect(me, slot: Resources.faultSlot, rights: [.read])
       if r.status != 0 { benchFail("exo.exception", "pageProtect", r.status) }
+      Profile.begin()
       let t0 = exo_rdtsc()
       store(p, UInt64(i))
       let t1 = exo_rdtsc()
+      Profile.end()
       Measure.samples[i] = t1 &- t0
     }
     if p.pointee != UInt64(n - 1) { benchFail("exo.exception", "the write was lost", 0) }
@@ -99,9 +101,11 @@ enum Workloads {
     if failed != 0 { benchFail("exo.envcreate", "environmentCreate", failed) }
     // The same again, timing only the creation.
     for i in 0..<n {
+      Profile.begin()
       let t0 = exo_rdtsc()
       failed |= Kernel.environmentCreate(e, capability: c).status
       let t1 = exo_rdtsc()
+      Profile.end()
       teardown(e, c)
       Measure.samples[i] = t1 &- t0
     }
@@ -207,6 +211,7 @@ enum Workloads {
     for _ in 0..<100 where !holds() { _ = Kernel.yieldTo(child) }
     if !holds() { benchFail("exo.revoke", "the child never took its page", 0) }
     for i in 0..<n {
+      Profile.begin()
       let t0 = exo_rdtsc()
       let r = Kernel.revocationRequest(child, via: c, count: 1, ticks: 1000)
       // One turn is enough unless a timer tick ended the slice inside it.
@@ -216,6 +221,7 @@ enum Workloads {
         turns += 1
       } while pending() && turns < 100
       let t1 = exo_rdtsc()
+      Profile.end()
       Measure.samples[i] = t1 &- t0
       if r.status != 0 { benchFail("exo.revoke", "revocationRequest", r.status) }
       if pending() || holds() { benchFail("exo.revoke", "the child did not return its page", 0) }

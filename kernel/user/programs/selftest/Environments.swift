@@ -45,6 +45,21 @@ func infoTests() {
 
 func childExit42() { Kernel.exit(42) }
 
+/// A word of the program's data that a child writes (`childDirtiesImage`).
+nonisolated(unsafe) var imageMarker: UInt64 = 0
+
+/// Reads a data word and a word deep in the initial stack, writes both, and
+/// exits with 5 if both were still as the program image and a fresh stack
+/// have them (zero), else with 6.
+func childDirtiesImage() {
+  let deep = UserMemory.pointer(
+    UserLayout.stackTop - UserLayout.stackPages * 4096 + 8, to: UInt64.self)
+  let pristine = imageMarker == 0 && deep.pointee == 0
+  imageMarker = 0x5EED
+  deep.pointee = 0x5EED
+  Kernel.exit(pristine ? 5 : 6)
+}
+
 /// Stops itself; word 3 would show that it went on.
 func childStopSelf() {
   let b = childBox
@@ -330,6 +345,21 @@ func environmentTests() {
     for s in 0..<W where !isEmptyBinding(c.e, s) { window = false }
     expectTrue("reclaimed: the window is empty", window)
     expectTrue("reclaimed: it owns nothing", ownsNothing(c.e))
+    reap(c)
+  }
+
+  // Each environment created in a slot starts from the program image and a
+  // zero stack, although the kernel copies and zeroes only the pages the
+  // slot's last environment wrote (their page-table entries' dirty bits).
+  if let c = spawn(0, 2, childDirtiesImage) {
+    run(c)
+    expectTrue("fresh slot: pristine data and stack", c.state == .dying && c.exitStatus == 5)
+    reap(c)
+  }
+  if let c = spawn(0, 2, childDirtiesImage) {
+    run(c)
+    expectTrue(
+      "reused slot: pristine data and stack again", c.state == .dying && c.exitStatus == 5)
     reap(c)
   }
 
