@@ -576,8 +576,11 @@ public struct Generator {
     let caps = state.capabilities
     let e = state.environments
     var weight = 2
-    for c in held(by: me, kind: .environment, rights: .call) {
-      let t = Int(caps.base[Int(c)])
+    let environment = CapabilityKind.environment.rawValue
+    let call = Rights.call.rawValue
+    for c in 0..<bounds.capabilities
+    where caps.kind[c] == environment && caps.owner[c] == me && caps.rights[c] & call != 0 {
+      let t = Int(caps.base[c])
       guard t != Int(me) else { return 6 }
       guard e.state[t] == EnvironmentState.runnable.rawValue else { continue }
       if e.caller[t] != ExoABI.none { return 6 }
