@@ -60,13 +60,12 @@ public struct Shadow: Sendable {
   public mutating func follow(from before: ConcreteState, to after: ConcreteState) {
     let first = after.firstPage
     for i in 0..<after.bounds.pages {
-      let was = before.pages.owner[i]
-      let now = after.pages.owner[i]
-      if now == ExoABI.none {
-        pages[first + UInt64(i)] = nil
-      } else if was == ExoABI.none {
-        pages[first + UInt64(i)] = Contents()
-      }
+      // Only a page that changed between free and owned is touched: no
+      // store or frame reaches a free page, so free pages have no entry.
+      let was = before.pages.owner[i] == ExoABI.none
+      let now = after.pages.owner[i] == ExoABI.none
+      guard was != now else { continue }
+      pages[first + UInt64(i)] = now ? nil : Contents()
     }
     for e in 0..<after.bounds.environments {
       let top = after.environments.handlerStack[e]

@@ -210,9 +210,10 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .unmapKeepsEntry:
       SpecPatch(
         file: "AddressSpaces.swift", folder: "kernel/core",
-        find: "    PhysicalMemory.store64(word(e, .windowTable) + s * 8, value)\n",
+        find: "    PhysicalMemory.store64(word(e, .windowTable) &+ s &* 8, value)\n",
         replace:
-          "    if page != none { PhysicalMemory.store64(word(e, .windowTable) + s * 8, value) }\n")
+          "    if page != none { PhysicalMemory.store64(word(e, .windowTable) &+ s &* 8, value) }\n"
+      )
     case .entryAlwaysWritable:
       SpecPatch(
         file: "AddressSpaces.swift", folder: "kernel/core",
@@ -226,7 +227,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .windowSkipsFlush:
       SpecPatch(
         file: "AddressSpaces.swift", folder: "kernel/core",
-        find: "      arch_invlpg(UserLayout.windowBase + s * pageSize)\n",
+        find: "      arch_invlpg(UserLayout.windowBase &+ s &* pageSize)\n",
         replace: "      _ = s\n")
     case .allocateSkipsZeroing:
       SpecPatch(
