@@ -209,6 +209,18 @@ extension SpecState {
     }
   }
 
+  /// Every active filter whose buffer slot is empty is removed: one sweep
+  /// after a loop of ``unbind(_:)``, in place of a sweep per binding.
+  mutating func removeFiltersWithoutBuffer() {
+    let d = domain
+    for j in 0..<bounds.filters {
+      let orphaned = d.and(
+        d.eq(filters.state[j], word(FilterState.active)),
+        then: { d.eq(pageOf(binding: filterBinding(at: j)), none) })
+      d.when(orphaned) { freeFilter(at: j) }
+    }
+  }
+
   /// The kernel event **frameArrival** for a frame of `length` bytes,
   /// `byte(i)` its byte `i`: the first active filter that matches it
   /// receives it (``frameArrival(matches:)``). The NIC driver runs this.
