@@ -32,12 +32,9 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
 
   // The truth values `B`, the words `W` and the operations on them (`bool`,
   // `word`, `not`, `and`, `or`, `eq`, `ult`, `add`, `sub`, `mul`, `bitAnd`,
-  // `shiftRight`, `remainder`, `ite`) are those of `WordOperations` (ExoABI),
-  // which the ABI's packet-filter rules are written against too.
-
-  /// `a ∧ b`, where the plain domains do not evaluate `b` when `a` is
-  /// false (for scans of a table whose most records fail a cheap test).
-  func and(_ a: B, then b: () -> B) -> B
+  // `shiftRight`, `remainder`, `ite`, and `and(_:then:)`) are those of
+  // `WordOperations` (ExoABI), which the ABI's packet-filter rules are
+  // written against too.
 
   /// Runs `then` where `c` holds and `otherwise` where it does not. Concrete:
   /// one of them. Symbolic: both, each under the path condition extended by
@@ -89,7 +86,6 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
 }
 
 extension SpecDomain {
-  @inline(__always) public func and(_ a: B, then b: () -> B) -> B { and(a, b()) }
 
   /// The formula of ``countsMatch(_:buckets:key:expected:)``: for each
   /// bucket, the sum of the indicator of each key.

@@ -239,8 +239,14 @@ extension SpecState {
     // The aimed filter's words, read from a copy of the column (the
     // arrival changes no filter's words).
     let words = filterWords
-    let slots = bounds.filters
-    func aim(_ i: Int) -> W { Self.filterWord(d, words, f, i, slots: slots) }
+    let inTable = d.ult(f, word(bounds.filters))
+    let first = d.mul(f, UInt64(PacketFilter.wordCount))
+    // One read per word (not a choice among every slot's word): the frame's
+    // bytes are computed for each test of every filter that reads them.
+    let absent = d.word(0)
+    func aim(_ i: Int) -> W {
+      d.ite(inTable, d.read(words, d.add(first, d.word(UInt64(i))), default: absent), absent)
+    }
     return frameArrival(length: DiffFrame.length(d, length)) { p in
       DiffFrame.byte(d, seed: seed, aim: aim, at: p)
     }
