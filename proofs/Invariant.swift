@@ -98,6 +98,20 @@ public enum Invariant: CaseIterable, Sendable {
   /// pages it held when asked.
   case pagesConserved
 
+  // Packet filters (docs/network.md).
+  /// Each filter slot is well formed: a defined state, a free slot the
+  /// canonical free record, a building one without buffer, count or frames,
+  /// an active one's encoding accepted by the decoder, at most one frame
+  /// pending.
+  case filterRecords
+  /// The owner of every filter that is not free is live.
+  case filterOwnerLive
+  /// An active filter's buffer is a window slot its owner has bound with
+  /// `write`.
+  case filterBufferWritable
+  /// Active filters are pairwise disjoint: no frame matches two of them.
+  case filtersDisjoint
+
   /// The case at `ordinal` in declaration order, with its name as a
   /// static string, or `nil` past the last: how the kernel (which has no
   /// heap for `allCases` nor `String` storage for `name`) walks every case.
@@ -129,6 +143,10 @@ public enum Invariant: CaseIterable, Sendable {
     case 22: (.repossessedOnce, "repossessedOnce")
     case 23: (.repossessedUnbound, "repossessedUnbound")
     case 24: (.pagesConserved, "pagesConserved")
+    case 25: (.filterRecords, "filterRecords")
+    case 26: (.filterOwnerLive, "filterOwnerLive")
+    case 27: (.filterBufferWritable, "filterBufferWritable")
+    case 28: (.filtersDisjoint, "filtersDisjoint")
     default: nil
     }
   }
@@ -162,6 +180,10 @@ public enum Invariant: CaseIterable, Sendable {
     case .repossessedOnce: return v.repossessedOnce()
     case .repossessedUnbound: return v.repossessedUnbound()
     case .pagesConserved: return v.pagesConserved()
+    case .filterRecords: return v.filterRecords()
+    case .filterOwnerLive: return v.filterOwnerLive()
+    case .filterBufferWritable: return v.filterBufferWritable()
+    case .filtersDisjoint: return v.filtersDisjoint()
     }
   }
 

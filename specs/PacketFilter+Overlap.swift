@@ -18,6 +18,16 @@ import ExoABI
 /// contradict each other matches nothing — disagree on a bit of a byte
 /// they share.
 extension SpecDomain {
+  /// The spec's overlap decision (``SpecDomain/overlaps(_:_:)``): the check
+  /// below, unless a domain stands for it otherwise.
+  public func overlaps(_ a: (Int) -> W, _ b: (Int) -> W) -> B { filtersOverlap(a, b) }
+
+  /// The spec's matching decision (``SpecDomain/frameMatches(_:length:byte:)``):
+  /// the ABI's rule, unless a domain stands for it otherwise.
+  public func frameMatches(_ filter: (Int) -> W, length: W, byte: (W) -> W) -> B {
+    PacketFilter.matches(self, filter, length: length, byte: byte)
+  }
+
   /// Whether some frame of at most ``PacketFilter/maximumFrameLength``
   /// bytes matches both of the encoded filters `a` and `b` (each accepted
   /// by ``PacketFilter/check(_:_:)``). Bounded work, no allocation: the

@@ -32,12 +32,9 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
 
   // The truth values `B`, the words `W` and the operations on them (`bool`,
   // `word`, `not`, `and`, `or`, `eq`, `ult`, `add`, `sub`, `mul`, `bitAnd`,
-  // `shiftRight`, `remainder`, `ite`) are those of `WordOperations` (ExoABI),
-  // which the ABI's packet-filter rules are written against too.
-
-  /// `a ∧ b`, where the plain domains do not evaluate `b` when `a` is
-  /// false (for scans of a table whose most records fail a cheap test).
-  func and(_ a: B, then b: () -> B) -> B
+  // `shiftRight`, `remainder`, `ite`, and `and(_:then:)`) are those of
+  // `WordOperations` (ExoABI), which the ABI's packet-filter rules are
+  // written against too.
 
   /// Runs `then` where `c` holds and `otherwise` where it does not. Concrete:
   /// one of them. Symbolic: both, each under the path condition extended by
@@ -64,6 +61,24 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
   /// keys. Plain domains mark the keys in `[low, low + span)` in a bitmap
   /// and compare any other key with every earlier one.
   func allDistinct(_ n: Int, key: (Int) -> W, valid: (Int) -> B, low: UInt64, span: Int) -> B
+  /// Whether some frame matches both of the encoded filters `a` and `b`
+  /// (``PacketFilter/wordCount`` words each, as ``PacketFilter/check(_:_:)``
+  /// accepts them): the one overlap decision of the spec, which
+  /// `filterInstall` refuses and the invariant `filtersDisjoint` excludes.
+  /// Every domain that runs the spec computes ``filtersOverlap(_:_:)`` (the
+  /// default); the symbolic domain of exoverify's transition obligations
+  /// may stand for it by an uninterpreted symmetric predicate
+  /// (`SymbolicDomain.abstractFilters`), the meaning being proved once by
+  /// the packet-filter theorems (docs/verification.md).
+  func overlaps(_ a: (Int) -> W, _ b: (Int) -> W) -> B
+  /// Whether the frame of `length` bytes, byte `p` being `byte(p)`,
+  /// matches the encoded filter `filter`: the spec's one matching decision
+  /// (`frameArrival`). Every domain that runs the spec computes
+  /// `PacketFilter.matches` (the default); in exoverify's transition
+  /// obligations it may be a free truth value per filter
+  /// (`SymbolicDomain.abstractFilters`): `frameArrival(matches:)` is proved
+  /// for every match vector.
+  func frameMatches(_ filter: (Int) -> W, length: W, byte: (W) -> W) -> B
   /// The first failing check decides the error: if `ok` and not `condition`,
   /// `ok` becomes false and `error` becomes `code`. Concrete: `condition` is
   /// not evaluated once a check has failed.
@@ -71,7 +86,6 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
 }
 
 extension SpecDomain {
-  @inline(__always) public func and(_ a: B, then b: () -> B) -> B { and(a, b()) }
 
   /// The formula of ``countsMatch(_:buckets:key:expected:)``: for each
   /// bucket, the sum of the indicator of each key.
@@ -187,6 +201,10 @@ public protocol SpecHooks {
   /// The current environment `e` takes an exception: `delivered` says
   /// whether its handler gets the frame (else `e` was stopped).
   func exceptionTaken(_ e: HookWord, delivered: HookBool)
+  /// The frame now arriving goes to filter slot `f` of environment
+  /// `owner`: copy it into the page of binding `binding` after a header
+  /// (its length, then `dropped`, the filter's drop count).
+  func frameDelivered(_ f: HookWord, owner: HookWord, binding: HookWord, dropped: HookWord)
 }
 
 extension SpecHooks {
@@ -203,4 +221,7 @@ extension SpecHooks {
   @inline(__always)
   public func upcall(_ e: HookWord, _ reason: UpcallReason, _ a: HookWord, _ b: HookWord) {}
   @inline(__always) public func exceptionTaken(_ e: HookWord, delivered: HookBool) {}
+  @inline(__always)
+  public func frameDelivered(_ f: HookWord, owner: HookWord, binding: HookWord, dropped: HookWord) {
+  }
 }

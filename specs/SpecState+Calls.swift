@@ -78,6 +78,14 @@ extension SpecState {
       return revocationRequest(target: a.target, envCap: a.envCap, count: a.count, ticks: a.ticks)
     case .revocationReturn:
       return revocationReturn(capability: RevocationReturnArguments(words: r).capability)
+    case .filterTest:
+      let a = FilterTestArguments(words: r)
+      return filterTest(filter: a.filter, index: a.index, first: a.first, second: a.second)
+    case .filterInstall:
+      let a = FilterInstallArguments(words: r)
+      return filterInstall(filter: a.filter, count: a.count, slot: a.slot)
+    case .filterRelease: return filterRelease(filter: FilterReleaseArguments(words: r).filter)
+    case .filterRemove: return filterRemove(filter: FilterRemoveArguments(words: r).filter)
     }
   }
 }

@@ -92,6 +92,7 @@ extension SpecState {
     return finish(v) { s in
       let isSelf = d.eq(t, s.current)
       d.write(&s.environments.state, t, s.word(EnvironmentState.dying))
+      s.removeFilters(of: t)
       d.write(&s.environments.exitStatus, t, s.none)
       d.write(&s.revocations.phase, t, s.word(RevocationPhase.none))
       s.endCall(t)
@@ -248,6 +249,13 @@ extension SpecState {
       d.assign(&bindings.page[b], none)
       d.assign(&bindings.capability[b], none)
       d.assign(&bindings.rights[b], zero)
+    }
+    d.assign(&header[3], zero)
+    for f in 0..<bounds.filters {
+      freeFilter(at: f)
+      for i in 0..<PacketFilter.wordCount {
+        d.assign(&filterWords[f * PacketFilter.wordCount + i], zero)
+      }
     }
   }
 }

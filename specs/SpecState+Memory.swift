@@ -109,6 +109,8 @@ extension SpecState {
     v.require(
       d.within(rights, rightsOf(capability: capabilityOf(binding: b))), else: .insufficientRights)
     return finish(v) { s in
+      // A filter's buffer stays writable (docs/network.md).
+      d.when(d.not(d.has(rights, Rights.write.rawValue))) { s.removeFilters(bufferedAt: b) }
       d.write(&s.bindings.rights, b, rights)
       d.bindingChanged(b)
       return s.zero

@@ -217,9 +217,10 @@ extension SpecState {
       d.when(d.ne(page, none)) {
         let k = bindings.capability[b]
         let inRun = d.and(d.uge(page, base), d.ult(d.sub(page, base), count))
-        d.when(d.or(inRun, isInTree(k, of: r))) { removeBinding(word(b)) }
+        d.when(d.or(inRun, isInTree(k, of: r))) { unbind(word(b)) }
       }
     }
+    removeFiltersWithoutBuffer()
     // Capabilities: the descendants deepest first, so that every ancestor
     // chain walked is still intact (a parent is one level above its
     // child, `derivationAcyclic`), then r itself.

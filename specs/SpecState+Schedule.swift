@@ -81,6 +81,7 @@ extension SpecState {
       let me = s.current
       s.domain.environmentExiting(me, status: status)
       s.domain.write(&s.environments.state, me, s.word(EnvironmentState.dying))
+      s.removeFilters(of: me)
       s.domain.write(&s.environments.exitStatus, me, status)
       s.domain.write(&s.revocations.phase, me, s.word(RevocationPhase.none))
       s.endCall(me)

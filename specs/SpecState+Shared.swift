@@ -118,9 +118,18 @@ extension SpecState {
     }
   }
 
-  /// **remove binding** at binding index `b`: the page loses a mapping, the
-  /// capability a binding, the slot becomes empty.
+  /// **remove binding** at binding index `b`: the filters whose buffer it
+  /// is are removed, then ``unbind(_:)``.
   mutating func removeBinding(_ b: W) {
+    removeFilters(bufferedAt: b)
+    unbind(b)
+  }
+
+  /// The page of binding `b` loses a mapping, the capability a binding, the
+  /// slot becomes empty. Filters are left to the caller, which removes
+  /// those whose buffer went (``removeFiltersWithoutBuffer()``) once after
+  /// a loop of these.
+  mutating func unbind(_ b: W) {
     let d = domain
     let page = pageOf(binding: b)
     let k = capabilityOf(binding: b)

@@ -82,6 +82,21 @@ public struct RevocationTable<C> {
   }
 }
 
+/// The packet-filter slots (docs/network.md), one column per field
+/// (`FilterField`), each of `Bounds.filters` words.
+public struct FilterTable<C> {
+  public var state, owner, slot, pending, delivered, dropped: C
+
+  public init(state: C, owner: C, slot: C, pending: C, delivered: C, dropped: C) {
+    self.state = state
+    self.owner = owner
+    self.slot = slot
+    self.pending = pending
+    self.delivered = delivered
+    self.dropped = dropped
+  }
+}
+
 /// The abstract state of the kernel (docs/ABI.md, "State"): bounded tables
 /// whose sizes are `bounds`, holding values of the domain `D`, stored where
 /// the domain keeps its columns. The kernel's `InfoLayout` export is
@@ -100,8 +115,9 @@ public struct SpecState<D: SpecDomain> {
   /// The physical page number of page index 0.
   public let firstPage: UInt64
 
-  /// The scheduling words of the header, in this order: `current`,
-  /// `currentSlice`, `ticks` (see the properties of those names).
+  /// The kernel's words of the header, in this order: `current`,
+  /// `currentSlice`, `ticks`, `unclaimedFrames` (see the properties of
+  /// those names).
   public var header: D.Column
   public var environments: EnvironmentTable<D.Column>
   /// The owner of each slice position, or `none`.
@@ -113,6 +129,11 @@ public struct SpecState<D: SpecDomain> {
   /// Every environment's repossession vector, `environments × pages` words,
   /// environment-major: entry `i` of environment `e` is at `e * pages + i`.
   public var repossessions: D.Column
+  public var filters: FilterTable<D.Column>
+  /// Every filter slot's encoding (``PacketFilter``), `filters ×
+  /// PacketFilter.wordCount` words, filter-major: word `i` of filter `f` is
+  /// at `f * PacketFilter.wordCount + i`.
+  public var filterWords: D.Column
 
   /// The running environment, or `none` (idle).
   public var current: W {
@@ -130,13 +151,19 @@ public struct SpecState<D: SpecDomain> {
     @inline(__always) get { header[2] }
     @inline(__always) set { header[2] = newValue }
   }
+  /// Frames that arrived and no active filter matched.
+  public var unclaimedFrames: W {
+    @inline(__always) get { header[3] }
+    @inline(__always) set { header[3] = newValue }
+  }
 
   /// The state whose tables are the given columns.
   public init(
     domain: D, bounds: Bounds, firstPage: UInt64, header: D.Column,
     environments: EnvironmentTable<D.Column>, slices: D.Column, pages: PageTable<D.Column>,
     capabilities: CapabilityTable<D.Column>, bindings: BindingTable<D.Column>,
-    revocations: RevocationTable<D.Column>, repossessions: D.Column
+    revocations: RevocationTable<D.Column>, repossessions: D.Column,
+    filters: FilterTable<D.Column>, filterWords: D.Column
   ) {
     self.domain = domain
     self.bounds = bounds
@@ -149,6 +176,8 @@ public struct SpecState<D: SpecDomain> {
     self.bindings = bindings
     self.revocations = revocations
     self.repossessions = repossessions
+    self.filters = filters
+    self.filterWords = filterWords
   }
 }
 
@@ -157,4 +186,5 @@ extension PageTable: Sendable where C: Sendable {}
 extension CapabilityTable: Sendable where C: Sendable {}
 extension BindingTable: Sendable where C: Sendable {}
 extension RevocationTable: Sendable where C: Sendable {}
+extension FilterTable: Sendable where C: Sendable {}
 extension SpecState: Sendable where D: Sendable, D.Column: Sendable {}

@@ -16,10 +16,13 @@ public struct Bounds: Hashable, Sendable {
   public var maximumDepth: Int
   /// The most pages one `pageAllocate` can take.
   public var maximumRun: Int
+  /// Packet-filter slots (docs/network.md), at most 64 (`frameArrival`
+  /// takes which slots match a frame as the bits of one word).
+  public var filters: Int
 
   public init(
     environments: Int, pages: Int, capabilities: Int, windowSlots: Int, slices: Int,
-    maximumDepth: Int, maximumRun: Int
+    maximumDepth: Int, maximumRun: Int, filters: Int = 16
   ) {
     self.environments = environments
     self.pages = pages
@@ -28,6 +31,7 @@ public struct Bounds: Hashable, Sendable {
     self.slices = slices
     self.maximumDepth = maximumDepth
     self.maximumRun = maximumRun
+    self.filters = filters
   }
 
   /// The kernel's sizes.
@@ -52,6 +56,16 @@ public enum EnvironmentState: UInt64, CaseIterable, Sendable {
   case waiting = 3
   /// Exited or destroyed; owns resources until reclaimed.
   case dying = 4
+}
+
+/// The state of a packet-filter slot (docs/network.md).
+public enum FilterState: UInt64, CaseIterable, Sendable {
+  /// The slot holds no filter.
+  case free = 0
+  /// Its owner is writing its tests (`filterTest`); it matches nothing.
+  case building = 1
+  /// Installed: the kernel delivers it the frames it matches.
+  case active = 2
 }
 
 /// What a capability names.

@@ -41,4 +41,58 @@ public enum DiffCall: UInt64, CaseIterable, Sendable {
   /// TF cleared. `diffProbe(0, 0, 0)` turns it off. Value 0; `badAddress`
   /// unless all three are user addresses and `first < end`.
   case probe = 76
+  /// `diffFrame(seed, length, filter)`: a frame of `length` bytes (at
+  /// most the longest frame) arrives, its bytes ``DiffFrame``'s: the
+  /// `frameInjected` event, which runs the same `frameArrival` as the NIC
+  /// path (`Frames.arrived`), so that delivery is compared with the spec.
+  /// Value: the filter slot that got it, or `none`.
+  case frame = 77
+}
+
+/// The frames `diffFrame` injects: made from a seed and aimed at a filter,
+/// so that most match it. Byte `p` is byte `p mod 8` of `seed`, except
+/// that each test of the aimed filter (in order) sets the bits under its
+/// mask to its value in the bytes of its field. Written once over
+/// ``WordOperations``: the kernel builds the bytes, the spec reads them.
+public enum DiffFrame {
+  /// Byte `p` of the frame of `seed` aimed at the filter of encoding `aim`
+  /// (a filter of no tests, or of malformed ones, aims nowhere useful but
+  /// gives bytes all the same).
+  public static func byte<O: WordOperations>(
+    _ o: O, seed: O.W, aim: (Int) -> O.W, at p: O.W
+  ) -> O.W {
+    var byte = o.word(0)
+    let lane = o.remainder(p, 8)
+    for k in 0..<8 {
+      byte = o.ite(
+        o.eq(lane, o.word(UInt64(k))), o.bitAnd(o.shiftRight(seed, UInt64(8 * k)), o.word(0xFF)),
+        byte)
+    }
+    let n = aim(0)
+    for i in 0..<PacketFilter.maximumTests {
+      let t = PacketFilter.test(o, i, aim)
+      let active = o.ult(o.word(UInt64(i)), n)
+      for width in [1, 2, 4] {
+        for j in 0..<width {
+          // Byte j of a field of `width` bytes: bits 8 × (width − 1 − j) up.
+          let shift = UInt64(8 * (width - 1 - j))
+          let here = o.and(
+            o.and(active, o.eq(t.width, o.word(UInt64(width)))),
+            o.eq(p, o.add(t.offset, o.word(UInt64(j)))))
+          let mask = o.bitAnd(o.shiftRight(t.mask, shift), o.word(0xFF))
+          let value = o.bitAnd(o.shiftRight(t.value, shift), mask)
+          // (byte & ~mask) | value, without or and not: the bits are disjoint.
+          let set = o.add(o.sub(byte, o.bitAnd(byte, mask)), value)
+          byte = o.ite(here, set, byte)
+        }
+      }
+    }
+    return byte
+  }
+
+  /// The frame's length: `length`, at most the longest frame.
+  public static func length<O: WordOperations>(_ o: O, _ length: O.W) -> O.W {
+    let longest = o.word(UInt64(PacketFilter.maximumFrameLength))
+    return o.ite(o.ult(longest, length), longest, length)
+  }
 }

@@ -40,11 +40,15 @@ public struct ExoError: RawRepresentable, Hashable, Sendable, Error {
   public static let noEntry = ExoError(rawValue: 11)
   /// The caller has no authority over the target environment. (Like `EPERM`.)
   public static let notPermitted = ExoError(rawValue: 12)
+  /// A packet filter could match a frame that an installed filter matches
+  /// (docs/network.md, the overlap check).
+  public static let overlap = ExoError(rawValue: 13)
 
   /// Every code defined above, in numeric order.
   public static let all: [ExoError] = [
     .noSuchCall, .invalidArgument, .badAddress, .outOfRange, .invalidCapability,
     .insufficientRights, .slotInUse, .slotEmpty, .busy, .wrongState, .noEntry, .notPermitted,
+    .overlap,
   ]
 
   /// The code's name as it appears in the ABI, e.g. `badAddress`.
@@ -62,6 +66,7 @@ public struct ExoError: RawRepresentable, Hashable, Sendable, Error {
     case 10: "wrongState"
     case 11: "noEntry"
     case 12: "notPermitted"
+    case 13: "overlap"
     default: "unknown"
     }
   }

@@ -11,6 +11,8 @@
 ///     bindingsOffset              environments × windowSlots × BindingField.wordCount words
 ///     revocationsOffset           environments × RevocationField.wordCount words
 ///     repossessionsOffset         environments × pages words: repossession vectors
+///     filtersOffset               filters × FilterField.wordCount words
+///     filterWordsOffset           filters × PacketFilter.wordCount words: each filter's encoding
 ///
 /// Each table starts on a page boundary.
 public struct InfoLayout: Hashable, Sendable {
@@ -42,9 +44,15 @@ public struct InfoLayout: Hashable, Sendable {
     revocationsOffset
       + InfoLayout.pageAligned(bounds.environments * RevocationField.wordCount * 8)
   }
+  public var filtersOffset: Int {
+    repossessionsOffset + InfoLayout.pageAligned(bounds.environments * bounds.pages * 8)
+  }
+  public var filterWordsOffset: Int {
+    filtersOffset + InfoLayout.pageAligned(bounds.filters * FilterField.wordCount * 8)
+  }
   /// The size of the whole area, a multiple of the page size.
   public var size: Int {
-    repossessionsOffset + InfoLayout.pageAligned(bounds.environments * bounds.pages * 8)
+    filterWordsOffset + InfoLayout.pageAligned(bounds.filters * PacketFilter.wordCount * 8)
   }
 
   /// Byte offset of a header field.
@@ -77,6 +85,15 @@ public struct InfoLayout: Hashable, Sendable {
   public func offset(repossession index: Int, entry: Int) -> Int {
     repossessionsOffset + (index * bounds.pages + entry) * 8
   }
+  /// Byte offset of a field of filter slot `index`.
+  public func offset(filter index: Int, _ field: FilterField) -> Int {
+    filtersOffset + (index * FilterField.wordCount + Int(field.rawValue)) * 8
+  }
+  /// Byte offset of word `word` of filter slot `index`'s encoding
+  /// (``PacketFilter``: word 0 the test count, then two words per test).
+  public func offset(filter index: Int, word: Int) -> Int {
+    filterWordsOffset + (index * PacketFilter.wordCount + word) * 8
+  }
 }
 
 /// The header's words.
@@ -94,10 +111,14 @@ public enum InfoHeader: UInt64, CaseIterable, Sendable {
   case currentSlice
   /// Slice ends since boot.
   case ticks
+  /// Frames that arrived and no active filter matched (dropped).
+  case unclaimedFrames
+  /// Packet-filter slots.
+  case filters
 
   /// "EXOINFO1" in ASCII, little-endian.
   public static let magicValue: UInt64 = 0x3146_4E49_4F58_4F45
-  public static let currentVersion: UInt64 = 1
+  public static let currentVersion: UInt64 = 2
   /// The `firstPage` of the kernel: its managed pages start at 16 MiB, so
   /// page numbers in replay files mean the same on every build.
   public static let kernelFirstPage: UInt64 = 0x1000
@@ -174,4 +195,24 @@ public enum BindingField: UInt64, CaseIterable, Sendable {
   case rights
 
   public static let wordCount = 3
+}
+
+/// A packet-filter slot's words (docs/network.md); its tests are in the
+/// filter words section (``InfoLayout/offset(filter:word:)``).
+public enum FilterField: UInt64, CaseIterable, Sendable {
+  /// A ``FilterState`` raw value.
+  case state = 0
+  /// The environment that wrote or installed it, or `none` if free.
+  case owner
+  /// The window slot of the owner where frames are delivered, or `none`
+  /// until installed.
+  case slot
+  /// 1 while a delivered frame waits in the buffer (until `filterRelease`).
+  case pending
+  /// Frames delivered since installation.
+  case delivered
+  /// Frames it matched while its buffer was still pending (not copied).
+  case dropped
+
+  public static let wordCount = 6
 }

@@ -237,8 +237,13 @@ extension PacketFilter {
     let n = word(0)
     var all = o.bool(true)
     for i in 0..<maximumTests {
-      let active = o.ult(o.word(UInt64(i)), n)
-      all = o.and(all, o.or(o.not(active), holds(o, test(o, i, word), length: length, byte: byte)))
+      // Plain values stop at the first test that fails and never read the
+      // bytes of tests past `n`.
+      all = o.and(all) {
+        let active = o.ult(o.word(UInt64(i)), n)
+        return o.not(
+          o.and(active) { o.not(holds(o, test(o, i, word), length: length, byte: byte)) })
+      }
     }
     return all
   }

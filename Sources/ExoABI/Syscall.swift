@@ -83,6 +83,18 @@ public enum Syscall: UInt64, CaseIterable, Sendable {
   /// capability towards the caller's pending request. Value: pages still
   /// owed.
   case revocationReturn = 61
+
+  // Packet filters (docs/network.md).
+  /// `filterTest(filter, index, first, second)`: writes test `index` of the
+  /// caller's filter slot `filter` (claiming a free slot).
+  case filterTest = 80
+  /// `filterInstall(filter, count, slot)`: installs the caller's filter of
+  /// `count` tests, its frames delivered to window slot `slot`.
+  case filterInstall = 81
+  /// `filterRelease(filter)`: the caller has read the frame in the buffer.
+  case filterRelease = 82
+  /// `filterRemove(filter)`: frees the caller's filter slot.
+  case filterRemove = 83
 }
 
 /// Bounds the kernel enforces on console output.

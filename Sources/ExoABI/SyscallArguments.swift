@@ -203,6 +203,10 @@ public struct ConsoleReadArguments<Word>: SyscallArguments {
       case .send: SendArguments<UInt64>.self
       case .revocationRequest: RevocationRequestArguments<UInt64>.self
       case .revocationReturn: RevocationReturnArguments<UInt64>.self
+      case .filterTest: FilterTestArguments<UInt64>.self
+      case .filterInstall: FilterInstallArguments<UInt64>.self
+      case .filterRelease: FilterReleaseArguments<UInt64>.self
+      case .filterRemove: FilterRemoveArguments<UInt64>.self
       }
     }
 

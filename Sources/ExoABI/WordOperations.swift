@@ -20,6 +20,10 @@ public protocol WordOperations {
 
   func not(_ a: B) -> B
   func and(_ a: B, _ b: B) -> B
+  /// `a ∧ b`, where plain values do not evaluate `b` when `a` is false
+  /// (for scans whose most items fail a cheap test). The default
+  /// evaluates both.
+  func and(_ a: B, then b: () -> B) -> B
   func or(_ a: B, _ b: B) -> B
   /// `a == b`.
   func eq(_ a: W, _ b: W) -> B
@@ -43,6 +47,10 @@ public protocol WordOperations {
   func ite(_ c: B, _ a: B, _ b: B) -> B
 }
 
+extension WordOperations {
+  @inline(__always) public func and(_ a: B, then b: () -> B) -> B { and(a, b()) }
+}
+
 /// ``WordOperations`` on plain values: `Bool` and `UInt64`.
 public struct PlainWords: WordOperations, Sendable {
   public init() {}
@@ -50,6 +58,7 @@ public struct PlainWords: WordOperations, Sendable {
   @inline(__always) public func word(_ value: UInt64) -> UInt64 { value }
   @inline(__always) public func not(_ a: Bool) -> Bool { !a }
   @inline(__always) public func and(_ a: Bool, _ b: Bool) -> Bool { a && b }
+  @inline(__always) public func and(_ a: Bool, then b: () -> Bool) -> Bool { a && b() }
   @inline(__always) public func or(_ a: Bool, _ b: Bool) -> Bool { a || b }
   @inline(__always) public func eq(_ a: UInt64, _ b: UInt64) -> Bool { a == b }
   @inline(__always) public func ult(_ a: UInt64, _ b: UInt64) -> Bool { a < b }

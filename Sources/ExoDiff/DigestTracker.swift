@@ -28,6 +28,7 @@ public struct DigestTracker {
     header(.current, snapshot.current, state.current)
     header(.currentSlice, snapshot.currentSlice, state.currentSlice)
     header(.ticks, snapshot.tickCount, state.tickCount)
+    header(.unclaimedFrames, snapshot.unclaimedFrames, state.unclaimedFrames)
     func column(_ old: [UInt64], _ new: [UInt64], _ offset: (Int) -> Int) {
       old.withUnsafeBufferPointer { o in
         new.withUnsafeBufferPointer { n in
@@ -59,6 +60,11 @@ public struct DigestTracker {
     column(snapshot.repossessions, state.repossessions) {
       l.offset(repossession: $0 / p, entry: $0 % p)
     }
+    for (old, new) in zip(snapshot.filterColumns, state.filterColumns) {
+      column(old.1, new.1) { l.offset(filter: $0, new.0) }
+    }
+    let n = PacketFilter.wordCount
+    column(snapshot.filterWords, state.filterWords) { l.offset(filter: $0 / n, word: $0 % n) }
     snapshot = state
     value = d.value
     return value

@@ -459,7 +459,8 @@ public struct Generator {
 
   /// Every call and event the generator makes, in ABI order.
   public static let transitions: [Transition] = Transition.all.filter { t in
-    t != .event(.revocationPressure)  // the kernel's is allocationPressure
+    // The kernel's are allocationPressure and frameInjected.
+    t != .event(.revocationPressure) && t != .event(.frameArrival)
   }
 
   /// Weighted choice of the next transition, then its arguments.
@@ -481,6 +482,8 @@ public struct Generator {
       (.call(.consoleRead), 2),
       (.call(.ticks), 1), (.call(.exit), me == 0 ? 0 : 1),
       (.call(.revocationRequest), 4), (.call(.revocationReturn), pending(me) ? 10 : 1),
+      (.call(.filterTest), 6), (.call(.filterInstall), 4), (.call(.filterRelease), 1),
+      (.call(.filterRemove), 2), (.event(.frameInjected), 4),
     ]
     if configuration.includeExceptions { table.append((.event(.exception), 4)) }
     let total = table.reduce(0) { $0 + $1.1 }
@@ -649,8 +652,9 @@ public struct Generator {
     switch transition {
     case .event(.tick): return []
     case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure),
-      .event(.allocationPressure):
+      .event(.allocationPressure), .event(.frameArrival):
       return nil  // not generated yet
+    case .event(.frameInjected): return plausibleFrame()
     case .event(.exception):
       // A page fault the agent can make: a load or store at an empty
       // window slot, or a store at a slot bound without write. The error
@@ -989,6 +993,8 @@ public struct Generator {
       case .reply:
         let message = Message(smallWord(), smallWord(), smallWord(), smallWord())
         return ReplyArguments(message: message).arguments
+      case .filterTest, .filterInstall, .filterRelease, .filterRemove:
+        return plausibleFilterArguments(call)
       }
     }
   }
@@ -1066,6 +1072,14 @@ public struct Generator {
       return pick([ConsoleLimits.maximumWrite + 1, ExoABI.none, huge, 4096], or: 4097)
     case "position":
       return pick([UInt64(bounds.slices), ExoABI.none, huge, 0], or: 0)
+    case "filter":
+      let others = (0..<bounds.filters).filter {
+        state.filters.state[$0] != FilterState.free.rawValue && state.filters.owner[$0] != me
+      }.map(UInt64.init)
+      let f = UInt64(bounds.filters)
+      return pick([f, ExoABI.none, huge, pick(others, or: f)], or: f)
+    case "index":
+      return pick([UInt64(PacketFilter.maximumTests), ExoABI.none, huge], or: 8)
     default:
       return pick([0, ExoABI.none, huge, asynchronousCaller], or: 0)
     }

@@ -294,6 +294,10 @@ public final class KernelTarget: DiffTarget {
       out += address
       if !step.probes.isEmpty { try encode(step.probes, into: &out) }
       return
+    case .event(.frameInjected): number = DiffCall.frame.rawValue
+    case .event(.frameArrival):
+      throw DiffError.targetFailed(
+        "the kernel target injects frames as frameInjected (diffFrame), not by match vector")
     case .event(.revocationDeadline), .event(.revocationAbort), .event(.revocationPressure),
       .event(.allocationPressure):
       throw DiffError.targetFailed(

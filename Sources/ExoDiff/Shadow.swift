@@ -83,6 +83,25 @@ public struct Shadow: Sendable {
         zones[UInt64(e)] = (top, ExceptionFrame.placement(below: top))
       }
     }
+    markDeliveredFrames(from: before, to: after)
+  }
+
+  /// Marks unknown the words a frame delivered in the step may have
+  /// written: the header and the longest frame at the start of the buffer
+  /// page of each filter whose `delivered` count changed. (The bytes are
+  /// not predicted: the state says that a frame went there, not which.)
+  mutating func markDeliveredFrames(from before: ConcreteState, to after: ConcreteState) {
+    let w = after.bounds.windowSlots
+    for j in 0..<after.bounds.filters
+    where after.filters.delivered[j] != before.filters.delivered[j] {
+      let owner = after.filters.owner[j]
+      let slot = after.filters.slot[j]
+      guard owner < UInt64(after.bounds.environments), slot < UInt64(w) else { continue }
+      let page = after.bindings.page[Int(owner) * w + Int(slot)]
+      guard page != ExoABI.none else { continue }
+      let end = UInt64(16 + PacketFilter.maximumFrameLength)
+      pages[page, default: Contents()].forget(0..<((end + 7) & ~7))
+    }
   }
 
   /// The lowest address `e`'s frames may reach after this step (`nil`: the

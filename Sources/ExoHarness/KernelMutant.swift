@@ -34,6 +34,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case mapChecksCallerCapability
   case setEntriesAcceptsDying
   case allocateRunPastEnd
+  case installSkipsOverlapCheck
+  case removeKeepsOwner
 
   /// What the mutation does to the kernel.
   public var summary: String {
@@ -82,6 +84,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       "pageMap checks that the caller, not the target, holds the memory capability"
     case .setEntriesAcceptsDying: "environmentSetEntries acts on a dying environment"
     case .allocateRunPastEnd: "pageAllocate accepts a run that ends one page past the table"
+    case .installSkipsOverlapCheck: "filterInstall installs a filter that overlaps an active one"
+    case .removeKeepsOwner: "filterRemove frees the filter slot but leaves its owner"
     }
   }
 
@@ -105,6 +109,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .mapChecksCallerCapability: "pageMap"
     case .setEntriesAcceptsDying: "environmentSetEntries"
     case .allocateRunPastEnd: "pageAllocate"
+    case .installSkipsOverlapCheck: "filterInstall"
+    case .removeKeepsOwner: "filterRemove"
     case .unmapKeepsEntry, .entryAlwaysWritable, .entryAlwaysExecutable, .windowSkipsFlush,
       .allocateSkipsZeroing,
       .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU,
@@ -139,6 +145,15 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       SpecPatch(
         file: "SpecState+Memory.swift", find: "d.within(rights, rightsOf(capability: m))",
         replace: "d.bool(true)")
+    case .installSkipsOverlapCheck:
+      SpecPatch(
+        file: "SpecState+Filter.swift",
+        find: "v.require(d.not(overlaps), else: .overlap)",
+        replace: "_ = overlaps")
+    case .removeKeepsOwner:
+      SpecPatch(
+        file: "SpecState+Filter.swift", find: "    d.write(&filters.owner, f, none)\n",
+        replace: "")
     case .protectSkipsRightsCheck:
       SpecPatch(
         file: "SpecState+Memory.swift",

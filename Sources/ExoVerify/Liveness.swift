@@ -36,6 +36,7 @@ extension Verifier {
   /// an expired request.
   func livenessQuery(steps: Int, context: Context) throws -> Query {
     let d = SymbolicDomain(context: context)
+    d.abstractFilters = true
     let solver = try Solver(context: context, logic: "QF_BV")
     try solver.setTimeout(milliseconds: timeoutMilliseconds)
     let pre = SymbolicState(symbolic: d, bounds: bounds, firstPage: firstPage, prefix: "pre.")

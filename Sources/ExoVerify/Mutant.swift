@@ -86,6 +86,19 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// rights.
   case exceptionIgnoresFrameRights
 
+  // Packet filters.
+  /// filterInstall skips the overlap check (no active filter is compared).
+  case installSkipsOverlapCheck
+  /// filterInstall accepts a buffer bound without `write`.
+  case installIgnoresBufferRights
+  /// exit leaves the exiting environment's filters installed.
+  case exitKeepsFilters
+  /// filterRemove frees the slot but leaves its buffer slot.
+  case removeLeavesBuffer
+  /// frameArrival does not check that a filter is active: a frame goes to
+  /// a filter still being written.
+  case frameIgnoresFilterState
+
   // Depth: bugs only wrong below depth 2 (code written for a two-level
   // tree), which bounds of depth 2 cannot see (``depthMutants``).
   /// capabilityDerive records a child's depth as at most 2: a child of a
@@ -127,6 +140,10 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .revokeStopsAtChildren: .call(.capabilityRevoke)
     case .consoleReadChecksRead: .call(.consoleRead)
     case .exceptionIgnoresFrameRights: .event(.exception)
+    case .installSkipsOverlapCheck, .installIgnoresBufferRights: .call(.filterInstall)
+    case .exitKeepsFilters: .call(.exit)
+    case .removeLeavesBuffer: .call(.filterRemove)
+    case .frameIgnoresFilterState: .event(.frameArrival)
     case .deriveDepthStopsAtTwo: .call(.capabilityDerive)
     case .revokeWalksTwoLevels: .call(.capabilityRevoke)
     case .repossessSkipsDeepest: .event(.revocationAbort)
@@ -166,6 +183,11 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .exceptionIgnoresFrameRights:
       return .transitionProperty(t, .exceptionFrameInWritableSlot)
     case .overlapIgnoresMasks: return .packetFilter(.overlapSound)
+    case .installSkipsOverlapCheck: return .preserves(t, .filtersDisjoint)
+    case .installIgnoresBufferRights: return .preserves(t, .filterBufferWritable)
+    case .exitKeepsFilters: return .preserves(t, .filterOwnerLive)
+    case .removeLeavesBuffer: return .preserves(t, .filterRecords)
+    case .frameIgnoresFilterState: return .transitionProperty(t, .frameGoesToMatchingFilter)
     case .deriveDepthStopsAtTwo, .repossessSkipsDeepest: return .preserves(t, .derivationAcyclic)
     case .revokeWalksTwoLevels: return .transitionProperty(t, .revokeDoneLeavesNoDescendants)
     }
@@ -256,6 +278,37 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .consoleReadChecksRead:
       let write = state.consoleWrite(address: arguments[0], length: arguments[1])
       return Outcome(status: write.status, value: d.word(0))
+    case .installSkipsOverlapCheck, .frameIgnoresFilterState:
+      // Install: every other filter seems inactive. Frame: every filter
+      // that is not free seems active. The states are put back after.
+      let f = arguments[0]
+      let active = d.word(FilterState.active.rawValue)
+      for j in 0..<state.bounds.filters {
+        let t = state.filters.state[j]
+        state.filters.state[j] =
+          self == .installSkipsOverlapCheck
+          ? d.ite(d.eq(t, active), d.word(FilterState.building.rawValue), t)
+          : d.ite(d.ne(t, d.word(FilterState.free.rawValue)), active, t)
+      }
+      let outcome = state.apply(transition, arguments)
+      for j in 0..<state.bounds.filters {
+        let own = d.and(d.bool(self == .installSkipsOverlapCheck), d.eq(d.word(UInt64(j)), f))
+        state.filters.state[j] = d.ite(own, state.filters.state[j], pre.filters.state[j])
+      }
+      return outcome
+    case .installIgnoresBufferRights:
+      // The buffer seems writable.
+      let b = d.add(
+        d.mul(state.current, UInt64(state.bounds.windowSlots)), arguments[2])
+      let rights = d.read(state.bindings.rights, b, default: d.word(0))
+      d.when(d.ult(state.current, d.word(UInt64(state.bounds.environments)))) {
+        d.write(
+          &state.bindings.rights, b,
+          d.add(d.bitAnd(rights, d.word(~Rights.write.rawValue)), d.word(Rights.write.rawValue)))
+      }
+      let outcome = state.apply(transition, arguments)
+      state.bindings.rights = pre.bindings.rights
+      return outcome
     default: break
     }
     var outcome = state.apply(transition, arguments)
@@ -447,8 +500,17 @@ public enum Mutant: String, CaseIterable, Sendable {
       keep(\.environments.state, when: delivered)
       keep(\.header, when: delivered)
       outcome.value = d.ite(delivered, d.word(1), outcome.value)
+    case .exitKeepsFilters:
+      for path in [
+        \SpecState<D>.filters.state, \.filters.owner, \.filters.slot, \.filters.pending,
+        \.filters.delivered, \.filters.dropped, \.filterWords,
+      ] {
+        keep(path, when: ok)
+      }
+    case .removeLeavesBuffer: keep(\.filters.slot, when: ok)
     case .unmapAcceptsCapabilityForAnother, .grantIgnoresGrantRight, .startRevivesDying,
-      .consoleReadChecksRead, .overlapIgnoresMasks:
+      .consoleReadChecksRead, .overlapIgnoresMasks, .installSkipsOverlapCheck,
+      .installIgnoresBufferRights, .frameIgnoresFilterState:
       break  // applied above
     }
     return outcome

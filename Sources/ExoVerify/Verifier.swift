@@ -25,13 +25,13 @@ public struct Verifier: Sendable {
   /// (docs/verification.md).
   public static let proofBounds = Bounds(
     environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 3,
-    maximumRun: 3)
+    maximumRun: 3, filters: 2)
 
   /// The bounds used before derivation went three levels deep: the depth
   /// mutants (``Mutant/depthMutants``) are exactly the bugs they miss.
   public static let twoLevelBounds = Bounds(
     environments: 3, pages: 3, capabilities: 4, windowSlots: 2, slices: 2, maximumDepth: 2,
-    maximumRun: 2)
+    maximumRun: 2, filters: 2)
 
   /// The name of the free word a transition property may quantify over
   /// (``TransitionStep/any``).
@@ -58,6 +58,7 @@ public struct Verifier: Sendable {
 
   func query(_ obligation: Obligation, context: Context) throws -> Query {
     let domain = SymbolicDomain(context: context)
+    domain.abstractFilters = true
     let solver = try Solver(context: context, logic: "QF_BV")
     try solver.setTimeout(milliseconds: timeoutMilliseconds)
     switch obligation {
@@ -157,6 +158,9 @@ public struct Verifier: Sendable {
       let solver = session.solver
       let pre = session.pre
       let assumed = session.assumed
+      // The overlap predicate's applications of earlier groups are in no
+      // formula asserted now.
+      domain.forgetOverlapApplications(after: session.overlapApplications)
       let transition: Transition? =
         if case .initial = group[0] { nil } else { group[0].transitionOrNil }
       var post: SymbolicState
@@ -213,7 +217,41 @@ public struct Verifier: Sendable {
         }
         solver.push()
         solver.assert(!goal)
-        let answer = try solver.check()
+        var answer = try solver.check()
+        var scopes = 1
+        if case .sat(let model) = answer, try !disagreeing(domain, model).isEmpty {
+          // The model may not be one of the spec: the overlap predicate
+          // disagrees with the check on filters it chose. First a model
+          // with no active filter before the step: there every application
+          // of the predicate (and every frame match) is guarded off (no two
+          // filters active before, at most one after), so its values do
+          // not matter and the model is the spec's.
+          solver.push()
+          solver.assert(noActiveFilter(pre))
+          let restricted = try solver.check()
+          if case .sat = restricted {
+            answer = restricted
+            scopes = 2
+          } else {
+            try solver.pop(1)
+            // Else each application the model got wrong is given the
+            // check's own formula (true of the check: no proof is lost),
+            // and the solver asked again, until the model agrees.
+            var refined = Set<Int>()
+            while case .sat(let model) = answer {
+              let wrong = try disagreeing(domain, model).filter { !refined.contains($0) }
+              if wrong.isEmpty { break }
+              for k in wrong {
+                let application = domain.overlapApplications[k]
+                solver.assert(
+                  application.value.iff(
+                    domain.filtersOverlap({ application.a[$0] }, { application.b[$0] })))
+                refined.insert(k)
+              }
+              answer = try solver.check()
+            }
+          }
+        }
         switch answer {
         case .unsat:
           if let cache, let key { cache.insert(key) }
@@ -236,7 +274,7 @@ public struct Verifier: Sendable {
               obligation: obligation, verdict: verdict, seconds: overhead + since(began),
               detail: reason, cached: false))
         }
-        try solver.pop(1)
+        try solver.pop(scopes)
       }
     } catch {
       for obligation in group.dropFirst(reports.count) {
@@ -247,6 +285,30 @@ public struct Verifier: Sendable {
       }
     }
     return reports
+  }
+
+  /// The applications of the overlap predicate to which `model` gives a
+  /// value the overlap check does not give the filters it chose.
+  func disagreeing(_ domain: SymbolicDomain, _ model: Model) throws -> [Int] {
+    let concrete = ConcreteDomain()
+    var wrong: [Int] = []
+    for (k, application) in domain.overlapApplications.enumerated() {
+      let a = try application.a.map { try model.eval($0) }
+      let b = try application.b.map { try model.eval($0) }
+      let truth = concrete.filtersOverlap({ a[$0] }, { b[$0] })
+      if try model.eval(application.value) != truth { wrong.append(k) }
+    }
+    return wrong
+  }
+
+  /// No filter slot of `state` is active.
+  func noActiveFilter(_ state: SymbolicState) -> BoolTerm {
+    let d = state.domain
+    var none = d.bool(true)
+    for j in 0..<state.bounds.filters {
+      none = d.and(none, d.ne(state.filters.state[j], d.word(FilterState.active.rawValue)))
+    }
+    return none
   }
 
   /// Reads the pre-state and arguments out of `model` and runs the concrete
@@ -278,6 +340,8 @@ public final class ProofSession {
   let solver: Solver
   let pre: SymbolicState
   let assumed: [Invariant: BoolTerm]
+  /// How many applications of the overlap predicate the assumptions hold.
+  let overlapApplications: Int
   /// The format, the bounds, the mutant and the content hashes of the
   /// assumptions: the part of every cache key the session fixes.
   let cacheBase: String
@@ -285,6 +349,7 @@ public final class ProofSession {
   public init(_ verifier: Verifier) throws {
     context = try Context(randomSeed: 0)
     domain = SymbolicDomain(context: context)
+    domain.abstractFilters = true
     solver = try Solver(context: context, logic: "QF_BV")
     try solver.setTimeout(milliseconds: verifier.timeoutMilliseconds)
     pre = SymbolicState(
@@ -299,6 +364,7 @@ public final class ProofSession {
       text += " " + holds.ast.contentHash
     }
     self.assumed = assumed
+    overlapApplications = domain.overlapApplications.count
     cacheBase = text
   }
 }

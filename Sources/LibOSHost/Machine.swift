@@ -564,6 +564,8 @@ public final class Machine {
       case .current: return spec.current
       case .currentSlice: return spec.currentSlice
       case .ticks: return spec.tickCount
+      case .unclaimedFrames: return spec.unclaimedFrames
+      case .filters: return UInt64(bounds.filters)
       case nil: return 0
       }
     }
@@ -604,6 +606,17 @@ public final class Machine {
       case 7: return t.children[index]
       default: return t.bindings[index]
       }
+    }
+    if offset >= layout.filterWordsOffset {
+      let i = (offset - layout.filterWordsOffset) / 8
+      return i < spec.filterWords.count ? spec.filterWords[i] : 0
+    }
+    if offset >= layout.filtersOffset {
+      let i = (offset - layout.filtersOffset) / 8
+      let (index, field) = (i / FilterField.wordCount, i % FilterField.wordCount)
+      guard index < bounds.filters else { return 0 }
+      let t = spec.filters
+      return [t.state, t.owner, t.slot, t.pending, t.delivered, t.dropped][field][index]
     }
     if offset >= layout.repossessionsOffset {
       let i = (offset - layout.repossessionsOffset) / 8

@@ -28,8 +28,9 @@ struct ExoVerifyCommand: ParsableCommand {
 
   @Option(
     help: """
-      Prove at these bounds instead of the default: E,P,C,W,S,DEPTH,RUN (environments, pages, \
-      capabilities, window slots, slices, derivation depth, pages per run), each at least 1.
+      Prove at these bounds instead of the default: E,P,C,W,S,DEPTH,RUN[,F] (environments, pages, \
+      capabilities, window slots, slices, derivation depth, pages per run, filter slots (default 2, \
+      at most 16)), each at least 1.
       """)
   var bounds: String?
 
@@ -71,7 +72,7 @@ struct ExoVerifyCommand: ParsableCommand {
     }
     if bounds != nil && parsedBounds == nil {
       throw ValidationError(
-        "--bounds takes seven positive numbers E,P,C,W,S,DEPTH,RUN with RUN <= P, got '\(bounds ?? "")'"
+        "--bounds takes seven or eight positive numbers E,P,C,W,S,DEPTH,RUN[,F] with RUN <= P and F <= 16, got '\(bounds ?? "")'"
       )
     }
     if let mutant, Mutant(rawValue: mutant) == nil {
@@ -84,12 +85,14 @@ struct ExoVerifyCommand: ParsableCommand {
   var parsedBounds: Bounds? {
     guard let bounds else { return nil }
     let n = bounds.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-    guard n.count == 7, n.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 4096 }) else { return nil }
+    guard n.count == 7 || n.count == 8, n.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 4096 })
+    else { return nil }
     let v = n.map { $0 ?? 0 }
-    guard v[6] <= v[1] else { return nil }
+    guard v[6] <= v[1], v.count == 7 || v[7] <= 16 else { return nil }
     return Bounds(
       environments: v[0], pages: v[1], capabilities: v[2], windowSlots: v[3], slices: v[4],
-      maximumDepth: v[5], maximumRun: v[6])
+      maximumDepth: v[5], maximumRun: v[6],
+      filters: v.count == 8 ? v[7] : Verifier.proofBounds.filters)
   }
 
   var parsedShard: (index: Int, count: Int)? {

@@ -158,3 +158,34 @@ struct KernelTargetTests {
     }
   }
 }
+
+@Suite("Packet filters on the kernel and the spec", .serialized)
+struct FilterKernelTests {
+  /// The corpus replay of `installSkipsOverlapCheck`: an overlapping filter
+  /// and a malformed test, refused.
+  static func replay() throws -> ReplayFile {
+    try ReplayFile.load(
+      path: KernelImages.project.root.appendingPathComponent(
+        "proofs/corpus/kernel-mutant-installSkipsOverlapCheck.json"
+      ).path)
+  }
+
+  @Test("an overlapping filter is refused with overlap, a malformed one with invalidArgument")
+  func refusalsOnSpecAndKernel() throws {
+    let file = try Self.replay()
+    let expected = file.steps.compactMap(\.expect)
+    #expect(expected.contains(.error(.overlap)) && expected.contains(.error(.invalidArgument)))
+    #expect(file.runOnSpec().passed)
+    let target = try KernelTarget(kernel: try KernelImages.report().kernel)
+    let report = try file.run(on: target)
+    #expect(report.passed, "\(report.steps.filter { !$0.matches })")
+  }
+
+  @Test("the kernel whose filterInstall skips the overlap check fails the replay")
+  func mutantFails() throws {
+    let report = try KernelImages.report()
+    let target = try KernelTarget(
+      kernel: try #require(report.mutantKernels[.installSkipsOverlapCheck]))
+    #expect(!(try Self.replay().run(on: target)).passed)
+  }
+}

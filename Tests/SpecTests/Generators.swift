@@ -5,7 +5,7 @@ import ExoSpec
 /// random indices hit occupied slots and the symbolic formulas stay small.
 let smallBounds = Bounds(
   environments: 3, pages: 6, capabilities: 5, windowSlots: 3, slices: 3, maximumDepth: 2,
-  maximumRun: 3)
+  maximumRun: 3, filters: 3)
 let smallFirstPage: UInt64 = 0x40
 
 /// Random states and arguments biased towards values that make checks pass:
@@ -105,6 +105,14 @@ struct Generator {
     }
     let caps = state.capabilities
     let held = caps.kind.indices.filter { caps.kind[$0] != 0 && caps.owner[$0] == state.current }
+    if transition == .call(.filterTest) && chance(50) {
+      // Both words of one real test.
+      let i = below(Self.testWords.count / 2) * 2
+      return [
+        argument("filter"), UInt64(below(PacketFilter.maximumTests)), Self.testWords[i],
+        Self.testWords[i + 1],
+      ]
+    }
     if transition == .call(.pageMap) && chance(50) {
       // The caller maps a page of a memory capability it holds into its window.
       let memory = held.filter { caps.kind[$0] == CapabilityKind.memory.rawValue }
@@ -138,6 +146,13 @@ struct Generator {
     }
   }
 
+  /// The words of a few real packet-filter tests (both words of each).
+  static let testWords: [UInt64] = [
+    PacketTest(offset: 12, width: 2, equals: 0x0800), PacketTest(offset: 23, width: 1, equals: 17),
+    PacketTest(offset: 36, width: 2, equals: 7), PacketTest(offset: 36, width: 2, equals: 9),
+    PacketTest(offset: 14, width: 1, mask: 0xF0, value: 0x40),
+  ].flatMap(\.words)
+
   mutating func informedArgument(_ name: String, _ state: ConcreteState) -> UInt64? {
     let caps = state.capabilities
     let held = caps.kind.indices.filter { caps.kind[$0] != 0 && caps.owner[$0] == state.current }
@@ -147,6 +162,20 @@ struct Generator {
     case "envCap", "capability", "memoryCap":
       return held.isEmpty ? nil : UInt64(held[below(held.count)])
     case "child": return empty.isEmpty ? nil : UInt64(empty[below(empty.count)])
+    case "filter":
+      let mine = state.filters.owner.indices.filter { state.filters.owner[$0] == state.current }
+      return mine.isEmpty ? nil : UInt64(mine[below(mine.count)])
+    case "index": return UInt64(below(PacketFilter.maximumTests))
+    case "first", "second": return pick(Self.testWords)
+    case "count": return UInt64(below(4))
+    case "matches": return UInt64(below(1 << bounds.filters))
+    case "slot":
+      let w = bounds.windowSlots
+      let row = Int(min(state.current, UInt64(bounds.environments))) * w
+      let bound = (0..<w).filter {
+        row + $0 < state.bindings.page.count && state.bindings.page[row + $0] != ExoABI.none
+      }
+      return bound.isEmpty ? nil : UInt64(bound[below(bound.count)])
     case "page", "base":
       let memory = caps.kind.indices.filter { caps.kind[$0] == 1 }
       guard !memory.isEmpty else { return nil }
@@ -172,12 +201,26 @@ struct Generator {
         state.capabilities.count[k] = 1
       }
     }
+    for f in 0..<bounds.filters where chance(60) { state.filters.owner[f] = state.current }
     return state
   }
 
   mutating func fieldValue(_ name: String) -> UInt64 {
     if chance(3) { return random.next() }
     let field = name.split(separator: ".").last.map(String.init) ?? name
+    if name.hasPrefix("filterWords") {
+      // Word 0 a small count; test words from real tests, or zero.
+      if name.hasSuffix("[0]") { return UInt64(below(4)) }
+      return chance(30) ? 0 : pick(Self.testWords)
+    }
+    if name.hasPrefix("filters") {
+      switch field {
+      case "state": return UInt64(below(3))
+      case "owner": return environmentOrNone()
+      case "slot": return chance(30) ? ExoABI.none : UInt64(below(bounds.windowSlots))
+      default: return UInt64(below(3))
+      }
+    }
     if name.hasPrefix("slices") { return environmentOrNone() }
     if name.hasPrefix("bindings") {
       switch field {

@@ -30,6 +30,9 @@ import Testing
       for i in 0..<bounds.environments {
         words[InfoLayout(bounds: bounds).offset(revocation: i, .phase) / 8] %= 3
       }
+      for i in 0..<bounds.filters {
+        words[InfoLayout(bounds: bounds).offset(filter: i, .state) / 8] %= 3
+      }
       let decoded = try ConcreteState(infoWords: words, bounds: bounds)
       #expect(decoded.infoWords() == words)
       #expect(decoded.digest == ConcreteState.digest(infoWords: words))

@@ -263,6 +263,17 @@ struct TransitionPropertyVacuityTests {
         caught.insert(.reclaimedByParent)
       }
     }
+    // A frame that only filter 0 matches, delivered to filter 1.
+    let filtering = filteringState()
+    var misdelivered = filtering
+    misdelivered.filters.pending[1] = 1
+    misdelivered.filters.delivered[1] += 1
+    if !TransitionProperty.frameGoesToMatchingFilter.holds(
+      .event(.frameArrival), [0b01], outcome: .init(status: 0, value: 1), pre: filtering,
+      post: misdelivered)
+    {
+      caught.insert(.frameGoesToMatchingFilter)
+    }
     let uncaught = Set(TransitionProperty.allCases).subtracting(caught)
     #expect(uncaught.isEmpty, "never broken: \(uncaught.map(\.name))")
   }

@@ -71,6 +71,7 @@ struct VerifyTests {
       return walk.state
     }
     goods.append(abortingState())
+    goods.append(filteringState())
     for good in goods {
       for i in good.words.indices {
         for delta: UInt64 in [1, .max, 0x55] {
@@ -311,4 +312,29 @@ struct RandomWalk {
 
 let z3Path: String? = ["/usr/bin/z3", "/usr/local/bin/z3"].first {
   FileManager.default.isExecutableFile(atPath: $0)
+}
+
+/// A state at the proof bounds with both filter slots active: UDP port 7
+/// into window slot 0 and port 8 into slot 1, each bound writable (one
+/// less on port 8's value word and the filters overlap).
+func filteringState() -> ConcreteState {
+  let fp: UInt64 = 0x100
+  var s = ConcreteState(bounds: Verifier.proofBounds, firstPage: fp)
+  let readWrite = Rights.read.rawValue | Rights.write.rawValue
+  var steps: [(Transition, [UInt64])] = [
+    (.call(.pageAllocate), [fp, 1, 1]), (.call(.pageAllocate), [fp + 1, 1, 2]),
+    (.call(.pageMap), [0, ExoABI.none, 1, fp, 0, readWrite]),
+    (.call(.pageMap), [0, ExoABI.none, 2, fp + 1, 1, readWrite]),
+  ]
+  for (f, port) in [(UInt64(0), UInt32(7)), (1, 8)] {
+    let words = PacketTest(offset: 36, width: 2, equals: port).words
+    steps.append((.call(.filterTest), [f, 0, words[0], words[1]]))
+    steps.append((.call(.filterInstall), [f, 1, f]))
+  }
+  for (t, a) in steps {
+    let r = s.step(t, a)
+    #expect(r.status == 0, "\(t)\(a): \(r)")
+  }
+  #expect(s.filters.state.allSatisfy { $0 == FilterState.active.rawValue })
+  return s
 }

@@ -26,6 +26,8 @@ enum DiffMode {
   nonisolated(unsafe) static var probeFirst: UInt64 = 0
   nonisolated(unsafe) static var probeEnd: UInt64 = 0
   nonisolated(unsafe) static var probeRecovery: UInt64 = 0
+  /// A page for the frames `diffFrame` injects.
+  nonisolated(unsafe) static var frameBuffer: UInt64 = 0
   /// An execute probe has landed on its address and is fetching it.
   nonisolated(unsafe) static var executing = false
 
@@ -39,6 +41,7 @@ enum DiffMode {
     pristine = allocator.run(pages)
     copyPages(to: pristine, from: Info.base, count: pages)
     pristineDigest = Info.digest
+    frameBuffer = allocator.run(1)
     Log(
       "exo: difftest mode: no preemption; diffTick, diffLastResult, diffDigest, diffReset, diffWrite"
     )
@@ -75,6 +78,22 @@ enum DiffMode {
       return consoleWrite(caller, address: a0, length: a1, sink: .ring)
     case .read:
       return consoleRead(caller, address: a0, length: a1, source: .ring)
+    case .frame:
+      // The spec's frameInjected: DiffFrame's bytes, then the NIC's path.
+      let o = PlainWords()
+      let f = a2
+      let n = Int(DiffFrame.length(o, a1))
+      func aim(_ i: Int) -> UInt64 {
+        guard f < UInt64(Info.bounds.filters) else { return 0 }
+        return Info.filterWord(f, i)
+      }
+      let bytes = PhysicalMemory.bytes(frameBuffer)
+      for p in 0..<n {
+        bytes[p] = UInt8(truncatingIfNeeded: DiffFrame.byte(o, seed: a0, aim: aim, at: UInt64(p)))
+      }
+      let result = SyscallResult.success(Frames.arrived(UnsafePointer(bytes), length: n))
+      record(caller, result)
+      return result
     case .probe:
       // User code addresses only: a fault must never resume in the kernel.
       let off = a0 == 0 && a1 == 0 && a2 == 0

@@ -245,6 +245,11 @@ enum Info {
     CapabilityKind(rawValue: Info[capability: c, .kind]) ?? .empty
   }
 
+  /// Word `i` of filter slot `f`'s encoding (`f` a filter slot).
+  static func filterWord(_ f: UInt64, _ i: Int) -> UInt64 {
+    PhysicalMemory.load64(base + UInt64(layout.offset(filter: Int(f), word: i)))
+  }
+
   static var current: UInt64 {
     get { Info[header: .current] }
     set { Info[header: .current] = newValue }
@@ -267,6 +272,7 @@ enum Info {
     Info[header: .slices] = UInt64(b.slices)
     Info[header: .maximumDepth] = UInt64(b.maximumDepth)
     Info[header: .maximumRun] = UInt64(b.maximumRun)
+    Info[header: .filters] = UInt64(b.filters)
     Info[header: .firstPage] = firstPage
     // The tables: the spec's initial state, written through its columns
     // (the area is zero, so are the repossession vectors).

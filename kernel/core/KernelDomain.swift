@@ -102,6 +102,10 @@ struct KernelDomain: PlainDomain {
   func exceptionTaken(_ e: UInt64, delivered: Bool) {
     Exceptions.taken(e, delivered: delivered)
   }
+
+  func frameDelivered(_ f: UInt64, owner: UInt64, binding: UInt64, dropped: UInt64) {
+    Frames.deliver(toBinding: binding, dropped: dropped)
+  }
 }
 
 /// The kernel's abstract state: the spec's state over ``KernelDomain``,
@@ -125,7 +129,10 @@ enum Spec {
     revocations: RevocationTable(
       phase: empty, requested: empty, deadline: empty, returned: empty, held: empty,
       repossessed: empty),
-    repossessions: empty)
+    repossessions: empty,
+    filters: FilterTable(
+      state: empty, owner: empty, slot: empty, pending: empty, delivered: empty, dropped: empty),
+    filterWords: empty)
 
   /// Scratch memory for the plain domain's counts: its physical address
   /// and size in words (0 outside the invariant-checking kernel).
@@ -158,12 +165,15 @@ enum Spec {
         Info.offset(binding: 0, slot: 0, f), words: BindingField.wordCount,
         count: b.environments * b.windowSlots)
     }
+    func filter(_ f: FilterField) -> InfoColumn {
+      column(Info.layout.offset(filter: 0, f), words: FilterField.wordCount, count: b.filters)
+    }
     func revocation(_ f: RevocationField) -> InfoColumn {
       column(Info.offset(revocation: 0, f), words: RevocationField.wordCount, count: b.environments)
     }
     state = SpecState(
       domain: KernelDomain(), bounds: b, firstPage: Info.firstPage,
-      header: column(Int(InfoHeader.current.rawValue) * 8, words: 1, count: 3),
+      header: column(Int(InfoHeader.current.rawValue) * 8, words: 1, count: 4),
       environments: EnvironmentTable(
         state: environment(.state), parent: environment(.parent), handler: environment(.handler),
         handlerStack: environment(.handlerStack), upcall: environment(.upcall),
@@ -183,6 +193,12 @@ enum Spec {
         deadline: revocation(.deadline), returned: revocation(.returned), held: revocation(.held),
         repossessed: revocation(.repossessed)),
       repossessions: column(
-        Info.offset(repossession: 0, entry: 0), words: 1, count: b.environments * b.pages))
+        Info.offset(repossession: 0, entry: 0), words: 1, count: b.environments * b.pages),
+      filters: FilterTable(
+        state: filter(.state), owner: filter(.owner), slot: filter(.slot),
+        pending: filter(.pending), delivered: filter(.delivered), dropped: filter(.dropped)),
+      filterWords: column(
+        Info.layout.offset(filter: 0, word: 0), words: 1,
+        count: b.filters * PacketFilter.wordCount))
   }
 }

@@ -102,6 +102,19 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
   /// handler and a handler stack.
   case exceptionFrameInWritableSlot
 
+  // MARK: Packet filters
+
+  /// A filter slot's record (state, owner, buffer, tests) changes only if
+  /// the actor owned it, or it was free and becomes the actor's, or it
+  /// becomes free because its owner is no longer live or its buffer lost
+  /// its binding or the binding's `write` right.
+  case filterChangedByOwner
+  /// `frameArrival` touches only the first active filter that matches the
+  /// frame (its pending flag, delivered and dropped counts; the value names
+  /// it), or, when none matches, only the unclaimed count; no filter's
+  /// record changes.
+  case frameGoesToMatchingFilter
+
   public var name: String { rawValue }
 
   /// Whether the property says anything about `transition` (the others
@@ -112,6 +125,7 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
     case .consoleWriteReadsReadable: transition == .call(.consoleWrite)
     case .consoleReadWritesWritable: transition == .call(.consoleRead)
     case .exceptionFrameInWritableSlot: transition == .event(.exception)
+    case .frameGoesToMatchingFilter: transition == .event(.frameArrival)
     default: true
     }
   }
@@ -142,6 +156,8 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
     case .consoleWriteReadsReadable: return r.consoleWriteReadsReadable()
     case .consoleReadWritesWritable: return r.consoleReadWritesWritable()
     case .exceptionFrameInWritableSlot: return r.exceptionFrameInWritableSlot()
+    case .filterChangedByOwner: return r.filterChangedByOwner()
+    case .frameGoesToMatchingFilter: return r.frameGoesToMatchingFilter()
     }
   }
 

@@ -37,7 +37,8 @@ extension SpecState where D == ConcreteDomain {
       (.capabilities, UInt64(bounds.capabilities)), (.windowSlots, UInt64(bounds.windowSlots)),
       (.slices, UInt64(bounds.slices)), (.maximumDepth, UInt64(bounds.maximumDepth)),
       (.maximumRun, UInt64(bounds.maximumRun)), (.firstPage, firstPage), (.current, current),
-      (.currentSlice, currentSlice), (.ticks, tickCount),
+      (.currentSlice, currentSlice), (.ticks, tickCount), (.unclaimedFrames, unclaimedFrames),
+      (.filters, UInt64(bounds.filters)),
     ]
     for (field, value) in header { put(layout.offset(field), value) }
     for (field, column) in environmentColumns {
@@ -65,6 +66,14 @@ extension SpecState where D == ConcreteDomain {
         put(layout.offset(repossession: e, entry: i), repossessions[e * bounds.pages + i])
       }
     }
+    for (field, column) in filterColumns {
+      for i in 0..<bounds.filters { put(layout.offset(filter: i, field), column[i]) }
+    }
+    for i in 0..<bounds.filters {
+      for w in 0..<PacketFilter.wordCount {
+        put(layout.offset(filter: i, word: w), filterWords[i * PacketFilter.wordCount + w])
+      }
+    }
   }
 
   /// The state as the kernel exports it at `UserLayout.infoBase`:
@@ -89,7 +98,7 @@ extension SpecState where D == ConcreteDomain {
       (.environments, UInt64(bounds.environments)), (.pages, UInt64(bounds.pages)),
       (.capabilities, UInt64(bounds.capabilities)), (.windowSlots, UInt64(bounds.windowSlots)),
       (.slices, UInt64(bounds.slices)), (.maximumDepth, UInt64(bounds.maximumDepth)),
-      (.maximumRun, UInt64(bounds.maximumRun)),
+      (.maximumRun, UInt64(bounds.maximumRun)), (.filters, UInt64(bounds.filters)),
     ]
     for (field, value) in expected where get(layout.offset(field)) != value {
       throw .header(field: "\(field)", expected: value, found: get(layout.offset(field)))
@@ -98,6 +107,7 @@ extension SpecState where D == ConcreteDomain {
     current = get(layout.offset(.current))
     currentSlice = get(layout.offset(.currentSlice))
     tickCount = get(layout.offset(.ticks))
+    unclaimedFrames = get(layout.offset(.unclaimedFrames))
     for i in 0..<bounds.environments {
       let state = get(layout.offset(environment: i, .state))
       guard EnvironmentState(rawValue: state) != nil else {
@@ -157,6 +167,21 @@ extension SpecState where D == ConcreteDomain {
         repossessions[e * bounds.pages + i] = get(layout.offset(repossession: e, entry: i))
       }
     }
+    for i in 0..<bounds.filters {
+      let state = get(layout.offset(filter: i, .state))
+      guard FilterState(rawValue: state) != nil else {
+        throw .invalidField(field: "filters[\(i)].state", value: state)
+      }
+      filters.state[i] = state
+      filters.owner[i] = get(layout.offset(filter: i, .owner))
+      filters.slot[i] = get(layout.offset(filter: i, .slot))
+      filters.pending[i] = get(layout.offset(filter: i, .pending))
+      filters.delivered[i] = get(layout.offset(filter: i, .delivered))
+      filters.dropped[i] = get(layout.offset(filter: i, .dropped))
+      for w in 0..<PacketFilter.wordCount {
+        filterWords[i * PacketFilter.wordCount + w] = get(layout.offset(filter: i, word: w))
+      }
+    }
   }
 
   /// The canonical digest of the state: `InfoDigest` (ExoABI) of
@@ -198,6 +223,14 @@ extension SpecState where D == ConcreteDomain {
     return [
       (.phase, t.phase), (.requested, t.requested), (.deadline, t.deadline),
       (.returned, t.returned), (.held, t.held), (.repossessed, t.repossessed),
+    ]
+  }
+
+  public var filterColumns: [(FilterField, [UInt64])] {
+    let t = filters
+    return [
+      (.state, t.state), (.owner, t.owner), (.slot, t.slot), (.pending, t.pending),
+      (.delivered, t.delivered), (.dropped, t.dropped),
     ]
   }
 

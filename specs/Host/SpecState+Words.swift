@@ -18,7 +18,7 @@ extension SpecState where D.Column == [D.W] {
       defer { cursor += 1 }
       return words[cursor]
     }
-    let header = [take(), take(), take()]
+    let header = [take(), take(), take(), take()]
     let e = bounds.environments
     var env = [[W]](repeating: [], count: EnvironmentField.wordCount)
     for _ in 0..<e { for f in 0..<EnvironmentField.wordCount { env[f].append(take()) } }
@@ -47,18 +47,26 @@ extension SpecState where D.Column == [D.W] {
       phase: revocation[0], requested: revocation[1], deadline: revocation[2],
       returned: revocation[3], held: revocation[4], repossessed: revocation[5])
     let repossessions = (0..<(e * bounds.pages)).map { _ in take() }
+    var filter = [[W]](repeating: [], count: FilterField.wordCount)
+    for _ in 0..<bounds.filters { for f in 0..<FilterField.wordCount { filter[f].append(take()) } }
+    let filters = FilterTable(
+      state: filter[0], owner: filter[1], slot: filter[2], pending: filter[3],
+      delivered: filter[4], dropped: filter[5])
+    let filterWords = (0..<(bounds.filters * PacketFilter.wordCount)).map { _ in take() }
     self.init(
       domain: domain, bounds: bounds, firstPage: firstPage, header: header,
       environments: environments, slices: slices, pages: pages, capabilities: capabilities,
-      bindings: bindings, revocations: revocations, repossessions: repossessions)
+      bindings: bindings, revocations: revocations, repossessions: repossessions,
+      filters: filters, filterWords: filterWords)
   }
 
   /// Every word of the state, record-major in the order of the exported
-  /// layout: `current`, `currentSlice`, `ticks`, then each environment's
-  /// fields, the slices, each page's, each capability's, each binding's,
-  /// each revocation record's, the repossession vectors.
+  /// layout: `current`, `currentSlice`, `ticks`, `unclaimedFrames`, then
+  /// each environment's fields, the slices, each page's, each
+  /// capability's, each binding's, each revocation record's, the
+  /// repossession vectors, each filter slot's fields, the filters' words.
   public var words: [W] {
-    var out: [W] = [current, currentSlice, tickCount]
+    var out: [W] = [current, currentSlice, tickCount, unclaimedFrames]
     out.reserveCapacity(Self.wordCount(bounds: bounds))
     for i in 0..<bounds.environments {
       let t = environments
@@ -86,6 +94,11 @@ extension SpecState where D.Column == [D.W] {
       ]
     }
     out += repossessions
+    for i in 0..<bounds.filters {
+      let t = filters
+      out += [t.state[i], t.owner[i], t.slot[i], t.pending[i], t.delivered[i], t.dropped[i]]
+    }
+    out += filterWords
     return out
   }
 
@@ -96,13 +109,15 @@ extension SpecState where D.Column == [D.W] {
     let capabilities: Int = bounds.capabilities * CapabilityField.wordCount
     let bindings: Int = bounds.environments * bounds.windowSlots * BindingField.wordCount
     let revocations: Int = bounds.environments * (RevocationField.wordCount + bounds.pages)
-    return 3 + environments + bounds.slices + pages + capabilities + bindings + revocations
+    let filters: Int = bounds.filters * (FilterField.wordCount + PacketFilter.wordCount)
+    return 4 + environments + bounds.slices + pages + capabilities + bindings + revocations
+      + filters
   }
 
   /// The name of each word of ``words``, e.g. `capabilities[3].children`,
   /// `bindings[1][7].page`.
   public static func wordNames(bounds: Bounds) -> [String] {
-    var names = ["current", "currentSlice", "ticks"]
+    var names = ["current", "currentSlice", "ticks", "unclaimedFrames"]
     for i in 0..<bounds.environments {
       for f in EnvironmentField.allCases { names.append("environments[\(i)].\(f)") }
     }
@@ -121,6 +136,12 @@ extension SpecState where D.Column == [D.W] {
     }
     for e in 0..<bounds.environments {
       for i in 0..<bounds.pages { names.append("repossessions[\(e)][\(i)]") }
+    }
+    for i in 0..<bounds.filters {
+      for f in FilterField.allCases { names.append("filters[\(i)].\(f)") }
+    }
+    for i in 0..<bounds.filters {
+      for w in 0..<PacketFilter.wordCount { names.append("filterWords[\(i)][\(w)]") }
     }
     return names
   }

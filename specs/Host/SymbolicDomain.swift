@@ -1,3 +1,4 @@
+import ExoABI
 import SMT
 
 /// The spec on Z3 terms: running a transition builds its formula. Booleans
@@ -25,6 +26,25 @@ public final class SymbolicDomain: SpecDomain {
   /// While not nil, every check that can fail appends its error code here,
   /// in the order the transition makes its checks (``Transition/errors()``).
   public var checkedCodes: [UInt64]?
+  /// Whether the spec's two packet-filter decisions are left open:
+  /// ``overlaps(_:_:)`` of filters that are not both constant is an
+  /// uninterpreted symmetric predicate of their words rather than the
+  /// overlap check itself (``filtersOverlap(_:_:)``), and
+  /// ``frameMatches(_:length:byte:)`` a free truth value. exoverify's
+  /// transition obligations turn it on: they hold for every symmetric
+  /// predicate and every match, the check's meaning is proved once on its
+  /// own (docs/verification.md "Packet filters").
+  public var abstractFilters = false
+  /// Each application of the uninterpreted overlap predicate so far: the
+  /// two filters' words and the term standing for its value.
+  public private(set) var overlapApplications: [OverlapApplication] = []
+
+  /// One application of the uninterpreted overlap predicate.
+  public struct OverlapApplication {
+    public var a: [BitVec]
+    public var b: [BitVec]
+    public var value: BoolTerm
+  }
 
   public init(context: Context) {
     self.context = context
@@ -171,6 +191,57 @@ public final class SymbolicDomain: SpecDomain {
 
   public func forEach(below limit: BitVec, bound: Int, _ body: (Int) -> Void) {
     for j in 0..<bound { branch(ult(word(UInt64(j)), limit), then: { body(j) }, else: {}) }
+  }
+
+  /// How many free truth values ``frameMatches(_:length:byte:)`` has made.
+  private var frameMatchCount = 0
+
+  /// Whether a frame matches a filter: `PacketFilter.matches`, or with
+  /// ``abstractFilters`` a fresh truth value (any frame: the transition
+  /// obligations of `frameArrival` hold for every match vector).
+  public func frameMatches(
+    _ filter: (Int) -> BitVec, length: BitVec, byte: (BitVec) -> BitVec
+  ) -> BoolTerm {
+    guard abstractFilters else {
+      return PacketFilter.matches(self, filter, length: length, byte: byte)
+    }
+    frameMatchCount += 1
+    return context.bool("frame.matches.\(frameMatchCount)")
+  }
+
+  /// Forgets the applications of the overlap predicate after the first
+  /// `count` (those of formulas no longer asserted), so later applications
+  /// are compared only with those that are.
+  public func forgetOverlapApplications(after count: Int) {
+    if overlapApplications.count > count { overlapApplications.removeSubrange(count...) }
+  }
+
+  /// The overlap check of two filters: ``filtersOverlap(_:_:)``, or with
+  /// ``abstractFilters`` an uninterpreted symmetric predicate, built by
+  /// Ackermann's reduction so the formula stays in QF_BV: each application
+  /// is a fresh truth value unless its (unordered) pair of filters equals
+  /// that of an earlier application, whose value it then takes. Filters
+  /// given by constants are checked for real.
+  public func overlaps(_ a: (Int) -> BitVec, _ b: (Int) -> BitVec) -> BoolTerm {
+    let n = PacketFilter.wordCount
+    let wordsA = (0..<n).map(a)
+    let wordsB = (0..<n).map(b)
+    let constant = (wordsA + wordsB).allSatisfy { $0.uint64Value != nil }
+    guard abstractFilters, !constant else {
+      return filtersOverlap({ wordsA[$0] }, { wordsB[$0] })
+    }
+    func same(_ x: [BitVec], _ y: [BitVec]) -> BoolTerm {
+      zip(x, y).reduce(trueTerm) { and($0, eq($1.0, $1.1)) }
+    }
+    var value: BoolTerm = context.bool("filters.overlap.\(overlapApplications.count)")
+    for earlier in overlapApplications.reversed() {
+      let equal = or(
+        and(same(wordsA, earlier.a), same(wordsB, earlier.b)),
+        and(same(wordsA, earlier.b), same(wordsB, earlier.a)))
+      value = ite(equal, earlier.value, value)
+    }
+    overlapApplications.append(OverlapApplication(a: wordsA, b: wordsB, value: value))
+    return value
   }
 
   public func check(

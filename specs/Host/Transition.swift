@@ -16,6 +16,14 @@ public enum KernelEvent: String, CaseIterable, Hashable, Sendable, Codable {
   /// Memory pressure after a failed `pageAllocate`: the kernel picks the
   /// environment to ask (``SpecState/allocationPressure(page:count:slot:)``).
   case allocationPressure
+  /// A frame arrives from the network; `matches` has bit `j` set where
+  /// filter slot `j` matches it (``SpecState/frameArrival(matches:)``: any
+  /// frame is one such vector).
+  case frameArrival
+  /// The differential tester's frame (`diffFrame`): the frame of `seed`
+  /// and `length` aimed at filter slot `filter` arrives
+  /// (``SpecState/frameInjected(seed:length:filter:)``).
+  case frameInjected
 
   /// The event's arguments, in order.
   public var parameters: [String] {
@@ -25,6 +33,8 @@ public enum KernelEvent: String, CaseIterable, Hashable, Sendable, Codable {
     case .revocationDeadline, .revocationAbort: ["target"]
     case .revocationPressure: ["target", "count"]
     case .allocationPressure: ["page", "count", "slot"]
+    case .frameArrival: ["matches"]
+    case .frameInjected: ["seed", "length", "filter"]
     }
   }
 }
@@ -86,6 +96,8 @@ extension SpecState {
     case .event(.revocationPressure): return revocationPressure(target: a[0], count: a[1])
     case .event(.allocationPressure):
       return allocationPressure(page: a[0], count: a[1], slot: a[2])
+    case .event(.frameArrival): return frameArrival(matches: a[0])
+    case .event(.frameInjected): return frameInjected(seed: a[0], length: a[1], filter: a[2])
     }
   }
 }

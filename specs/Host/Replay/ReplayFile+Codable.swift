@@ -255,6 +255,8 @@ public struct ReplayWord: Codable, Equatable, Sendable {
 enum BoundsCoding {
   enum Key: String, CodingKey, CaseIterable {
     case environments, pages, capabilities, windowSlots, slices, maximumDepth, maximumRun
+    /// Optional: 16 when absent.
+    case filters
   }
 
   static func decode(from decoder: any Decoder) throws -> Bounds {
@@ -280,7 +282,16 @@ enum BoundsCoding {
       environments: try field(.environments), pages: try field(.pages),
       capabilities: try field(.capabilities), windowSlots: try field(.windowSlots),
       slices: try field(.slices), maximumDepth: try field(.maximumDepth),
-      maximumRun: try field(.maximumRun))
+      maximumRun: try field(.maximumRun), filters: try filters())
+    func filters() throws -> Int {
+      guard c.contains(.filters) else { return 16 }
+      let value = try c.decode(Int.self, forKey: .filters)
+      guard value >= 1, value <= 64 else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .filters, in: c, debugDescription: "must be between 1 and 64, got \(value)")
+      }
+      return value
+    }
   }
 
   static func encode(_ bounds: Bounds, to encoder: any Encoder) throws {
@@ -297,5 +308,6 @@ enum BoundsCoding {
     try c.encode(bounds.slices, forKey: .slices)
     try c.encode(bounds.maximumDepth, forKey: .maximumDepth)
     try c.encode(bounds.maximumRun, forKey: .maximumRun)
+    if bounds.filters != 16 { try c.encode(bounds.filters, forKey: .filters) }
   }
 }

@@ -8,7 +8,10 @@ import ExoABI
 enum StateCoding {
   enum Key: String, CodingKey {
     case current, currentSlice, ticks, environments, slices, pages, capabilities, bindings,
-      revocations
+      revocations, unclaimedFrames, filters
+  }
+  enum FilterKey: String, CodingKey {
+    case filter, state, owner, slot, pending, delivered, dropped, words
   }
   enum RevocationKey: String, CodingKey {
     case environment, phase, requested, deadline, returned, held, repossessed, vector
@@ -50,6 +53,7 @@ enum StateCoding {
     state.current = try word(c, .current, 0)
     state.currentSlice = try word(c, .currentSlice, 0)
     state.tickCount = try word(c, .ticks, 0)
+    state.unclaimedFrames = try word(c, .unclaimedFrames, 0)
     let none = ExoABI.none
 
     var list = try c.nestedUnkeyedContainerIfPresent(forKey: .environments)
@@ -144,6 +148,27 @@ enum StateCoding {
       }
       list = records
     }
+    list = try c.nestedUnkeyedContainerIfPresent(forKey: .filters)
+    seen = []
+    let n = PacketFilter.wordCount
+    while var records = list, !records.isAtEnd {
+      let r = try records.nestedContainer(keyedBy: FilterKey.self)
+      let f = try index(r, .filter, below: bounds.filters)
+      try unique(&seen, f, r, .filter)
+      state.filters.state[f] = try EnumCoding.decode(r, .state, FilterState.self, fallback: 0)
+      state.filters.owner[f] = try word(r, .owner, none)
+      state.filters.slot[f] = try word(r, .slot, none)
+      state.filters.pending[f] = try word(r, .pending, 0)
+      state.filters.delivered[f] = try word(r, .delivered, 0)
+      state.filters.dropped[f] = try word(r, .dropped, 0)
+      let words = try r.decodeIfPresent([ReplayWord].self, forKey: .words) ?? []
+      guard words.count <= n else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .words, in: r, debugDescription: "\(words.count) words, a filter has \(n)")
+      }
+      for (i, w) in words.enumerated() { state.filterWords[f * n + i] = w.value }
+      list = records
+    }
     return state
   }
 
@@ -163,6 +188,9 @@ enum StateCoding {
     try c.encode(ReplayWord(state.current), forKey: .current)
     try c.encode(ReplayWord(state.currentSlice), forKey: .currentSlice)
     try c.encode(ReplayWord(state.tickCount), forKey: .ticks)
+    if state.unclaimedFrames != 0 {
+      try c.encode(ReplayWord(state.unclaimedFrames), forKey: .unclaimedFrames)
+    }
 
     var list = c.nestedUnkeyedContainer(forKey: .environments)
     let env = state.environments
@@ -250,6 +278,33 @@ enum StateCoding {
       // Trailing zero entries are implied.
       let used = (row.lastIndex(where: { $0 != 0 }) ?? -1) + 1
       try r.encode(row[0..<used].map(ReplayWord.init), forKey: .vector)
+    }
+    // Listed only when some filter slot is not the free record.
+    let n = PacketFilter.wordCount
+    let filters = state.filters
+    let used = (0..<bounds.filters).filter { f in
+      [
+        filters.state[f], filters.owner[f], filters.slot[f], filters.pending[f],
+        filters.delivered[f], filters.dropped[f],
+      ] != [0, none, none, 0, 0, 0]
+        || state.filterWords[(f * n)..<((f + 1) * n)].contains(where: { $0 != 0 })
+    }
+    if !used.isEmpty {
+      var filterList = c.nestedUnkeyedContainer(forKey: .filters)
+      for f in used {
+        let words = Array(state.filterWords[(f * n)..<((f + 1) * n)])
+        var r = filterList.nestedContainer(keyedBy: FilterKey.self)
+        try r.encode(f, forKey: .filter)
+        try EnumCoding.encode(&r, .state, filters.state[f], FilterState.self)
+        try r.encode(ReplayWord(filters.owner[f]), forKey: .owner)
+        try r.encode(ReplayWord(filters.slot[f]), forKey: .slot)
+        try r.encode(ReplayWord(filters.pending[f]), forKey: .pending)
+        try r.encode(ReplayWord(filters.delivered[f]), forKey: .delivered)
+        try r.encode(ReplayWord(filters.dropped[f]), forKey: .dropped)
+        // Trailing zero words are implied.
+        let count = (words.lastIndex(where: { $0 != 0 }) ?? -1) + 1
+        try r.encode(words[0..<count].map(ReplayWord.init), forKey: .words)
+      }
     }
   }
 }

@@ -1,0 +1,168 @@
+import ExoABI
+import ExoSpec
+import Testing
+
+/// The packet-filter calls and the frame events of the spec
+/// (`specs/SpecState+Filter.swift`), on concrete values.
+@Suite struct FilterCallTests {
+  static let bounds = Bounds(
+    environments: 3, pages: 8, capabilities: 8, windowSlots: 4, slices: 2, maximumDepth: 2,
+    maximumRun: 4, filters: 4)
+  static let firstPage: UInt64 = 0x100
+  static let ipv4 = PacketTest(offset: 12, width: 2, equals: 0x0800)
+  static let udp = PacketTest(offset: 23, width: 1, equals: 0x11)
+  static func port(_ p: UInt32) -> PacketTest { PacketTest(offset: 36, width: 2, equals: p) }
+
+  /// Environment 0 with page `firstPage` bound read-write at window slot 0
+  /// and read-only at slot 1.
+  static func prepared() -> ConcreteState {
+    var s = ConcreteState(bounds: bounds, firstPage: firstPage)
+    let rw = Rights([.read, .write]).rawValue
+    #expect(s.step(.call(.pageAllocate), [firstPage, 1, 0]) == .success(0))
+    #expect(s.step(.call(.pageMap), [0, 0, 0, firstPage, 0, rw]) == .success(0))
+    #expect(
+      s.step(.call(.pageMap), [0, 0, 0, firstPage, 1, Rights.read.rawValue]) == .success(0))
+    return s
+  }
+
+  /// Writes `tests` into filter slot `f`, each call's result expected ok.
+  static func write(_ s: inout ConcreteState, _ f: UInt64, _ tests: [PacketTest]) {
+    for (i, t) in tests.enumerated() {
+      #expect(s.step(.call(.filterTest), [f, UInt64(i), t.words[0], t.words[1]]) == .success(0))
+    }
+  }
+
+  /// A frame of `length` bytes, zero but for `fields` (offset, bytes).
+  static func frame(_ length: Int, _ fields: [(Int, [UInt8])]) -> [UInt8] {
+    var bytes = [UInt8](repeating: 0, count: length)
+    for (offset, value) in fields {
+      bytes.replaceSubrange(offset..<offset + value.count, with: value)
+    }
+    return bytes
+  }
+  static func udpFrame(port: UInt16) -> [UInt8] {
+    frame(60, [(12, [0x08, 0x00]), (23, [0x11]), (36, [UInt8(port >> 8), UInt8(port & 0xFF)])])
+  }
+  static func arrive(_ s: inout ConcreteState, _ bytes: [UInt8]) -> SyscallResult {
+    s.frameArrival(length: UInt64(bytes.count)) { i in
+      i < UInt64(bytes.count) ? UInt64(bytes[Int(i)]) : 0
+    }
+    .result
+  }
+
+  @Test func installDeliverReleaseRemove() throws {
+    var s = Self.prepared()
+    Self.write(&s, 2, [Self.ipv4, Self.udp, Self.port(7)])
+    #expect(s.filters.state[2] == FilterState.building.rawValue)
+    #expect(s.step(.call(.filterInstall), [2, 3, 0]) == .success(0))
+    #expect(s.filters.state[2] == FilterState.active.rawValue)
+    #expect(s.filters.owner[2] == 0 && s.filters.slot[2] == 0)
+    #expect(try PacketFilter(words: (0..<17).map { s.filterWords[2 * 17 + $0] }).tests.count == 3)
+    // Delivered, then dropped while pending, released (value: drops).
+    #expect(Self.arrive(&s, Self.udpFrame(port: 7)) == .success(2))
+    #expect(s.filters.delivered[2] == 1 && s.filters.pending[2] == 1)
+    #expect(Self.arrive(&s, Self.udpFrame(port: 7)) == .success(2))
+    #expect(s.filters.dropped[2] == 1 && s.filters.delivered[2] == 1)
+    #expect(s.step(.call(.filterRelease), [2]) == .success(1))
+    #expect(s.filters.pending[2] == 0)
+    // A frame nobody claims.
+    #expect(Self.arrive(&s, Self.udpFrame(port: 9)) == .success(ExoABI.none))
+    #expect(s.unclaimedFrames == 1)
+    #expect(s.step(.call(.filterRemove), [2]) == .success(0))
+    #expect(s.filters.state[2] == FilterState.free.rawValue)
+    #expect(s.filters.owner[2] == ExoABI.none && s.filters.slot[2] == ExoABI.none)
+    #expect(s.filters.delivered[2] == 0 && s.filters.dropped[2] == 0)
+  }
+
+  @Test func overlappingFilterRefused() {
+    var s = Self.prepared()
+    Self.write(&s, 0, [Self.ipv4, Self.udp, Self.port(7)])
+    #expect(s.step(.call(.filterInstall), [0, 3, 0]) == .success(0))
+    // Any IPv4 overlaps UDP port 7.
+    Self.write(&s, 1, [Self.ipv4])
+    let before = s
+    #expect(s.step(.call(.filterInstall), [1, 1, 0]) == .failure(.overlap))
+    #expect(s == before)
+    // UDP port 9 does not.
+    Self.write(&s, 1, [Self.ipv4, Self.udp, Self.port(9)])
+    #expect(s.step(.call(.filterInstall), [1, 3, 0]) == .success(0))
+  }
+
+  @Test(
+    "malformed tests refused with invalidArgument, naming the test",
+    arguments: [
+      PacketTest(offset: 0, width: 3, mask: 0xFF, value: 1),
+      PacketTest(offset: 1512, width: 4, mask: 1, value: 1),
+      PacketTest(offset: 30, width: 1, mask: 0x1FF, value: 0),
+      PacketTest(offset: 14, width: 1, mask: 0xF0, value: 0x45),
+    ])
+  func malformedTestRefused(test: PacketTest) {
+    var s = Self.prepared()
+    Self.write(&s, 0, [Self.ipv4])
+    let before = s
+    // The call for test 1 is the one refused: it names the test.
+    #expect(
+      s.step(.call(.filterTest), [0, 1, test.words[0], test.words[1]])
+        == .failure(.invalidArgument))
+    #expect(s == before)
+    #expect(throws: PacketFilterError.self) { try PacketFilter([Self.ipv4, test]) }
+  }
+
+  @Test func installChecks() {
+    var s = Self.prepared()
+    #expect(s.step(.call(.filterInstall), [0, 0, 0]) == .failure(.slotEmpty))
+    #expect(s.step(.call(.filterInstall), [4, 0, 0]) == .failure(.outOfRange))
+    Self.write(&s, 0, [Self.ipv4])
+    let before = s
+    // Too many tests; a test never written.
+    #expect(s.step(.call(.filterInstall), [0, 9, 0]) == .failure(.invalidArgument))
+    #expect(s.step(.call(.filterInstall), [0, 2, 0]) == .failure(.invalidArgument))
+    // The buffer: out of range, empty, read-only.
+    #expect(s.step(.call(.filterInstall), [0, 1, 4]) == .failure(.outOfRange))
+    #expect(s.step(.call(.filterInstall), [0, 1, 2]) == .failure(.slotEmpty))
+    #expect(s.step(.call(.filterInstall), [0, 1, 1]) == .failure(.insufficientRights))
+    #expect(s.step(.call(.filterTest), [0, 8, 0, 0]) == .failure(.outOfRange))
+    #expect(s == before)
+    #expect(s.step(.call(.filterInstall), [0, 1, 0]) == .success(0))
+    #expect(s.step(.call(.filterTest), [0, 1, 0, 0]) == .failure(.slotInUse))
+    #expect(s.step(.call(.filterRelease), [1]) == .failure(.slotEmpty))
+  }
+
+  @Test func bufferLossRemovesFilter() {
+    var s = Self.prepared()
+    Self.write(&s, 0, [Self.ipv4])
+    #expect(s.step(.call(.filterInstall), [0, 1, 0]) == .success(0))
+    // Read-only buffer: the filter goes.
+    #expect(s.step(.call(.pageProtect), [0, 0, 0, Rights.read.rawValue]) == .success(0))
+    #expect(s.filters.state[0] == FilterState.free.rawValue)
+    #expect(
+      s.step(.call(.pageProtect), [0, 0, 0, Rights([.read, .write]).rawValue]) == .success(0))
+    Self.write(&s, 0, [Self.ipv4])
+    #expect(s.step(.call(.filterInstall), [0, 1, 0]) == .success(0))
+    #expect(s.step(.call(.pageUnmap), [0, 0, 0]) == .success(0))
+    #expect(s.filters.state[0] == FilterState.free.rawValue)
+  }
+
+  @Test func transmitRule() {
+    var s = Self.prepared()
+    // Environment 0 receives UDP to port 7 at 10.0.0.2.
+    let dst = PacketTest(offset: 30, width: 4, equals: 0x0A00_0002)
+    Self.write(&s, 0, [Self.ipv4, Self.udp, dst, Self.port(7)])
+    #expect(s.step(.call(.filterInstall), [0, 4, 0]) == .success(0))
+    func may(_ bytes: [UInt8]) -> Bool {
+      s.mayTransmit(length: UInt64(bytes.count)) { i in
+        i < UInt64(bytes.count) ? UInt64(bytes[Int(i)]) : 0
+      }
+    }
+    // From 10.0.0.2 port 7: a reply would come back. From another address
+    // or port: refused.
+    let mine = Self.frame(60, [(12, [8, 0]), (23, [0x11]), (26, [10, 0, 0, 2]), (34, [0, 7])])
+    let spoofed = Self.frame(
+      60, [(12, [8, 0]), (23, [0x11]), (26, [10, 0, 0, 3]), (34, [0, 7])])
+    let otherPort = Self.frame(
+      60, [(12, [8, 0]), (23, [0x11]), (26, [10, 0, 0, 2]), (34, [0, 9])])
+    #expect(may(mine))
+    #expect(!may(spoofed))
+    #expect(!may(otherPort))
+  }
+}
