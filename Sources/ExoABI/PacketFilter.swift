@@ -111,10 +111,14 @@ public struct PacketTest: Hashable, Sendable, CustomStringConvertible {
     mask = UInt32(truncatingIfNeeded: words.1 >> 32)
   }
 
-  /// The two words of the encoding.
-  public var words: [UInt64] {
-    [UInt64(offset) | UInt64(width) << 32, UInt64(value) | UInt64(mask) << 32]
+  /// The two words of the encoding, without an array (user programs
+  /// without a heap).
+  public var encoded: (UInt64, UInt64) {
+    (UInt64(offset) | UInt64(width) << 32, UInt64(value) | UInt64(mask) << 32)
   }
+
+  /// The two words of the encoding.
+  public var words: [UInt64] { [encoded.0, encoded.1] }
 
   /// `12:2 & 0xffff == 0x800`: offset, width, mask, value.
   public var description: String {

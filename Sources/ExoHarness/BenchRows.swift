@@ -67,5 +67,18 @@ public enum BenchRows {
     Single(
       name: "environment create+teardown", metric: "exo.envcreate",
       workload: "environmentCreate, environmentDestroy, environmentReclaim until free"),
+    Single(
+      name: "filter install, 15 installed", metric: "exo.filterinstall",
+      workload:
+        "filterInstall of a 3-test UDP port filter while the 15 other filter slots hold"
+        + " filters of other ports: the overlap check against every one"),
+    Single(
+      name: "frame arrival to owner", metric: "exo.framearrival",
+      workload: "a frame from the NIC reaches the filter owner's buffer and the owner",
+      pending: "the bench guest has no frame source yet (issue 16)"),
+    Single(
+      name: "UDP echo round trip", metric: "exo.udpecho",
+      workload: "a datagram's arrival to the echo's transmit inside the exokernel guest",
+      pending: "the transmit call is not built yet (issue 16)"),
   ]
 }

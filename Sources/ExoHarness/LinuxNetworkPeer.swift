@@ -66,6 +66,15 @@ extension LinuxPeer {
       sleep 1
       echo "peer: received $(( $(cat $stats/rx_packets) - rx0 )) frames, transmitted $(cat $stats/tx_packets) frames"
       ;;
+    *" exopeer.checks=netrecv "*)
+      # ARP requests for the exokernel's address, which its program only
+      # receives (through a packet filter): none is answered.
+      if arping -c 5 -w 8 -I eth0 \(GuestNetwork.exoAddress) > /tmp/arping 2>&1; then
+        echo "peer: check FAIL arp-unanswered: $(grep -i 'received' /tmp/arping)"
+      else
+        echo "peer: check PASS arp-unanswered: 5 requests sent, none answered"
+      fi
+      ;;
     *" exopeer.checks=netecho "*)
       # The exokernel answers ICMP echo and echoes UDP on its echo port;
       # nothing answers on the unclaimed port.

@@ -162,6 +162,50 @@ struct NetworkTests {
     #expect(checks.allSatisfy { $0.passed } == passes, "\(checks.map(\.line))")
   }
 
+  /// `netrecv` against the peer whose checks are `peerChecks`: the checks
+  /// of both sides, judged.
+  /// With `untilExit` the kernel's guest runs until its program exits
+  /// (else the harness stops it after the peer, as for a server).
+  func netrecv(peerChecks: String, untilExit: Bool = false) throws -> (
+    checks: [NetworkCheck], transcript: String
+  ) {
+    let prepared = try preparedPeer()
+    let report = try Images.report()
+    var options = PeerChecks.bootOptions(
+      kernel: report.kernel, program: "netrecv", peer: prepared,
+      network: try GuestNetwork.freePorts(), timeout: 150)
+    options.peer.commandLine = LinuxPeer.networkCommandLine(checks: peerChecks)
+    let results = try GuestPair.boot(
+      exo: options.exo, peer: options.peer, stopExoAfterPeer: untilExit ? nil : PeerChecks.grace)
+    let checks = PeerChecks.judge(
+      exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
+      peerConsole: results.peer.console)
+    return (checks, "exo:\n\(results.exo.console)\nlinux:\n\(results.peer.console)")
+  }
+
+  @Test("Linux's ARP requests reach the packet filter of a program on the kernel (netrecv)")
+  func framesReachAFilter() throws {
+    let (checks, transcript) = try netrecv(peerChecks: "netrecv")
+    for name in [
+      "netrecv: filter-installed", "netrecv: overlap-refused", "netrecv: frame-delivered",
+      "netrecv: frame-is-peer-arp", "peer: arp-unanswered",
+    ] {
+      #expect(checks.contains { $0.name == name && $0.passed }, "\(name)\n\(transcript)")
+    }
+    #expect(checks.allSatisfy { $0.passed }, "\(transcript)")
+  }
+
+  @Test("netrecv's delivery checks fail when no frame for its filter is sent")
+  func netrecvFailsWithoutFrames() throws {
+    // A peer with no such checks sends nothing to the exokernel's address;
+    // the program waits its 20 s for a frame and reports.
+    let (checks, transcript) = try netrecv(peerChecks: "none", untilExit: true)
+    #expect(
+      checks.contains { $0.name == "netrecv: frame-delivered" && !$0.passed }, "\(transcript)")
+    #expect(
+      checks.contains { $0.name == "netrecv: frame-is-peer-arp" && !$0.passed }, "\(transcript)")
+  }
+
   @Test(
     "the netecho checks fail against a kernel whose program does not answer, and the harness stops that guest"
   )

@@ -413,10 +413,12 @@ enum VirtioNet {
     }
   }
 
-  /// Where a frame drained at a tick goes. No environment can claim frames
-  /// yet, so each is counted in `unclaimed` and dropped.
+  /// Where a frame drained at a tick goes: to the packet filters
+  /// (`Frames.arrived`, the spec's frameArrival). A frame no active filter
+  /// claims is counted in `unclaimed` (and in the exported
+  /// `unclaimedFrames`) and dropped.
   private static func frameArrived(_ frame: UnsafePointer<UInt8>, _ length: Int) {
-    counters.unclaimed &+= 1
+    if Frames.arrived(frame, length: length) == none { counters.unclaimed &+= 1 }
   }
 
   /// Writes `address` as six colon-separated hex bytes.

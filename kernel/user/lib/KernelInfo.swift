@@ -35,6 +35,11 @@ public enum KernelInfo {
     word(layout.offset(repossession: Int(e), entry: Int(i)))
   }
 
+  /// Field `field` of packet-filter slot `f`.
+  public static subscript(filter f: UInt64, field: FilterField) -> UInt64 {
+    word(layout.offset(filter: Int(f), field))
+  }
+
   /// The environment running this code.
   public static var me: EnvironmentID { EnvironmentID(rawValue: UInt32(self[header: .current])) }
   /// Physical page number of the first page users can allocate.

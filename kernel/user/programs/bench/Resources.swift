@@ -14,6 +14,7 @@ import ExoUser
 ///     pages 20...23  capability 31  (child's slots 0...3)  the revocation child's handler stack
 ///     page  24       capability 33  (child's slot 8)       the run the revocation child returns
 ///     environment 3  capability 30                         the revocation child
+///     page  25       capability 34  window slot 12         the packet filters' receive buffer
 enum Resources {
   static let handlerStackCapability = cap(1)
   static let sampleCapability = cap(2)
@@ -40,6 +41,9 @@ enum Resources {
   static let revokeeRun = cap(33)
   static let revokeeRunIndex: UInt64 = 24
   static let revokeeRunSlot: UInt64 = 8
+  static let filterCapability = cap(34)
+  static let filterPageIndex: UInt64 = 25
+  static let filterSlot: UInt64 = 12
 
   /// Allocates and maps a run of pages for environment 0.
   static func map(
@@ -58,6 +62,7 @@ enum Resources {
     map("setup", index: 0, count: 4, capability: handlerStackCapability, slot: 0)
     map("setup", index: 4, count: samplePages, capability: sampleCapability, slot: sampleSlot)
     map("setup", index: faultPageIndex, count: 1, capability: faultCapability, slot: faultSlot)
+    map("setup", index: filterPageIndex, count: 1, capability: filterCapability, slot: filterSlot)
     Upcalls.exceptionHandler = { frame in
       // The dispatch workload's ud2: skip its two bytes.
       if frame[.vector] == 6 {

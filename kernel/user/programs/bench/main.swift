@@ -26,6 +26,7 @@ struct Bench {
     Workloads.pageCycle(Profile.iterations(500))
     Workloads.environmentCreate(Profile.iterations(200))
     Workloads.revocation(Profile.iterations(1000))
+    FilterWorkload.run(Profile.iterations(500))
     ForkWorkload.run(Profile.iterations(200))
     print("BENCH-END")
     Kernel.exit(0)
