@@ -288,13 +288,16 @@ extension SpecState {
         d.branch(
           d.eq(pending, zero),
           then: {
+            let owner = filterOwnerOf(f)
+            let delivered = d.add(d.read(filters.delivered, f, default: zero), word(1))
             d.write(&filters.pending, f, word(1))
-            d.write(
-              &filters.delivered, f, d.add(d.read(filters.delivered, f, default: zero), word(1)))
+            d.write(&filters.delivered, f, delivered)
             d.frameDelivered(
-              f, owner: filterOwnerOf(f),
-              binding: binding(filterOwnerOf(f), d.read(filters.slot, f, default: none)),
+              f, owner: owner, binding: binding(owner, d.read(filters.slot, f, default: none)),
               dropped: d.read(filters.dropped, f, default: zero))
+            // The owner learns of it by an upcall unless it is the one
+            // running (which polls `delivered`).
+            d.when(d.ne(owner, current)) { d.upcall(owner, .frameArrived, f, delivered) }
           },
           else: {
             d.write(&filters.dropped, f, d.add(d.read(filters.dropped, f, default: zero), word(1)))

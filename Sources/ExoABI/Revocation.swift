@@ -38,6 +38,10 @@ public enum UpcallReason: UInt64, CaseIterable, Sendable {
   case capabilityLost = 258
   /// A slice this environment owned was freed by another: (position, 0).
   case sliceLost = 259
+  /// A frame was copied into the buffer of this environment's filter:
+  /// (filter slot, frames delivered to it so far). Not raised in the
+  /// environment that is running (it polls).
+  case frameArrived = 260
 }
 
 /// Limits of the revocation protocol.

@@ -37,7 +37,7 @@ extension LibOS {
       requestNoted = true
       vectorSeen = 0  // a new request starts with an empty vector
     case .repossession: repossessionNoted = true
-    case .capabilityLost, .sliceLost: break
+    case .capabilityLost, .sliceLost, .frameArrived: break
     }
   }
 
