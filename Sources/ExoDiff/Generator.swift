@@ -1131,17 +1131,32 @@ public struct Generator {
     if step.transition == .call(.environmentReclaim), result.status == 0, result.value == 0 {
       statistics.environmentsFreed += 1
     }
+    // The tables' scans only when the step wrote them (a column the step
+    // did not write still shares its storage with the one before).
     let caps = state.capabilities
-    for i in 0..<bounds.capabilities where caps.kind[i] != CapabilityKind.empty.rawValue {
-      statistics.maximumDepth = max(statistics.maximumDepth, Int(caps.depth[i]))
-    }
-    for i in 0..<bounds.capabilities
-    where before.capabilities.kind[i] != CapabilityKind.empty.rawValue
-      && caps.kind[i] == CapabilityKind.empty.rawValue && !staleSlots.contains(UInt64(i))
+    if !Self.sameStorage(before.capabilities.kind, caps.kind)
+      || !Self.sameStorage(before.capabilities.depth, caps.depth)
     {
-      staleSlots.append(UInt64(i))
+      for i in 0..<bounds.capabilities where caps.kind[i] != CapabilityKind.empty.rawValue {
+        statistics.maximumDepth = max(statistics.maximumDepth, Int(caps.depth[i]))
+      }
+      for i in 0..<bounds.capabilities
+      where before.capabilities.kind[i] != CapabilityKind.empty.rawValue
+        && caps.kind[i] == CapabilityKind.empty.rawValue && !staleSlots.contains(UInt64(i))
+      {
+        staleSlots.append(UInt64(i))
+      }
     }
-    let bound = state.bindings.page.lazy.filter { $0 != ExoABI.none }.count
-    statistics.maximumBindings = max(statistics.maximumBindings, bound)
+    if !Self.sameStorage(before.bindings.page, state.bindings.page) {
+      let bound = state.bindings.page.lazy.filter { $0 != ExoABI.none }.count
+      statistics.maximumBindings = max(statistics.maximumBindings, bound)
+    }
+  }
+
+  /// Whether two columns are one storage (so equal without a look).
+  static func sameStorage(_ a: [UInt64], _ b: [UInt64]) -> Bool {
+    a.withUnsafeBufferPointer { x in
+      b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress }
+    }
   }
 }
