@@ -11,6 +11,12 @@ public protocol PlainDomain: SpecDomain where B == Bool, W == UInt64 {
 }
 
 extension PlainDomain {
+  @inline(__always)
+  public func word(
+    _ i: Int, ofRecord r: UInt64, in table: Column, stride: Int, count: Int
+  ) -> UInt64 {
+    r < UInt64(count) ? table[Int(r) * stride + i] : 0
+  }
   @inline(__always) public func bool(_ value: Bool) -> Bool { value }
   @inline(__always) public func word(_ value: UInt64) -> UInt64 { value }
   @inline(__always) public func not(_ a: Bool) -> Bool { !a }

@@ -49,6 +49,12 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
   func write(_ table: inout Column, _ index: W, _ value: W)
   /// The lowest `j < count` with `predicate(j)`, or `none` when there is none.
   func first(_ count: Int, where predicate: (Int) -> B) -> (found: B, index: W)
+  /// Word `i` of record `r` of `table`, which holds `count` records of
+  /// `stride` words each; zero when `r >= count`. Symbolic: `r` compared
+  /// with each record number (never multiplied); plain domains: one read.
+  func word(
+    _ i: Int, ofRecord r: W, in table: Column, stride: Int, count: Int
+  ) -> W
   /// Runs `body(j)` for each `j < bound` with `j < limit`, in order.
   /// Concrete: stops at `limit`. Symbolic: every `j`, each under the path
   /// condition `j < limit`.
@@ -86,6 +92,14 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
 }
 
 extension SpecDomain {
+  @inline(__always)
+  public func word(_ i: Int, ofRecord r: W, in table: Column, stride: Int, count: Int) -> W {
+    var result = self.word(0)
+    for j in (0..<count).reversed() {
+      result = ite(eq(r, self.word(UInt64(j))), table[j * stride + i], result)
+    }
+    return result
+  }
 
   /// The formula of ``countsMatch(_:buckets:key:expected:)``: for each
   /// bucket, the sum of the indicator of each key.

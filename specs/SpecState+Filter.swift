@@ -25,17 +25,13 @@ extension SpecState {
   @inline(__always) func filterWord(_ f: W, _ i: Int) -> W {
     Self.filterWord(domain, filterWords, f, i, slots: bounds.filters)
   }
-  /// Word `i` of filter slot `f` of the column `words`: selected by the
-  /// slot, not by a computed index, so a symbolic `f` is compared with
-  /// each slot number and never multiplied.
+  /// Word `i` of filter slot `f` of the column `words` (``SpecDomain``'s
+  /// `word(_:ofRecord:in:stride:count:)`: a symbolic `f` is compared with
+  /// each slot number, never multiplied; plain values read it at once).
   @inline(__always) static func filterWord(
     _ d: D, _ words: D.Column, _ f: W, _ i: Int, slots: Int
   ) -> W {
-    var word = d.word(0)
-    for j in (0..<slots).reversed() {
-      word = d.ite(d.eq(f, d.word(UInt64(j))), words[j * PacketFilter.wordCount + i], word)
-    }
-    return word
+    d.word(i, ofRecord: f, in: words, stride: PacketFilter.wordCount, count: slots)
   }
   /// Word `i` of filter slot `f` becomes `value` where the path condition
   /// holds (nothing when `f` is past the table).
@@ -239,14 +235,8 @@ extension SpecState {
     // The aimed filter's words, read from a copy of the column (the
     // arrival changes no filter's words).
     let words = filterWords
-    let inTable = d.ult(f, word(bounds.filters))
-    let first = d.mul(f, UInt64(PacketFilter.wordCount))
-    // One read per word (not a choice among every slot's word): the frame's
-    // bytes are computed for each test of every filter that reads them.
-    let absent = d.word(0)
-    func aim(_ i: Int) -> W {
-      d.ite(inTable, d.read(words, d.add(first, d.word(UInt64(i))), default: absent), absent)
-    }
+    let slots = bounds.filters
+    func aim(_ i: Int) -> W { Self.filterWord(d, words, f, i, slots: slots) }
     return frameArrival(length: DiffFrame.length(d, length)) { p in
       DiffFrame.byte(d, seed: seed, aim: aim, at: p)
     }

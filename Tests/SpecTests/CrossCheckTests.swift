@@ -57,7 +57,8 @@ import Testing
 }
 
 /// ``ConcreteDomain`` with one operation deliberately changed, to show that
-/// the cross-check detects a difference between the interpretations.
+/// the cross-check detects a difference between the interpretations; or
+/// unchanged (`.none`) and recording the upcalls it is asked to raise.
 struct Planted: SpecDomain {
   typealias Column = [UInt64]
   enum Change {
@@ -65,11 +66,21 @@ struct Planted: SpecDomain {
     case comparison
     /// `sub` saturates at 0 instead of wrapping.
     case subtraction
+    /// Nothing changed.
+    case none
   }
 
   let change: Change
+  let recorder: UpcallRecorder?
   let base = ConcreteDomain()
-  init(_ change: Change) { self.change = change }
+  init(_ change: Change, recording recorder: UpcallRecorder? = nil) {
+    self.change = change
+    self.recorder = recorder
+  }
+
+  func upcall(_ e: UInt64, _ reason: UpcallReason, _ a: UInt64, _ b: UInt64) {
+    recorder?.raised.append(Raised(environment: e, reason: reason, a: a, b: b))
+  }
 
   func bool(_ value: Bool) -> Bool { value }
   func word(_ value: UInt64) -> UInt64 { value }
