@@ -270,30 +270,33 @@ extension SpecState {
     let hit = d.first(bounds.filters) { j in
       d.and(d.eq(filters.state[j], word(FilterState.active)), bit(matches, j))
     }
+    // Read before any write (a slot past the table reads its defaults).
     let f = hit.index
+    let running = current
+    let owner = filterOwnerOf(f)
+    let pending = d.read(filters.pending, f, default: zero)
+    let delivered = d.add(d.read(filters.delivered, f, default: zero), word(1))
+    let copied = d.and(hit.found, d.eq(pending, zero))
     d.branch(
       hit.found,
       then: {
-        let pending = d.read(filters.pending, f, default: zero)
         d.branch(
           d.eq(pending, zero),
           then: {
-            let owner = filterOwnerOf(f)
-            let delivered = d.add(d.read(filters.delivered, f, default: zero), word(1))
             d.write(&filters.pending, f, word(1))
             d.write(&filters.delivered, f, delivered)
             d.frameDelivered(
               f, owner: owner, binding: binding(owner, d.read(filters.slot, f, default: none)),
               dropped: d.read(filters.dropped, f, default: zero))
-            // The owner learns of it by an upcall unless it is the one
-            // running (which polls `delivered`).
-            d.when(d.ne(owner, current)) { d.upcall(owner, .frameArrived, f, delivered) }
           },
           else: {
             d.write(&filters.dropped, f, d.add(d.read(filters.dropped, f, default: zero), word(1)))
           })
       },
       else: { d.assign(&unclaimedFrames, d.add(unclaimedFrames, word(1))) })
+    // The owner learns of a copied frame by an upcall unless it is the
+    // one running (which polls `delivered`).
+    d.when(d.and(copied, d.ne(owner, running))) { d.upcall(owner, .frameArrived, f, delivered) }
     return Outcome(status: zero, value: d.ite(hit.found, f, none))
   }
 
