@@ -99,7 +99,7 @@ public struct Shadow: Sendable {
       guard owner < UInt64(after.bounds.environments), slot < UInt64(w) else { continue }
       let page = after.bindings.page[Int(owner) * w + Int(slot)]
       guard page != ExoABI.none else { continue }
-      let end = UInt64(16 + PacketFilter.maximumFrameLength)
+      let end = UInt64(PacketFilter.deliveryHeaderBytes + PacketFilter.maximumFrameLength)
       pages[page, default: Contents()].forget(0..<((end + 7) & ~7))
     }
   }

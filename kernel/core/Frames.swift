@@ -11,9 +11,8 @@ enum Frames {
   nonisolated(unsafe) private static var frame: UnsafePointer<UInt8>? = nil
   nonisolated(unsafe) private static var frameLength = 0
 
-  /// The bytes of a delivered frame's buffer page before the frame: its
-  /// length and the filter's drop count, one word each.
-  static let headerBytes = 16
+  /// The bytes of a delivered frame's buffer page before the frame.
+  static let headerBytes = PacketFilter.deliveryHeaderBytes
 
   /// A frame of `length` bytes arrived: the spec's `frameArrival` picks the
   /// filter (or counts it unclaimed). Frames longer than the longest

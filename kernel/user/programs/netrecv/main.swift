@@ -45,7 +45,8 @@ struct NetRecv {
   }
 
   static func byte(_ i: UInt64) -> UInt64 {
-    UInt64(UserMemory.pointer(buffer + 16 + i, to: UInt8.self).pointee)
+    let frame = buffer + UInt64(PacketFilter.deliveryHeaderBytes)
+    return UInt64(UserMemory.pointer(frame + i, to: UInt8.self).pointee)
   }
 
   static func main() {
