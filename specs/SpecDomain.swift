@@ -85,6 +85,13 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
   /// (`SymbolicDomain.abstractFilters`): `frameArrival(matches:)` is proved
   /// for every match vector.
   func frameMatches(_ filter: (Int) -> W, length: W, byte: (W) -> W) -> B
+  /// Byte `offset` (below 4096) of physical page `page`, as a word below
+  /// 256: user memory, which the abstract state does not hold (the
+  /// transmit call reads its frame with it). The kernel reads physical
+  /// memory; ``ConcreteDomain`` reads its ``PageContents`` (zero without);
+  /// the symbolic domain gives a fresh byte for each read, so what is
+  /// proved holds whatever the page holds.
+  func pageByte(_ page: W, _ offset: W) -> W
   /// The first failing check decides the error: if `ok` and not `condition`,
   /// `ok` becomes false and `error` becomes `code`. Concrete: `condition` is
   /// not evaluated once a check has failed.
@@ -219,6 +226,10 @@ public protocol SpecHooks {
   /// `owner`: copy it into the page of binding `binding` after a header
   /// (its length, then `dropped`, the filter's drop count).
   func frameDelivered(_ f: HookWord, owner: HookWord, binding: HookWord, dropped: HookWord)
+  /// `frameTransmit` succeeded: the first `length` bytes of physical page
+  /// `page` go to the network interface as one frame (the bytes the
+  /// transmit rule read through ``SpecDomain/pageByte(_:_:)``).
+  func frameTransmitted(page: HookWord, length: HookWord)
 }
 
 extension SpecHooks {
@@ -238,4 +249,5 @@ extension SpecHooks {
   @inline(__always)
   public func frameDelivered(_ f: HookWord, owner: HookWord, binding: HookWord, dropped: HookWord) {
   }
+  @inline(__always) public func frameTransmitted(page: HookWord, length: HookWord) {}
 }

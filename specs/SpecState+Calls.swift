@@ -86,6 +86,9 @@ extension SpecState {
       return filterInstall(filter: a.filter, count: a.count, slot: a.slot)
     case .filterRelease: return filterRelease(filter: FilterReleaseArguments(words: r).filter)
     case .filterRemove: return filterRemove(filter: FilterRemoveArguments(words: r).filter)
+    case .frameTransmit:
+      let a = FrameTransmitArguments(words: r)
+      return frameTransmit(slot: a.slot, length: a.length)
     }
   }
 }

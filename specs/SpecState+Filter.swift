@@ -2,8 +2,8 @@ import ExoABI
 
 /// Packet filters, the secure bindings of the network (docs/network.md,
 /// docs/ABI.md "Packet filters"): `filterTest`, `filterInstall`,
-/// `filterRelease`, `filterRemove`, the kernel event `frameArrival` and the
-/// transmit rule `mayTransmit`.
+/// `filterRelease`, `filterRemove`, `frameTransmit` (under the transmit
+/// rule `mayTransmit`) and the kernel event `frameArrival`.
 ///
 /// A filter slot is free, `building` (its owner writes its tests one call
 /// at a time, since a filter's 17 words do not fit in the argument
@@ -314,12 +314,38 @@ extension SpecState {
       allowed = d.or(
         allowed,
         d.and(mine) {
-          PacketFilter.matches(
-            d, { i in self.filterWord(at: j, i) }, length: length,
+          d.frameMatches(
+            { i in self.filterWord(at: j, i) }, length: length,
             byte: { p in byte(self.replyPosition(p)) })
         })
     }
     return allowed
+  }
+
+  /// `frameTransmit(slot, length)`: the first `length` bytes of the page
+  /// the caller has bound (readable) at window slot `slot` go out as one frame (hook
+  /// `frameTransmitted`), if the transmit rule allows the caller to send
+  /// them. No table changes: a frame the device cannot take is lost, as on
+  /// a wire (the driver counts it).
+  public mutating func frameTransmit(slot: W, length: W) -> Outcome<D> {
+    let d = domain
+    var v = begin()
+    v.require(d.ult(slot, word(bounds.windowSlots)), else: .outOfRange)
+    let b = binding(current, slot)
+    let page = pageOf(binding: b)
+    v.require(d.ne(page, none), else: .slotEmpty)
+    v.require(
+      d.and(
+        d.uge(length, word(UInt64(PacketFilter.minimumFrameLength))),
+        d.ule(length, word(UInt64(PacketFilter.maximumFrameLength)))),
+      else: .invalidArgument)
+    // Every binding has `read` (memory rights), so the page is the caller's
+    // to read.
+    v.require(mayTransmit(length: length) { p in d.pageByte(page, p) }, else: .notPermitted)
+    return finish(v) { s in
+      s.domain.frameTransmitted(page: page, length: length)
+      return s.zero
+    }
   }
 
   /// Where byte `p` of a reply comes from in the frame it answers: the

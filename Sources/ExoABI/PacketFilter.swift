@@ -25,6 +25,8 @@ public struct PacketFilter: Hashable, Sendable, CustomStringConvertible {
   /// The longest Ethernet frame without its check sequence: 14 bytes of
   /// header and 1500 of payload. No test reads beyond it.
   public static let maximumFrameLength = 1514
+  /// The shortest frame `frameTransmit` sends: an Ethernet header.
+  public static let minimumFrameLength = 14
   /// A filter's buffer page holds a delivered frame after this header: the
   /// frame's length, then the filter's drop count, one word each.
   public static let deliveryHeaderBytes = 16

@@ -95,6 +95,10 @@ public enum Syscall: UInt64, CaseIterable, Sendable {
   case filterRelease = 82
   /// `filterRemove(filter)`: frees the caller's filter slot.
   case filterRemove = 83
+  /// `frameTransmit(slot, length)`: sends the first `length` bytes of the
+  /// page the caller has bound at window slot `slot` as a frame, if the
+  /// transmit rule allows it.
+  case frameTransmit = 84
 }
 
 /// Bounds the kernel enforces on console output.

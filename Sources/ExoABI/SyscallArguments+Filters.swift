@@ -66,3 +66,19 @@ public struct FilterRemoveArguments<Word>: SyscallArguments {
     ArgumentWords(filter, filling: filler)
   }
 }
+
+/// `frameTransmit(slot, length)`: sends the first `length` bytes of the
+/// page the caller has bound readable at window slot `slot` as one
+/// Ethernet frame (without check sequence), if the transmit rule
+/// (docs/ABI.md) allows the caller to send it.
+public struct FrameTransmitArguments<Word>: SyscallArguments {
+  public static var call: Syscall { .frameTransmit }
+  public static var parameterNames: [StaticString] { ["slot", "length"] }
+  public var slot, length: Word
+
+  public init(slot: Word, length: Word) { (self.slot, self.length) = (slot, length) }
+  public init(words w: ArgumentWords<Word>) { self.init(slot: w.rdi, length: w.rsi) }
+  public func words(filling filler: Word) -> ArgumentWords<Word> {
+    ArgumentWords(slot, length, filling: filler)
+  }
+}

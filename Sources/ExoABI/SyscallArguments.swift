@@ -207,6 +207,7 @@ public struct ConsoleReadArguments<Word>: SyscallArguments {
       case .filterInstall: FilterInstallArguments<UInt64>.self
       case .filterRelease: FilterReleaseArguments<UInt64>.self
       case .filterRemove: FilterRemoveArguments<UInt64>.self
+      case .frameTransmit: FrameTransmitArguments<UInt64>.self
       }
     }
 

@@ -82,6 +82,12 @@ extension Generator {
     case .filterRemove:
       guard let f = pick(ownFilters(.active) + ownFilters(.building)) else { return nil }
       return FilterRemoveArguments(filter: f).arguments
+    case .frameTransmit:
+      let readable = boundSlots(of: me).filter {
+        state.bindings.rights[bindingIndex(me, Int($0))] & Rights.read.rawValue != 0
+      }
+      let length = UInt64(PacketFilter.minimumFrameLength + below(100))
+      return FrameTransmitArguments(slot: pick(readable, or: 0), length: length).arguments
     default:
       return nil
     }

@@ -993,7 +993,7 @@ public struct Generator {
       case .reply:
         let message = Message(smallWord(), smallWord(), smallWord(), smallWord())
         return ReplyArguments(message: message).arguments
-      case .filterTest, .filterInstall, .filterRelease, .filterRemove:
+      case .filterTest, .filterInstall, .filterRelease, .filterRemove, .frameTransmit:
         return plausibleFilterArguments(call)
       }
     }

@@ -39,12 +39,24 @@ final class SymbolicTransition {
   /// The symbolic result under the assignment of `state` to the pre-state
   /// and `values` to the arguments: the constants are replaced by those
   /// literals and Z3 simplifies the (ground) result to a literal.
-  func evaluate(state: ConcreteState, arguments values: [UInt64]) throws -> (
-    SyscallResult, ConcreteState
-  ) {
+  /// Each read of user memory (``SymbolicDomain/memoryReads``) takes the
+  /// byte `memory` gives at its page and offset under that assignment.
+  func evaluate(
+    state: ConcreteState, arguments values: [UInt64],
+    memory: (UInt64, UInt64) -> UInt64 = { _, _ in 0 }
+  ) throws -> (SyscallResult, ConcreteState) {
     var pairs: [(from: any Term, to: any Term)] = []
     for (term, value) in zip(preWords, state.words) { pairs.append((term, domain.word(value))) }
     for (term, value) in zip(arguments, values) { pairs.append((term, domain.word(value))) }
+    let assigned = pairs
+    for read in domain.memoryReads {
+      // A read whose page or offset is not determined is never used (its
+      // path condition is false under the assignment): any byte will do.
+      let page = read.page.substituting(assigned).simplified().uint64Value
+      let offset = read.offset.substituting(assigned).simplified().uint64Value
+      let byte = page.flatMap { p in offset.map { memory(p, $0) } } ?? 0
+      pairs.append((read.variable, domain.word(byte)))
+    }
     guard let numeral = everything.substituting(pairs).simplified().numeralValue else {
       throw CrossCheckError.notALiteral
     }
@@ -99,8 +111,14 @@ struct CrossCheckReport {
 /// Runs `cases` random states and arguments through the symbolic formula of
 /// `transition` and through the concrete domain `domain`, and collects the
 /// cases where the results (status, value, every table word) differ.
+///
+/// With `memory` (the page contents `domain` reads), each case's memory
+/// holds, in every page, a frame that the current environment may transmit
+/// through one of its active filters (or, half the time or without one,
+/// bytes of the case's seed).
 func crossCheck<D: SpecDomain>(
-  _ transition: Transition, cases: Int, seed: UInt64, concrete domain: D
+  _ transition: Transition, cases: Int, seed: UInt64, concrete domain: D,
+  memory: PageContents? = nil
 ) throws -> CrossCheckReport where D.W == UInt64, D.B == Bool, D.Column == [UInt64] {
   let symbolic = try SymbolicTransition(
     transition, bounds: smallBounds, firstPage: smallFirstPage)
@@ -109,9 +127,23 @@ func crossCheck<D: SpecDomain>(
   for _ in 0..<cases {
     let state = generator.state()
     let arguments = generator.arguments(transition, for: state)
+    if let memory {
+      let frameSeed = UInt64(report.cases) &* 0x9E37_79B9_7F4A_7C15 &+ seed
+      let mine = (0..<state.bounds.filters).filter {
+        state.filters.state[$0] == FilterState.active.rawValue
+          && state.filters.owner[$0] == state.current
+      }
+      if let f = mine.first, frameSeed & 1 == 0 {
+        let frame = state.transmittableFrame(
+          seed: frameSeed, filter: UInt64(f), length: PacketFilter.maximumFrameLength)
+        memory.byte = { _, o in o < UInt64(frame.count) ? UInt64(frame[Int(o)]) : 0 }
+      } else {
+        memory.byte = { _, o in (frameSeed >> (8 * (o % 8))) & 0xff }
+      }
+    }
     let (concreteResult, concreteState) = runConcrete(domain, transition, state, arguments)
     let (symbolicResult, symbolicState) = try symbolic.evaluate(
-      state: state, arguments: arguments)
+      state: state, arguments: arguments, memory: domain.pageByte)
     report.cases += 1
     if concreteResult.status == 0 { report.successes += 1 }
     if concreteResult != symbolicResult || concreteState != symbolicState {

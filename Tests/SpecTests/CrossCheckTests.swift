@@ -12,15 +12,20 @@ import Testing
   @Test(arguments: Transition.all)
   func interpretationsAgree(_ transition: Transition) throws {
     let seed = UInt64(Transition.all.firstIndex(of: transition) ?? 0) &+ 0x5EED
+    // The page contents the memory-reading calls see: per case, a frame
+    // the caller may send (a reply to one of its filters) or the seed's
+    // bytes.
+    let memory = PageContents()
+    let concrete = ConcreteDomain(memory: memory)
     var report = try crossCheck(
-      transition, cases: Self.casesPerTransition, seed: seed, concrete: ConcreteDomain())
+      transition, cases: Self.casesPerTransition, seed: seed, concrete: concrete, memory: memory)
     // A transition whose success needs a rare state (allocationPressure: a
     // nearly full machine) gets more rounds of cases, until one succeeds.
     var round: UInt64 = 1
     while report.successes == 0 && round < Self.rounds {
       let more = try crossCheck(
         transition, cases: Self.casesPerTransition, seed: seed &+ round << 32,
-        concrete: ConcreteDomain())
+        concrete: concrete, memory: memory)
       report.cases += more.cases
       report.successes += more.successes
       report.disagreements += more.disagreements
@@ -82,6 +87,7 @@ struct Planted: SpecDomain {
     recorder?.raised.append(Raised(environment: e, reason: reason, a: a, b: b))
   }
 
+  func pageByte(_ page: UInt64, _ offset: UInt64) -> UInt64 { base.pageByte(page, offset) }
   func bool(_ value: Bool) -> Bool { value }
   func word(_ value: UInt64) -> UInt64 { value }
   func not(_ a: Bool) -> Bool { !a }

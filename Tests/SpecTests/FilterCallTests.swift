@@ -165,4 +165,74 @@ import Testing
     #expect(!may(spoofed))
     #expect(!may(otherPort))
   }
+
+  /// `frameTransmit` reads the frame from the page bound at the slot
+  /// (through the domain's `PageContents`), checks it in the documented
+  /// order, changes no table, and hands exactly that page and length to
+  /// the `frameTransmitted` hook.
+  @Test func transmitCall() {
+    var page = [UInt8](repeating: 0, count: 4096)
+    let memory = PageContents { p, o in
+      p == Self.firstPage && o < 4096 ? UInt64(page[Int(o)]) : 0
+    }
+    var s = ConcreteState(bounds: Self.bounds, firstPage: Self.firstPage, memory: memory)
+    let rw = Rights([.read, .write]).rawValue
+    #expect(s.step(.call(.pageAllocate), [Self.firstPage, 1, 0]) == .success(0))
+    #expect(s.step(.call(.pageMap), [0, 0, 0, Self.firstPage, 0, rw]) == .success(0))
+    let dst = PacketTest(offset: 30, width: 4, equals: 0x0A00_0002)
+    Self.write(&s, 0, [Self.ipv4, Self.udp, dst, Self.port(7)])
+    #expect(s.step(.call(.filterInstall), [0, 4, 0]) == .success(0))
+    let mine = Self.frame(60, [(12, [8, 0]), (23, [0x11]), (26, [10, 0, 0, 2]), (34, [0, 7])])
+    page.replaceSubrange(0..<60, with: mine)
+    let before = s
+    #expect(s.step(.call(.frameTransmit), [4, 60]) == .failure(.outOfRange))
+    #expect(s.step(.call(.frameTransmit), [2, 60]) == .failure(.slotEmpty))
+    #expect(s.step(.call(.frameTransmit), [0, 13]) == .failure(.invalidArgument))
+    #expect(s.step(.call(.frameTransmit), [0, 1515]) == .failure(.invalidArgument))
+    #expect(s.step(.call(.frameTransmit), [0, 60]) == .success(0))
+    // Too short for the port test: a reply could not match.
+    #expect(s.step(.call(.frameTransmit), [0, 37]) == .failure(.notPermitted))
+    page[29] = 3  // from 10.0.0.3: another's address
+    #expect(s.step(.call(.frameTransmit), [0, 60]) == .failure(.notPermitted))
+    #expect(s == before)
+    // The hook gets the page and length that were checked.
+    page[29] = 2
+    let recorder = TransmitRecorder()
+    var hooked = SpecState(
+      domain: RecordingTransmits(memory: memory, recorder: recorder), bounds: s.bounds,
+      firstPage: s.firstPage, words: s.words)
+    #expect(hooked.run(.frameTransmit, ArgumentWords(0, 60, filling: 0)).status == 0)
+    #expect(hooked.run(.frameTransmit, ArgumentWords(0, 20, filling: 0)).status != 0)
+    #expect(recorder.sent.count == 1)
+    #expect(recorder.sent.first?.page == Self.firstPage && recorder.sent.first?.length == 60)
+  }
+}
+
+/// The frames a ``RecordingTransmits`` domain was asked to send.
+final class TransmitRecorder {
+  var sent: [(page: UInt64, length: UInt64)] = []
+}
+
+/// ``ConcreteDomain`` that records the `frameTransmitted` hook.
+struct RecordingTransmits: PlainDomain {
+  typealias Column = [UInt64]
+  let base: ConcreteDomain
+  let recorder: TransmitRecorder
+  init(memory: PageContents, recorder: TransmitRecorder) {
+    base = ConcreteDomain(memory: memory)
+    self.recorder = recorder
+  }
+  func withScratch<R>(_ words: Int, _ body: (UnsafeMutablePointer<UInt64>) -> R) -> R {
+    base.withScratch(words, body)
+  }
+  func read(_ table: [UInt64], _ index: UInt64, default fallback: UInt64) -> UInt64 {
+    base.read(table, index, default: fallback)
+  }
+  func write(_ table: inout [UInt64], _ index: UInt64, _ value: UInt64) {
+    base.write(&table, index, value)
+  }
+  func pageByte(_ page: UInt64, _ offset: UInt64) -> UInt64 { base.pageByte(page, offset) }
+  func frameTransmitted(page: UInt64, length: UInt64) {
+    recorder.sent.append((page, length))
+  }
 }

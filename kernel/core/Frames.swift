@@ -1,11 +1,11 @@
 import ExoABI
 
 /// The kernel-internal entry points of the network (docs/network.md): the
-/// NIC driver hands each received frame to ``arrived(_:length:)`` and asks
-/// ``mayTransmit(_:length:)`` before it sends a frame for the current
-/// environment. Both run the spec (`frameArrival`, `mayTransmit` in
-/// `specs/SpecState+Filter.swift`); the only hand-written part is the copy
-/// of a delivered frame into its owner's buffer (the `frameDelivered` hook).
+/// NIC driver hands each received frame to ``arrived(_:length:)``, which
+/// runs the spec's `frameArrival`; the `frameTransmit` call is the spec's
+/// too (`specs/SpecState+Filter.swift`). The hand-written parts are the
+/// copies: a delivered frame into its owner's buffer (the `frameDelivered`
+/// hook) and a sent frame to the NIC (the `frameTransmitted` hook).
 enum Frames {
   /// The frame being delivered, for the hook (valid during ``arrived``).
   nonisolated(unsafe) private static var frame: UnsafePointer<UInt8>? = nil
@@ -29,13 +29,11 @@ enum Frames {
     return outcome.value
   }
 
-  /// Whether the current environment may send the frame of `length` bytes
-  /// (the spec's transmit rule).
-  static func mayTransmit(_ bytes: UnsafePointer<UInt8>, length: Int) -> Bool {
-    guard length >= 0, length <= PacketFilter.maximumFrameLength else { return false }
-    return Spec.state.mayTransmit(length: UInt64(length)) { i in
-      i < UInt64(length) ? UInt64(bytes[Int(i)]) : 0
-    }
+  /// The `frameTransmitted` hook: the first `length` bytes of physical
+  /// page `page` (which the spec's transmit rule has just read) go to the
+  /// NIC. A frame the device cannot take is lost and counted there.
+  static func transmit(page: UInt64, length: UInt64) {
+    _ = VirtioNet.transmit(PhysicalMemory.bytes(page &* pageSize), length: Int(length))
   }
 
   /// The `frameDelivered` hook: the frame goes into the page bound at

@@ -55,6 +55,13 @@ struct KernelDomain: PlainDomain {
     return body(start)
   }
 
+  /// Byte `offset` of physical page `page`, through the identity map
+  /// (zero outside it).
+  @inline(__always) func pageByte(_ page: UInt64, _ offset: UInt64) -> UInt64 {
+    guard page < PhysicalMemory.identityMapEnd / pageSize, offset < pageSize else { return 0 }
+    return UInt64(PhysicalMemory.bytes(page &* pageSize &+ offset).pointee)
+  }
+
   // MARK: Hooks (SpecHooks)
 
   func bindingChanged(_ b: UInt64) {
@@ -105,6 +112,10 @@ struct KernelDomain: PlainDomain {
 
   func frameDelivered(_ f: UInt64, owner: UInt64, binding: UInt64, dropped: UInt64) {
     Frames.deliver(toBinding: binding, dropped: dropped)
+  }
+
+  func frameTransmitted(page: UInt64, length: UInt64) {
+    Frames.transmit(page: page, length: length)
   }
 }
 

@@ -29,9 +29,9 @@ import ExoABI
 enum VirtioNet {
   static let queueSize: UInt16 = 32
   static let bufferSize: UInt64 = 2048
-  static let maximumFrameLength = 1514
+  static let maximumFrameLength = PacketFilter.maximumFrameLength
   /// The shortest frame `transmit` accepts: an Ethernet header.
-  static let minimumFrameLength = 14
+  static let minimumFrameLength = PacketFilter.minimumFrameLength
   static let receiveQueue: UInt32 = 0
   static let transmitQueue: UInt32 = 1
   /// Receive frames taken at one tick at most (the rest wait for the next).

@@ -169,12 +169,14 @@ extension SpecState: Equatable where D == ConcreteDomain {
 
 extension SpecState where D == ConcreteDomain {
   /// The ABI's initial state with concrete values.
-  public init(bounds: Bounds, firstPage: UInt64) {
-    self.init(initial: ConcreteDomain(), bounds: bounds, firstPage: firstPage)
+  /// `memory`: where the calls that read user memory read it.
+  public init(bounds: Bounds, firstPage: UInt64, memory: PageContents? = nil) {
+    self.init(initial: ConcreteDomain(memory: memory), bounds: bounds, firstPage: firstPage)
   }
 
   /// The state laid out by `words` (see ``words``).
-  public init(bounds: Bounds, firstPage: UInt64, words: [UInt64]) {
-    self.init(domain: ConcreteDomain(), bounds: bounds, firstPage: firstPage, words: words)
+  public init(bounds: Bounds, firstPage: UInt64, words: [UInt64], memory: PageContents? = nil) {
+    self.init(
+      domain: ConcreteDomain(memory: memory), bounds: bounds, firstPage: firstPage, words: words)
   }
 }

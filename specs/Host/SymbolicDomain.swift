@@ -193,6 +193,26 @@ public final class SymbolicDomain: SpecDomain {
     for j in 0..<bound { branch(ult(word(UInt64(j)), limit), then: { body(j) }, else: {}) }
   }
 
+  /// Each read of user memory so far (``pageByte(_:_:)``): the page and
+  /// offset terms and the fresh byte standing for the value. A tool that
+  /// evaluates the formula on a concrete memory substitutes each.
+  public private(set) var memoryReads: [MemoryRead] = []
+
+  /// One read of user memory.
+  public struct MemoryRead {
+    public var page: BitVec
+    public var offset: BitVec
+    /// The fresh 64-bit constant; the byte is its low 8 bits.
+    public var variable: BitVec
+  }
+
+  /// A fresh byte: user memory may hold anything.
+  public func pageByte(_ page: BitVec, _ offset: BitVec) -> BitVec {
+    let v = variable("memory.byte.\(memoryReads.count)")
+    memoryReads.append(MemoryRead(page: page, offset: offset, variable: v))
+    return bitAnd(v, word(0xff))
+  }
+
   /// How many free truth values ``frameMatches(_:length:byte:)`` has made.
   private var frameMatchCount = 0
 
