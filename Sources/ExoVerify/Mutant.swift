@@ -98,6 +98,13 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// frameArrival does not check that a filter is active: a frame goes to
   /// a filter still being written.
   case frameIgnoresFilterState
+  /// frameTransmit's rule accepts a reply that any environment's active
+  /// filter receives, not only the caller's: one environment may send as
+  /// another.
+  case transmitAsAnyFilter
+  /// frameTransmit does not check that the slot is bound: it reads (and
+  /// sends) a page the caller has not mapped.
+  case transmitReadsUnboundSlot
 
   // Depth: bugs only wrong below depth 2 (code written for a two-level
   // tree), which bounds of depth 2 cannot see (``depthMutants``).
@@ -144,6 +151,7 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .exitKeepsFilters: .call(.exit)
     case .removeLeavesBuffer: .call(.filterRemove)
     case .frameIgnoresFilterState: .event(.frameArrival)
+    case .transmitAsAnyFilter, .transmitReadsUnboundSlot: .call(.frameTransmit)
     case .deriveDepthStopsAtTwo: .call(.capabilityDerive)
     case .revokeWalksTwoLevels: .call(.capabilityRevoke)
     case .repossessSkipsDeepest: .event(.revocationAbort)
@@ -188,6 +196,8 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .exitKeepsFilters: return .preserves(t, .filterOwnerLive)
     case .removeLeavesBuffer: return .preserves(t, .filterRecords)
     case .frameIgnoresFilterState: return .transitionProperty(t, .frameGoesToMatchingFilter)
+    case .transmitAsAnyFilter: return .transitionProperty(t, .transmitOnlyAsFilterOwner)
+    case .transmitReadsUnboundSlot: return .transitionProperty(t, .transmitReadsBoundPage)
     case .deriveDepthStopsAtTwo, .repossessSkipsDeepest: return .preserves(t, .derivationAcyclic)
     case .revokeWalksTwoLevels: return .transitionProperty(t, .revokeDoneLeavesNoDescendants)
     }
@@ -295,6 +305,26 @@ public enum Mutant: String, CaseIterable, Sendable {
         let own = d.and(d.bool(self == .installSkipsOverlapCheck), d.eq(d.word(UInt64(j)), f))
         state.filters.state[j] = d.ite(own, state.filters.state[j], pre.filters.state[j])
       }
+      return outcome
+    case .transmitAsAnyFilter:
+      // Every filter seems the caller's.
+      for j in 0..<state.bounds.filters { state.filters.owner[j] = state.current }
+      let outcome = state.apply(transition, arguments)
+      state.filters.owner = pre.filters.owner
+      return outcome
+    case .transmitReadsUnboundSlot:
+      // An empty slot seems bound to the first page, with read.
+      let b = d.add(d.mul(state.current, UInt64(state.bounds.windowSlots)), arguments[0])
+      let inTable = d.and(
+        d.ult(state.current, d.word(UInt64(state.bounds.environments))),
+        d.ult(arguments[0], d.word(UInt64(state.bounds.windowSlots))))
+      d.when(d.and(inTable, d.eq(d.read(state.bindings.page, b, default: none), none))) {
+        d.write(&state.bindings.page, b, d.word(state.firstPage))
+        d.write(&state.bindings.rights, b, d.word(Rights.read.rawValue))
+      }
+      let outcome = state.apply(transition, arguments)
+      state.bindings.page = pre.bindings.page
+      state.bindings.rights = pre.bindings.rights
       return outcome
     case .installIgnoresBufferRights:
       // The buffer seems writable.
@@ -510,7 +540,8 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .removeLeavesBuffer: keep(\.filters.slot, when: ok)
     case .unmapAcceptsCapabilityForAnother, .grantIgnoresGrantRight, .startRevivesDying,
       .consoleReadChecksRead, .overlapIgnoresMasks, .installSkipsOverlapCheck,
-      .installIgnoresBufferRights, .frameIgnoresFilterState:
+      .installIgnoresBufferRights, .frameIgnoresFilterState, .transmitAsAnyFilter,
+      .transmitReadsUnboundSlot:
       break  // applied above
     }
     return outcome

@@ -314,20 +314,42 @@ public struct Verifier: Sendable {
   /// Reads the pre-state and arguments out of `model` and runs the concrete
   /// spec (with the same mutant, if any) on them.
   func counterexample(_ q: Query, model: Model) throws -> Counterexample {
-    let pre = try q.pre.evaluate(in: model)
+    var pre = try q.pre.evaluate(in: model)
     let arguments = try q.arguments.map { try model.eval($0) }
+    func run(_ state: inout ConcreteState, _ transition: Transition) -> SyscallResult {
+      if let mutant { return mutant.applyConcrete(transition, to: &state, arguments) }
+      return state.step(transition, arguments)
+    }
+    if q.transition == .call(.frameTransmit) {
+      pre = transmitWitness(pre) { s in run(&s, .call(.frameTransmit)) }
+    }
     var post = pre
     var result: SyscallResult?
-    if let transition = q.transition {
-      if let mutant {
-        result = mutant.applyConcrete(transition, to: &post, arguments)
-      } else {
-        result = post.step(transition, arguments)
-      }
-    }
+    if let transition = q.transition { result = run(&post, transition) }
     return Counterexample(
       transition: q.transition, arguments: arguments, pre: pre, post: post, result: result)
   }
+}
+
+/// The page contents of a `frameTransmit` counterexample. The obligations
+/// leave the frame free (whether it matches a filter is a free truth value
+/// under ``SymbolicDomain/abstractFilters``), so the frame is found
+/// concretely: for each active filter in turn, a frame whose reply that
+/// filter receives (`transmittableFrame`); the first under which `run`
+/// sends it becomes every page's contents. Without one, the page is zero.
+func transmitWitness(_ pre: ConcreteState, run: (inout ConcreteState) -> SyscallResult)
+  -> ConcreteState
+{
+  for j in 0..<pre.bounds.filters where pre.filters.state[j] == FilterState.active.rawValue {
+    let frame = pre.transmittableFrame(
+      seed: 0, filter: UInt64(j), length: PacketFilter.maximumFrameLength)
+    let memory = PageContents { _, o in o < UInt64(frame.count) ? UInt64(frame[Int(o)]) : 0 }
+    let candidate = ConcreteState(
+      bounds: pre.bounds, firstPage: pre.firstPage, words: pre.words, memory: memory)
+    var post = candidate
+    if run(&post).status == 0 { return candidate }
+  }
+  return pre
 }
 
 /// What every obligation shares, built once per worker thread: the Z3

@@ -238,6 +238,9 @@ struct TransitionPropertyVacuityTests {
       (
         .exceptionFrameInWritableSlot, .event(.exception), [14, 0, 0, 0], .init(status: 0, value: 1)
       ),
+      // A frame sent from an empty slot, by an environment without filters.
+      (.transmitReadsBoundPage, .call(.frameTransmit), [0, 60], ok),
+      (.transmitOnlyAsFilterOwner, .call(.frameTransmit), [0, 60], ok),
     ]
     for (p, t, a, outcome) in cases
     where !p.holds(t, a, outcome: outcome, pre: initial, post: initial) {

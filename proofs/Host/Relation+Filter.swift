@@ -60,4 +60,26 @@ extension Relation {
     let unclaimed = d.ne(pre.unclaimedFrames, post.unclaimedFrames)
     return d.and(holds, a.implies(unclaimed, d.not(earlier)))
   }
+
+  func transmitReadsBoundPage() -> B {
+    guard step.transition == .call(.frameTransmit) else { return d.bool(true) }
+    let slot = step.arguments[0]
+    let length = step.arguments[1]
+    let x = pre.current
+    let i = d.add(d.mul(x, UInt64(a.WS)), slot)
+    let bound = d.and(
+      d.and(d.ult(x, w(E)), d.ult(slot, w(a.WS))),
+      d.ne(d.read(pre.bindings.page, i, default: none), none),
+      d.has(d.read(pre.bindings.rights, i, default: w(0)), Rights.read.rawValue))
+    let frame = d.and(
+      d.uge(length, w(PacketFilter.minimumFrameLength)),
+      d.ule(length, w(PacketFilter.maximumFrameLength)))
+    return a.implies(d.eq(step.outcome.status, w(0)), d.and(bound, frame))
+  }
+
+  func transmitOnlyAsFilterOwner() -> B {
+    guard step.transition == .call(.frameTransmit) else { return d.bool(true) }
+    let owns = any(F) { j in d.and(a.filterIs(j, .active), isActor(pre.filters.owner[j])) }
+    return a.implies(d.eq(step.outcome.status, w(0)), owns)
+  }
 }

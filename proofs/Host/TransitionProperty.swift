@@ -101,6 +101,10 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
   /// faulting environment bound with `write`, and only when it has a
   /// handler and a handler stack.
   case exceptionFrameInWritableSlot
+  /// A successful `frameTransmit(slot, length)` reads (and sends) only the
+  /// first `length` bytes, 14 to 1514, of the page the caller had bound at
+  /// window slot `slot` (bound with `read`).
+  case transmitReadsBoundPage
 
   // MARK: Packet filters
 
@@ -114,6 +118,10 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
   /// it), or, when none matches, only the unclaimed count; no filter's
   /// record changes.
   case frameGoesToMatchingFilter
+  /// `frameTransmit` succeeds only for a caller that owns an active
+  /// filter (the transmit rule asks that the frame's reply match one of
+  /// the caller's filters, no one else's).
+  case transmitOnlyAsFilterOwner
 
   public var name: String { rawValue }
 
@@ -126,6 +134,7 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
     case .consoleReadWritesWritable: transition == .call(.consoleRead)
     case .exceptionFrameInWritableSlot: transition == .event(.exception)
     case .frameGoesToMatchingFilter: transition == .event(.frameArrival)
+    case .transmitReadsBoundPage, .transmitOnlyAsFilterOwner: transition == .call(.frameTransmit)
     default: true
     }
   }
@@ -158,6 +167,8 @@ public enum TransitionProperty: String, CaseIterable, Sendable, Codable {
     case .exceptionFrameInWritableSlot: return r.exceptionFrameInWritableSlot()
     case .filterChangedByOwner: return r.filterChangedByOwner()
     case .frameGoesToMatchingFilter: return r.frameGoesToMatchingFilter()
+    case .transmitReadsBoundPage: return r.transmitReadsBoundPage()
+    case .transmitOnlyAsFilterOwner: return r.transmitOnlyAsFilterOwner()
     }
   }
 

@@ -217,7 +217,8 @@ public final class SymbolicDomain: SpecDomain {
   private var frameMatchCount = 0
 
   /// Whether a frame matches a filter: `PacketFilter.matches`, or with
-  /// ``abstractFilters`` a fresh truth value (any frame: the transition
+  /// ``abstractFilters`` a fresh truth value where the filter's tests lie
+  /// within the frame's length (any frame: the transition
   /// obligations of `frameArrival` hold for every match vector).
   public func frameMatches(
     _ filter: (Int) -> BitVec, length: BitVec, byte: (BitVec) -> BitVec
@@ -226,7 +227,17 @@ public final class SymbolicDomain: SpecDomain {
       return PacketFilter.matches(self, filter, length: length, byte: byte)
     }
     frameMatchCount += 1
-    return context.bool("frame.matches.\(frameMatchCount)")
+    // What holds of any frame a filter matches is kept: each active test's
+    // field lies within the frame (so a counterexample's length admits a
+    // matching frame).
+    let n = filter(0)
+    var fits = trueTerm
+    for i in 0..<PacketFilter.maximumTests {
+      let t = PacketFilter.test(self, i, filter)
+      let active = ult(word(UInt64(i)), n)
+      fits = and(fits, or(not(active), not(ult(length, add(t.offset, t.width)))))
+    }
+    return and(context.bool("frame.matches.\(frameMatchCount)"), fits)
   }
 
   /// Forgets the applications of the overlap predicate after the first
