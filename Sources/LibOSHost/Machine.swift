@@ -94,7 +94,9 @@ public final class Machine {
     bounds: Bounds, firstPage: UInt64 = 0x200, tickEvery: Int = 0,
     operationLimit: Int = 2_000_000, program: @escaping (SimulatedKernel) -> Void
   ) {
-    spec = ConcreteState(bounds: bounds, firstPage: firstPage)
+    // The spec reads user memory (`frameTransmit`) from the machine's pages.
+    let contents = PageContents()
+    spec = ConcreteState(bounds: bounds, firstPage: firstPage, memory: contents)
     self.tickEvery = tickEvery
     self.operationLimit = operationLimit
     self.program = program
@@ -103,6 +105,10 @@ public final class Machine {
     takenCapabilities = [[UInt64: Int]](repeating: [:], count: bounds.environments)
     lastLook = [Int](repeating: 0, count: bounds.environments)
     lossEvents = [Int](repeating: 0, count: bounds.environments)
+    contents.byte = { [unowned self] page, offset in
+      guard offset < pageSize, let words = self.memory[page] else { return 0 }
+      return (words[Int(offset / 8)] >> (8 * (offset % 8))) & 0xff
+    }
   }
 
   deinit {
