@@ -305,7 +305,7 @@ extension SpecState {
   /// it would come back to it: the frame with its source and destination
   /// fields exchanged (``replyByte(_:_:)``) matches one of the sender's
   /// active filters.
-  public func mayTransmit(length: W, byte: (W) -> W) -> B {
+  @inline(__always) public func mayTransmit(length: W, byte: (W) -> W) -> B {
     let d = domain
     var allowed = d.bool(false)
     for j in 0..<bounds.filters {
