@@ -16,7 +16,7 @@ let optimized: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debu
 /// raw-ABI programs, assembly) is only for `exo build`.
 let libOSProgramSources = [
   "faultalloc/FaultAlloc.swift", "forktree/ForkTree.swift", "netecho/NetEcho.swift",
-  "netecho/ScriptedPeer.swift", "pingpong/PingPong.swift",
+  "netecho/NetEcho+Network.swift", "netecho/ScriptedPeer.swift", "pingpong/PingPong.swift",
   "primes/Primes.swift", "revoke/Revoke.swift", "spin/Spin.swift", "threads/Threads.swift",
 ]
 let programsFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

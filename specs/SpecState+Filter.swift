@@ -303,10 +303,11 @@ extension SpecState {
   /// The transmit rule (docs/ABI.md "Packet filters"): the current
   /// environment may send the frame of `length` bytes only if a reply to
   /// it would come back to it: the frame with its source and destination
-  /// fields exchanged (``replyByte(_:_:)``) matches one of the sender's
+  /// fields exchanged (``replyPosition(_:arp:)``) matches one of the sender's
   /// active filters.
   @inline(__always) public func mayTransmit(length: W, byte: (W) -> W) -> B {
     let d = domain
+    let arp = isARP(byte)
     var allowed = d.bool(false)
     for j in 0..<bounds.filters {
       let mine = d.and(
@@ -316,7 +317,7 @@ extension SpecState {
         d.and(mine) {
           d.frameMatches(
             { i in self.filterWord(at: j, i) }, length: length,
-            byte: { p in byte(self.replyPosition(p)) })
+            byte: { p in byte(self.replyPosition(p, arp: arp)) })
         })
     }
     return allowed
@@ -348,17 +349,29 @@ extension SpecState {
     }
   }
 
+  /// Whether a frame is ARP (EtherType 0x0806 at bytes 12–13), given
+  /// its bytes. A reply keeps bytes 12–13, so a frame and its reply agree.
+  func isARP(_ byte: (W) -> W) -> B {
+    let d = domain
+    return d.and(d.eq(byte(word(12)), word(0x08)), d.eq(byte(word(13)), word(0x06)))
+  }
+
   /// Where byte `p` of a reply comes from in the frame it answers: the
-  /// Ethernet addresses (bytes 0–5 and 6–11), the IPv4 addresses (26–29
-  /// and 30–33) and the transport ports (34–35 and 36–37) exchanged, every
-  /// other byte in place.
-  func replyPosition(_ p: W) -> W {
+  /// Ethernet addresses (bytes 0–5 and 6–11) exchanged; in an ARP frame
+  /// (`arp`) the sender's and the target's hardware addresses (22–27 and
+  /// 32–37) and protocol addresses (28–31 and 38–41), in any other the
+  /// IPv4 addresses (26–29 and 30–33) and the transport ports (34–35 and
+  /// 36–37); every other byte in place. For either value of `arp` the map
+  /// is its own inverse.
+  func replyPosition(_ p: W, arp: B) -> W {
     let d = domain
     func swap(_ p: W, _ a: UInt64, _ b: UInt64, _ n: UInt64, _ rest: W) -> W {
       d.ite(
         d.inRange(p, a, a + n), d.add(p, word(b - a)),
         d.ite(d.inRange(p, b, b + n), d.sub(p, word(b - a)), rest))
     }
-    return swap(p, 0, 6, 6, swap(p, 26, 30, 4, swap(p, 34, 36, 2, p)))
+    let network = d.ite(
+      arp, swap(p, 22, 32, 6, swap(p, 28, 38, 4, p)), swap(p, 26, 30, 4, swap(p, 34, 36, 2, p)))
+    return swap(p, 0, 6, 6, network)
   }
 }

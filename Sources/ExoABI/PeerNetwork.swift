@@ -29,4 +29,11 @@ public enum PeerNetwork {
   public static let echoPort: UInt16 = 7
   /// A UDP port no environment claims: frames to it are dropped and counted.
   public static let unclaimedPort: UInt16 = 9
+  /// The first program's argument (`arg=N` on the kernel command line,
+  /// its `rdi`) that `exo boot --peer linux` gives it: a network program
+  /// serves the peer rather than testing itself alone.
+  public static let onNetworkArgument: UInt64 = 1
+  /// What the peer sends to the echo port once its checks are done: the
+  /// echo server then makes its own checks and ends.
+  public static let doneMessage = "exo peer done"
 }

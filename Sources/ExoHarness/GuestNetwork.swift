@@ -222,7 +222,8 @@ public enum PeerChecks {
   ) -> (exo: BootOptions, peer: BootOptions) {
     var (exo, linux) = NICSelfTestChecks.bootOptions(
       kernel: kernel, peer: peer, network: network, timeout: timeout)
-    exo.kernelArguments = []
+    // The program learns that it serves the peer (`arg=` is its rdi).
+    exo.kernelArguments = ["arg=\(PeerNetwork.onNetworkArgument)"]
     exo.program = program
     linux.commandLine = LinuxPeer.networkCommandLine(checks: program)
     return (exo, linux)
@@ -254,12 +255,36 @@ public enum PeerChecks {
     }
   }
 
-  public static func judge(exoConsole: String, exoOutcome: BootOutcome, peerConsole: String)
-    -> [NetworkCheck]
-  {
+  /// The checks a run of `program` must report, from either side: one
+  /// that is not reported fails (a server stopped before its checks, a
+  /// peer cut short).
+  public static func required(for program: String) -> [String] {
+    switch program {
+    case "netecho":
+      return [
+        "netecho: filters-installed", "netecho: overlap-refused", "netecho: spoof-refused",
+        "netecho: unclaimed-counted", "netecho: frames-sent", "peer: ping",
+        "peer: udp-echo-port-\(PeerNetwork.echoPort)",
+        "peer: udp-silent-port-\(PeerNetwork.unclaimedPort)",
+      ]
+    case "netrecv":
+      return [
+        "netrecv: filter-installed", "netrecv: overlap-refused", "netrecv: frame-delivered",
+        "netrecv: frame-is-peer-arp", "peer: arp-unanswered",
+      ]
+    default: return []
+    }
+  }
+
+  public static func judge(
+    exoConsole: String, exoOutcome: BootOutcome, peerConsole: String, required: [String] = []
+  ) -> [NetworkCheck] {
     var checks = [peerUp(peerConsole)]
     let peerChecks = reported(in: peerConsole)
     checks += reported(in: exoConsole) + peerChecks
+    for name in required where !checks.contains(where: { $0.name == name }) {
+      checks.append(NetworkCheck(name: name, passed: false, detail: "not reported"))
+    }
     let done = peerConsole.contains("peer: checks done")
     checks.append(
       NetworkCheck(

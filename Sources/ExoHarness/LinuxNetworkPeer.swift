@@ -85,6 +85,10 @@ extension LinuxPeer {
       fi
       /udpcheck echo \(GuestNetwork.exoAddress) \(PeerNetwork.echoPort) 5
       /udpcheck silent \(GuestNetwork.exoAddress) \(PeerNetwork.unclaimedPort)
+      # The server ends on this (it then checks that the datagram to the
+      # unclaimed port was counted); give the NIC time to send it.
+      /udpcheck send \(GuestNetwork.exoAddress) \(PeerNetwork.echoPort) "\(PeerNetwork.doneMessage)"
+      sleep 1
       ;;
     *)
       echo "peer: check FAIL checks: the peer has no checks named '$(sed -n 's/.*exopeer.checks=\\([^ ]*\\).*/\\1/p' /proc/cmdline)'"

@@ -109,7 +109,7 @@ public final class LibOS<K: KernelInterface> {
       environments: Int(header(.environments)), pages: Int(header(.pages)),
       capabilities: Int(header(.capabilities)), windowSlots: Int(header(.windowSlots)),
       slices: Int(header(.slices)), maximumDepth: Int(header(.maximumDepth)),
-      maximumRun: Int(header(.maximumRun)))
+      maximumRun: Int(header(.maximumRun)), filters: Int(header(.filters)))
     firstPage = header(.firstPage)
     me = header(.current)
     layout = InfoLayout(bounds: bounds)
@@ -138,6 +138,10 @@ public final class LibOS<K: KernelInterface> {
     kernel.info(layout.offset(binding: Int(e), slot: slot, field))
   }
   public func sliceOwner(_ position: Int) -> UInt64 { kernel.info(layout.offset(slice: position)) }
+  /// A field of packet-filter slot `f`.
+  public func filter(_ f: Int, _ field: FilterField) -> UInt64 {
+    kernel.info(layout.offset(filter: f, field))
+  }
 
   /// The virtual address of window slot `slot`.
   public func address(slot: Int) -> UInt64 { UserLayout.windowBase + UInt64(slot) * pageSize }

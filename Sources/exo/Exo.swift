@@ -223,7 +223,7 @@ extension Boot {
         peerConsole: results.peer.console)
       : PeerChecks.judge(
         exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
-        peerConsole: results.peer.console)
+        peerConsole: results.peer.console, required: PeerChecks.required(for: program))
     for check in checks { print(check.line) }
     let failed = checks.filter { !$0.passed }.count
     print("\(checks.count - failed) passed, \(failed) failed")

@@ -9,6 +9,8 @@
 //       payload, each answered within 2 s by ADDRESS:PORT with the same bytes
 //   udpcheck silent ADDRESS PORT         one datagram that nothing answers
 //       within 2 s (the port is unclaimed: the frame is dropped)
+//   udpcheck send ADDRESS PORT TEXT      one datagram holding TEXT, no
+//       check (e.g. telling a server that the peer is done); exits 0 once sent
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,7 +24,9 @@
 #define WAIT_MS 2000
 
 static int usage(void) {
-  fprintf(stderr, "usage: udpcheck echo ADDRESS PORT COUNT | udpcheck silent ADDRESS PORT\n");
+  fprintf(stderr,
+          "usage: udpcheck echo ADDRESS PORT COUNT | udpcheck silent ADDRESS PORT"
+          " | udpcheck send ADDRESS PORT TEXT\n");
   return 2;
 }
 
@@ -45,15 +49,25 @@ static int await_reply(int fd, const struct sockaddr_in *to, char *buffer, size_
 int main(int argc, char **argv) {
   if (argc < 4) return usage();
   int echo = strcmp(argv[1], "echo") == 0;
-  if (!echo && strcmp(argv[1], "silent") != 0) return usage();
-  if (echo && argc != 5) return usage();
-  if (!echo && argc != 4) return usage();
+  int send = strcmp(argv[1], "send") == 0;
+  if (!echo && !send && strcmp(argv[1], "silent") != 0) return usage();
+  if ((echo || send) && argc != 5) return usage();
+  if (!echo && !send && argc != 4) return usage();
   struct sockaddr_in to = {.sin_family = AF_INET};
   if (inet_pton(AF_INET, argv[2], &to.sin_addr) != 1) return usage();
   int port = atoi(argv[3]);
   if (port <= 0 || port > 65535) return usage();
   to.sin_port = htons((unsigned short)port);
   int count = echo ? atoi(argv[4]) : 1;
+  if (send) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    size_t length = strlen(argv[4]);
+    if (fd < 0 || sendto(fd, argv[4], length, 0, (struct sockaddr *)&to, sizeof to) != (ssize_t)length) {
+      fprintf(stderr, "udpcheck: send: %s\n", strerror(errno));
+      return 1;
+    }
+    return 0;
+  }
   if (count <= 0 || count > 1000) return usage();
 
   int fd = socket(AF_INET, SOCK_DGRAM, 0);

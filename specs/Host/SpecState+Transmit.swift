@@ -13,11 +13,14 @@ extension SpecState where D == ConcreteDomain {
     let d = domain
     let words = filterWords
     let slots = bounds.filters
+    func aimed(_ p: UInt64) -> UInt64 {
+      DiffFrame.byte(
+        d, seed: seed, aim: { i in Self.filterWord(d, words, f, i, slots: slots) }, at: p)
+    }
+    // The reply keeps bytes 12–13, so the aimed frame says whether it is ARP.
+    let arp = isARP { p in aimed(p) & 0xff }
     return (0..<max(0, length)).map { p in
-      let source = replyPosition(UInt64(p))
-      return UInt8(
-        truncatingIfNeeded: DiffFrame.byte(
-          d, seed: seed, aim: { i in Self.filterWord(d, words, f, i, slots: slots) }, at: source))
+      UInt8(truncatingIfNeeded: aimed(replyPosition(UInt64(p), arp: arp)))
     }
   }
 }

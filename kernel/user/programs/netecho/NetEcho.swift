@@ -9,8 +9,8 @@ import LibOS
 /// ``main(_:_:)`` runs it over a ``ScriptedPeer`` — two hosts on the link
 /// that send it ARP, echo requests, datagrams and hostile frames and check
 /// every frame it transmits — and prints `netecho: N passed, M failed`.
-/// Once the kernel's packet-filter and NIC calls exist, a link over the
-/// kernel's receive buffer replaces the scripted peer.
+/// ``serveNetwork(_:)`` runs it over the kernel's packet filters and NIC
+/// (``KernelFrameLink``) for the Linux peer of `exo boot --peer linux`.
 public enum NetEcho {
   /// The addresses `exo boot --peer linux` gives the exokernel's guest.
   public static let mac: MACAddress = {
@@ -32,26 +32,40 @@ public enum NetEcho {
     return stack
   }
 
+  /// What one round of ``serve(_:_:now:)`` did.
+  public struct Round: Sendable {
+    /// Datagrams echoed, and those it could not echo.
+    public var echoed = 0
+    public var failed = 0
+    /// The peer's ``PeerNetwork/doneMessage`` arrived (it is not echoed).
+    public var peerDone = false
+  }
+
   /// Handles the frames waiting on `link` at tick `now` and echoes the
   /// datagrams that arrived on port 7 (not those from port 0, which
-  /// expects no answer). Returns the datagrams it could not echo.
+  /// expects no answer, nor the peer's done message).
   @discardableResult
   public static func serve<L: FrameLink>(_ stack: inout NetworkStack, _ link: inout L, now: UInt64)
-    -> Int
+    -> Round
   {
     stack.serve(&link, now: now)
-    var failed = 0
+    var round = Round()
     while let datagram = try? stack.dequeue(port: echoPort) {
       guard datagram.sourcePort != 0 else { continue }
+      guard datagram.data != Array(PeerNetwork.doneMessage.utf8) else {
+        round.peerDone = true
+        continue
+      }
       do throws(NetworkError) {
         let frames = try stack.send(
           datagram.data, from: echoPort, to: datagram.source, port: datagram.sourcePort, now: now)
         for frame in frames { link.transmit(frame) }
+        round.echoed += 1
       } catch {
-        failed += 1
+        round.failed += 1
       }
     }
-    return failed
+    return round
   }
 
   /// Serves `peer`'s steps one after the other until all are done (at
@@ -63,7 +77,7 @@ public enum NetEcho {
     var rounds = 0
     while !peer.done && rounds < 100 {
       peer.advance()
-      if serve(&stack, &peer, now: ticks()) > 0 { peer.fail("a datagram was not echoed") }
+      if serve(&stack, &peer, now: ticks()).failed > 0 { peer.fail("a datagram was not echoed") }
       rounds += 1
     }
     peer.finish()
@@ -74,9 +88,14 @@ public enum NetEcho {
     }
   }
 
-  public static func main<K: KernelInterface>(_ os: LibOS<K>, _ start: ForkStart?)
-    throws(ExoError) -> UInt64
-  {
+  /// The program: with `network` (``PeerNetwork/onNetworkArgument``) it
+  /// serves the Linux peer over the kernel's packet filters
+  /// (``serveNetwork(_:)``), otherwise the scripted peer.
+  public static func main<K: KernelInterface>(
+    _ os: LibOS<K>, _ start: ForkStart?, network: Bool = false
+  ) throws(ExoError) -> UInt64 {
+    if let start { return spoof(os, start) }
+    if network { return try serveNetwork(os) }
     var stack: NetworkStack
     do throws(NetworkError) { stack = try Self.stack() } catch {
       os.print("netecho: the stack refused its configuration: \(error)")

@@ -1,15 +1,18 @@
 import ExoABI
+import ExoUser
 import LibOS
 import LibOSKernel
 
 /// The `netecho` program on the kernel: NetEcho.main on the libOS over real
-/// system calls. Its frames come from the scripted peer (ScriptedPeer.swift)
-/// until the kernel's packet-filter and NIC calls exist.
+/// system calls. With `arg=1` on the kernel command line (`exo boot --peer
+/// linux` gives it) it serves the Linux peer over the kernel's packet
+/// filters and NIC; without, the scripted peer (ScriptedPeer.swift).
 @main
 struct NetEchoProgram {
   static func main() {
+    let network = ProgramArgument.value == PeerNetwork.onNetworkArgument
     LibOS.start(kernel: SystemKernel(), name: "netecho") { os, start throws(ExoError) in
-      try NetEcho.main(os, start)
+      try NetEcho.main(os, start, network: network)
     }
   }
 }
