@@ -207,6 +207,46 @@ struct NetworkTests {
   }
 
   @Test(
+    "netecho on the kernel serves Linux: ping with 0% loss, UDP echo, the unclaimed frame counted, a second environment's spoof refused"
+  )
+  func netechoServesLinux() throws {
+    let prepared = try preparedPeer()
+    let report = try Images.report()
+    let options = PeerChecks.bootOptions(
+      kernel: report.kernel, program: "netecho", peer: prepared,
+      network: try GuestNetwork.freePorts(), timeout: 150)
+    let results = try GuestPair.boot(
+      exo: options.exo, peer: options.peer, stopExoAfterPeer: PeerChecks.grace)
+    let transcript = "exo:\n\(results.exo.console)\nlinux:\n\(results.peer.console)"
+    let checks = PeerChecks.judge(
+      exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
+      peerConsole: results.peer.console, required: PeerChecks.required(for: "netecho"))
+    for name in PeerChecks.required(for: "netecho") {
+      #expect(checks.contains { $0.name == name && $0.passed }, "\(name)\n\(transcript)")
+    }
+    #expect(
+      checks.contains { $0.name == "peer: ping" && $0.detail.contains(" 0% packet loss") },
+      "\(transcript)")
+    #expect(checks.allSatisfy { $0.passed }, "\(transcript)")
+    // The server ends by itself on the peer's done message.
+    #expect(results.exo.outcome == .success, "\(transcript)")
+  }
+
+  @Test("a check a program must report fails when it is not reported")
+  func requiredChecksMissingFail() {
+    let checks = PeerChecks.judge(
+      exoConsole: "netecho: check PASS filters-installed: 3 filters\r\n", exoOutcome: .stopped,
+      peerConsole: "peer: eth0 up, MAC \(GuestNetwork.peerMAC)\r\npeer: check PASS ping: ok\r\n"
+        + "peer: checks done\r\n",
+      required: PeerChecks.required(for: "netecho"))
+    let missing = checks.filter { $0.detail == "not reported" }.map(\.name)
+    #expect(missing.contains("netecho: unclaimed-counted"))
+    #expect(missing.contains("netecho: spoof-refused"))
+    #expect(!missing.contains("peer: ping"))
+    #expect(!checks.allSatisfy { $0.passed })
+  }
+
+  @Test(
     "the netecho checks fail against a kernel whose program does not answer, and the harness stops that guest"
   )
   func netechoChecksFailWithoutAnEchoProgram() throws {
