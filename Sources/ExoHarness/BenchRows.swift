@@ -75,10 +75,14 @@ public enum BenchRows {
     Single(
       name: "frame arrival to owner", metric: "exo.framearrival",
       workload: "a frame from the NIC reaches the filter owner's buffer and the owner",
-      pending: "the bench guest has no frame source yet (issue 16)"),
+      pending:
+        "the bench guest has no deterministic frame source yet: a peer's frames arrive at host times (issue 16)"
+    ),
     Single(
       name: "UDP echo round trip", metric: "exo.udpecho",
       workload: "a datagram's arrival to the echo's transmit inside the exokernel guest",
-      pending: "the transmit call is not built yet (issue 16)"),
+      pending:
+        "needs the same frame source; the echo runs on the kernel with the Linux peer (exo boot --program netecho --peer linux)"
+    ),
   ]
 }
