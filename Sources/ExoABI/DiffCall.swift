@@ -47,6 +47,17 @@ public enum DiffCall: UInt64, CaseIterable, Sendable {
   /// path (`Frames.arrived`), so that delivery is compared with the spec.
   /// Value: the filter slot that got it, or `none`.
   case frame = 77
+  /// `diffLoopback(slot, length)`: the first `length` bytes of the page the
+  /// caller has bound at window slot `slot` arrive as a frame through the
+  /// NIC's path (`Frames.arrived`, the spec's `frameArrival`), as if the
+  /// network had looped back a frame the caller built. Besides difftest
+  /// mode it exists with `loopback=1` on the kernel command line, which
+  /// `exo bench` gives its guest: a frame source at fixed instruction
+  /// counts, where a peer's frames would arrive at host times. Value: the
+  /// filter slot that got it, or `none`; `outOfRange` for a slot past the
+  /// window, `slotEmpty` for an empty one, `invalidArgument` for a length
+  /// outside 14...1514.
+  case loopback = 78
 }
 
 /// The frames `diffFrame` injects: made from a seed and aimed at a filter,

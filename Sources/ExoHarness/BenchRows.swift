@@ -4,6 +4,9 @@
 /// and that has a `pending` reason is shown as not available with that
 /// reason; without one, a missing figure is an error.
 public enum BenchRows {
+  /// On the bench guest's kernel command line: `diffLoopback` exists, the
+  /// frame source of the network rows (ExoABI `DiffCall.loopback`).
+  public static let kernelArgument = "loopback=1"
   /// An exokernel path next to its nearest Linux equivalent.
   public struct Pair: Sendable {
     public var name: String
@@ -74,15 +77,13 @@ public enum BenchRows {
         + " filters of other ports: the overlap check against every one"),
     Single(
       name: "frame arrival to owner", metric: "exo.framearrival",
-      workload: "a frame from the NIC reaches the filter owner's buffer and the owner",
-      pending:
-        "the bench guest has no deterministic frame source yet: a peer's frames arrive at host times (issue 16)"
-    ),
+      workload:
+        "diffLoopback of a 60-byte frame: the filters run, the frame is copied into the owner's"
+        + " buffer and its upcall frame written; yieldTo(owner) to its upcall handler's first act"),
     Single(
       name: "UDP echo round trip", metric: "exo.udpecho",
-      workload: "a datagram's arrival to the echo's transmit inside the exokernel guest",
-      pending:
-        "needs the same frame source; the echo runs on the kernel with the Linux peer (exo boot --program netecho --peer linux)"
-    ),
+      workload:
+        "a UDP datagram's arrival (diffLoopback) through the libOS stack to frameTransmit of its"
+        + " echo, inside the exokernel guest"),
   ]
 }

@@ -80,6 +80,8 @@ struct Bench: ParsableCommand {
     }
     var options = BootOptions(kernel: report.kernel)
     options.program = "bench"
+    // Frames arrive from the bench program itself (`diffLoopback`).
+    options.kernelArguments.append(BenchRows.kernelArgument)
     options.icount = true
     options.timeout = timeout
     // Linux reads the date at boot and seeds its random pool with it; a

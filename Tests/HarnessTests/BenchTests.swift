@@ -21,6 +21,7 @@ private let exoLines = [
   "BENCH exo.envcreate 70000 70000 71000 200", "BENCH exo.envcreateonly 60000 60000 61000 200",
   "BENCH exo.revoke 100000 99000 120000 1000", "BENCH exo.fork 120000 110000 130000 200",
   "BENCH exo.filterinstall 130000 129000 131000 500",
+  "BENCH exo.framearrival 3400 3400 4400 500", "BENCH exo.udpecho 22000 22000 23000 200",
 ]
 private let linuxLines = [
   "BENCH linux.getppid 400 400 400 1000", "BENCH linux.sigsegv 6000 6000 9000 1000",
@@ -111,7 +112,8 @@ struct BenchTests {
     #expect(
       results.exoOnly.map(\.name) == [
         "exception dispatch only", "revocation round trip", "environment create",
-        "environment create+teardown", "filter install, 15 installed",
+        "environment create+teardown", "filter install, 15 installed", "frame arrival to owner",
+        "UDP echo round trip",
       ])
     #expect(results.bootInstructions == 3_000_000)
     let table = results.table()
@@ -238,6 +240,7 @@ struct BenchTests {
     let report = try Images.report()
     var options = BootOptions(kernel: report.kernel)
     options.program = "bench"
+    options.kernelArguments.append(BenchRows.kernelArgument)
     options.icount = true
     options.rtcBase = BenchResults.rtcBase
     options.timeout = 60

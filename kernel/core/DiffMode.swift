@@ -94,6 +94,10 @@ enum DiffMode {
       let result = SyscallResult.success(Frames.arrived(UnsafePointer(bytes), length: n))
       record(caller, result)
       return result
+    case .loopback:
+      let result = Loopback.arrive(caller, slot: a0, length: a1)
+      record(caller, result)
+      return result
     case .probe:
       // User code addresses only: a fault must never resume in the kernel.
       let off = a0 == 0 && a1 == 0 && a2 == 0

@@ -74,6 +74,10 @@ func kmain(_ startInfo: UInt64) -> Never {
   }
   AddressSpaces.prepare(&allocator)
   if difftest { DiffMode.enable(&allocator) }
+  if boot.option("loopback").map({ $0.1 == 1 && $0.0[0] == UInt8(ascii: "1") }) ?? false {
+    Loopback.enabled = true
+    Log("exo: loopback: diffLoopback makes a caller's frame arrive").end()
+  }
   Scheduler.fpuTemplate = allocator.run(1)
   arch_fpu_reset()
   arch_fxsave(arch_pointer(Scheduler.fpuTemplate))

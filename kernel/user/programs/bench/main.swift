@@ -28,6 +28,8 @@ struct Bench {
     Workloads.revocation(Profile.iterations(1000))
     FilterWorkload.run(Profile.iterations(500))
     ForkWorkload.run(Profile.iterations(200))
+    NetworkWorkload.arrival(Profile.iterations(500))
+    NetworkWorkload.udpEcho(Profile.iterations(200))
     print("BENCH-END")
     Kernel.exit(0)
   }
