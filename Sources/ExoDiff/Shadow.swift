@@ -165,6 +165,19 @@ public struct Shadow: Sendable {
     return pages[page]?.isUnknown(address & 4095 & ~7) ?? false
   }
 
+  /// Byte `offset` of physical page `page` as the kernel holds it, or nil
+  /// where it is not known (a frame may have been written over it since
+  /// the last store). A page holds what the probes stored since its
+  /// allocation, zero elsewhere; past the page reads zero, as the kernel's
+  /// `pageByte` does.
+  public func byte(_ page: UInt64, _ offset: UInt64) -> UInt8? {
+    guard offset < pageSize else { return 0 }
+    let contents = pages[page] ?? Contents()
+    let word = offset & ~7
+    if contents.isUnknown(word) { return nil }
+    return UInt8(truncatingIfNeeded: (contents.words[word] ?? 0) >> (8 * (offset & 7)))
+  }
+
   /// What `probes`, made by the environment running in `state`, show; the
   /// stores are remembered.
   public mutating func run(_ probes: [DiffProbe], in state: ConcreteState) -> [DiffProbeOutcome] {
