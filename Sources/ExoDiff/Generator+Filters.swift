@@ -126,18 +126,22 @@ extension Generator {
 
   /// The words a frame store takes at most: the probes of one step.
   static let frameStoreWords = 8
+  /// The end of the last field a reply exchanges (the transport ports,
+  /// bytes 34–37: `replyPosition`).
+  static let exchangedFieldsEnd = 38
 
   /// Now and then, in place of the probes after a step from `before` that
   /// left its window as it was, the environment that runs next stores a
-  /// frame at the start of a page it has bound
-  /// with write, and sends it with the next step (``storedFrame``,
-  /// ``transmit(_:)``): mostly a frame whose reply one of its own active
-  /// filters receives (`transmittableFrame`: sent), now and then one for
-  /// another environment's filter (refused: notPermitted, since no two
-  /// active filters take the same frame). `length` is at most the
-  /// ``frameStoreWords`` stored, so the transmit rule reads only bytes the
-  /// store wrote. Never where a frame of the kernel's may be waiting
-  /// (``Shadow/mayHoldFrame(_:of:in:)``). Nil: no store this time.
+  /// frame at the start of a page it has bound with write, and sends it
+  /// with the next step (``storedFrame``, ``transmit(_:)``): mostly a frame
+  /// whose reply one of its own active filters receives
+  /// (`transmittableFrame`: sent), now and then one for another
+  /// environment's filter (refused: notPermitted, since no two active
+  /// filters take the same frame). The store covers the frame and at least
+  /// the header fields a reply exchanges (up to byte 38), which the
+  /// transmit rule reads even past a short frame's end. Never where a
+  /// frame of the kernel's may be waiting (``Shadow/mayHoldFrame(_:of:in:)``).
+  /// Nil: no store this time.
   mutating func frameStore(after before: ConcreteState) -> [DiffProbe]? {
     let e = me
     guard e < UInt64(bounds.environments), changedSlots(of: e, since: before).isEmpty else {
@@ -163,7 +167,7 @@ extension Generator {
     let frame = state.transmittableFrame(seed: random.next(), filter: f, length: 8 * words)
     let start = UserLayout.windowBase + slot * pageSize
     storedFrame = (e, slot, state.bindings.page[bindingIndex(e, Int(slot))], UInt64(length))
-    return (0..<(length + 7) / 8).map { k in
+    return (0..<(max(length, Self.exchangedFieldsEnd) + 7) / 8).map { k in
       let value = (0..<8).reduce(UInt64(0)) { $0 | UInt64(frame[8 * k + $1]) << UInt64(8 * $1) }
       return DiffProbe(.write, start + UInt64(8 * k), value: value)
     }
