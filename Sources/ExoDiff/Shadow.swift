@@ -6,6 +6,7 @@ import ExoSpec
 /// may load from, store to and run (from the spec's bindings), and the words
 /// the probes stored in each page since it was allocated (a fresh page
 /// reads zero; every environment bound to a page sees the others' stores).
+/// The spec's reads of user memory see the same bytes (``ShadowMemory``).
 ///
 /// The kernel itself writes only exception and upcall frames into user
 /// memory, on an environment's handler stack, and only where that
