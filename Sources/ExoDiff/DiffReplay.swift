@@ -7,14 +7,18 @@ extension ReplayFile {
   /// ABI's initial state, every step with the result the spec gives
   /// (so the file passes on the spec and fails on a target that diverges),
   /// the spec's final state, and a note on the step where the targets
-  /// disagree naming both results.
+  /// disagree naming both results. The spec runs as in the tester
+  /// (``SpecTarget``): its memory reads see what the probes stored. Throws
+  /// only for steps the generator does not make (a read of memory the
+  /// tester does not know).
   public init(
     diverging steps: [DiffStep], divergence: Divergence, bounds: Bounds, firstPage: UInt64
-  ) {
-    var spec = ConcreteState(bounds: bounds, firstPage: firstPage)
+  ) throws {
+    let spec = SpecTarget(name: "spec", bounds: bounds, firstPage: firstPage)
     var replaySteps: [ReplayStep] = []
     for (i, step) in steps.enumerated() {
-      let result = spec.kernelStep(step.transition, step.arguments)
+      let result = try spec.run(step.transition, step.arguments)
+      _ = spec.probe(step.probes)
       var note: String?
       if i == divergence.index {
         func text(_ r: SyscallResult?) -> String {
@@ -51,7 +55,7 @@ extension ReplayFile {
     }
     self.init(
       bounds: bounds, firstPage: firstPage, initial: .initial, policy: .kernel, steps: replaySteps,
-      final: spec)
+      final: spec.state())
   }
 
   /// Writes the file as JSON to `directory/name`, creating the directory.
@@ -100,5 +104,24 @@ extension ReplayFile {
     }
     let differences = (final.map { $0.differences(from: state) } ?? []) + machine
     return ReplayReport(steps: reports, finalState: state, finalDifferences: differences)
+  }
+}
+
+extension ReplayFile {
+  /// Whether this is a file of the differential tester's, to run with
+  /// ``runOnTesterSpec()``: it starts from the initial state, takes steps
+  /// as the kernel does and has probes.
+  public var isTesterFile: Bool {
+    initial == .initial && policy == .kernel && steps.contains { !$0.probes.isEmpty }
+  }
+
+  /// Runs the file on the spec as the differential tester does
+  /// (``SpecTarget``): the probes' stores are the page contents the spec's
+  /// memory reads see, so that `frameTransmit` sends the frame a store put
+  /// there (`runOnSpec` reads zero pages). Throws when the file does not
+  /// start from the initial state, or a step reads memory the tester does
+  /// not know.
+  public func runOnTesterSpec() throws -> ReplayReport {
+    try run(on: SpecTarget(name: "spec", bounds: bounds, firstPage: firstPage))
   }
 }

@@ -194,39 +194,45 @@ extension DiffTarget {
   }
 }
 
-/// The executable spec, in process.
+/// The executable spec, in process. Its memory reads (`frameTransmit`)
+/// see the page contents the probes stored (``ShadowMemory``); a step that
+/// reads a byte the tester does not know fails the target.
 public final class SpecTarget: DiffTarget {
   public let name: String
   public private(set) var current: ConcreteState
-  /// What user code sees of memory (predicts the probes).
-  public private(set) var shadow = Shadow()
+  /// What user code sees of memory (predicts the probes, and is what the
+  /// spec's memory reads see).
+  public var shadow: Shadow { memory.shadow }
+  let memory = ShadowMemory()
 
   var tracker: DigestTracker
 
   public init(name: String = "spec", bounds: Bounds = .kernel, firstPage: UInt64 = 0x1000) {
     self.name = name
-    current = ConcreteState(bounds: bounds, firstPage: firstPage)
+    current = ConcreteState(bounds: bounds, firstPage: firstPage, memory: memory.contents)
     tracker = DigestTracker(current)
   }
 
   public func reset(bounds: Bounds, firstPage: UInt64) {
-    current = ConcreteState(bounds: bounds, firstPage: firstPage)
-    shadow = Shadow()
+    current = ConcreteState(bounds: bounds, firstPage: firstPage, memory: memory.contents)
+    memory.shadow = Shadow()
     if tracker.snapshot.bounds != bounds || tracker.snapshot.firstPage != firstPage {
       tracker = DigestTracker(current)
     }
   }
 
   /// Each step as the kernel takes it (``ConcreteState/kernelStep(_:_:)``).
-  public func run(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
+  /// Throws only for a step that reads memory the tester does not know.
+  public func run(_ step: Transition, _ arguments: [UInt64]) throws -> SyscallResult {
     let before = current
-    let result = current.kernelStep(step, arguments)
-    shadow.follow(from: before, to: current)
+    let (result, known) = memory.readingKnownBytes { current.kernelStep(step, arguments) }
+    guard known else { throw DiffError.targetFailed(memory.unknownReadReport(step, arguments)) }
+    memory.shadow.follow(from: before, to: current)
     return result
   }
 
   public func probe(_ probes: [DiffProbe]) -> [DiffProbeOutcome] {
-    shadow.run(probes, in: current)
+    memory.shadow.run(probes, in: current)
   }
 
   public func digest() -> UInt64 { tracker.update(to: current) }
@@ -242,7 +248,8 @@ public final class MutantSpecTarget: DiffTarget {
 
   public let name: String
   public private(set) var current: ConcreteState
-  public private(set) var shadow = Shadow()
+  public var shadow: Shadow { memory.shadow }
+  let memory = ShadowMemory()
   let apply: Apply
   var tracker: DigestTracker
 
@@ -252,13 +259,13 @@ public final class MutantSpecTarget: DiffTarget {
   ) {
     self.name = name
     self.apply = apply
-    current = ConcreteState(bounds: bounds, firstPage: firstPage)
+    current = ConcreteState(bounds: bounds, firstPage: firstPage, memory: memory.contents)
     tracker = DigestTracker(current)
   }
 
   public func reset(bounds: Bounds, firstPage: UInt64) {
-    current = ConcreteState(bounds: bounds, firstPage: firstPage)
-    shadow = Shadow()
+    current = ConcreteState(bounds: bounds, firstPage: firstPage, memory: memory.contents)
+    memory.shadow = Shadow()
     if tracker.snapshot.bounds != bounds || tracker.snapshot.firstPage != firstPage {
       tracker = DigestTracker(current)
     }
@@ -267,8 +274,16 @@ public final class MutantSpecTarget: DiffTarget {
   /// Each step as the kernel takes it, with the mutated transitions: a
   /// tick is the timer interrupt (the spec's `revocationTick` over them), a
   /// `pageAllocate` refused for an owned page raises memory pressure.
-  public func run(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
+  /// Memory reads as ``SpecTarget``'s.
+  public func run(_ step: Transition, _ arguments: [UInt64]) throws -> SyscallResult {
     let before = current
+    let (result, known) = memory.readingKnownBytes { take(step, arguments) }
+    guard known else { throw DiffError.targetFailed(memory.unknownReadReport(step, arguments)) }
+    memory.shadow.follow(from: before, to: current)
+    return result
+  }
+
+  func take(_ step: Transition, _ arguments: [UInt64]) -> SyscallResult {
     let apply = self.apply
     let result = apply(step, &current, arguments)
     switch step {
@@ -283,12 +298,11 @@ public final class MutantSpecTarget: DiffTarget {
       _ = apply(.event(.allocationPressure), &current, arguments)
     default: break
     }
-    shadow.follow(from: before, to: current)
     return result
   }
 
   public func probe(_ probes: [DiffProbe]) -> [DiffProbeOutcome] {
-    shadow.run(probes, in: current)
+    memory.shadow.run(probes, in: current)
   }
 
   public func digest() -> UInt64 { tracker.update(to: current) }

@@ -12,13 +12,18 @@ import ExoSpec
 /// Every call is one the current environment can make; the `exception`
 /// event is a page fault the agent makes (a load or store it cannot make),
 /// unless `includeExceptions` is off. Steps are followed by memory probes
-/// (``probes(after:)``) unless `probes` is off. The generator never makes:
+/// (``probes(after:)``) unless `probes` is off; now and then the probes
+/// store a frame that the next step sends (``frameStore(after:)``). The spec's
+/// reads of user memory (`frameTransmit`) see what the probes stored
+/// (``ShadowMemory``). The generator never makes:
 /// - `exit` of environment 0, nor any step after which environment 0 is
 ///   stopped or dying, nor any step that leaves no environment running
 ///   (`current == none`): environment 0 is the agent that drives the kernel,
-///   and an idle kernel ends the machine (`protectEnvironmentZero`).
-///   A candidate that would do so is drawn again (at most 16 times, then
-///   `ticks()`, which changes nothing).
+///   and an idle kernel ends the machine (`protectEnvironmentZero`);
+/// - a step that reads a byte of user memory the tester does not know
+///   (where a frame of the kernel's may have gone).
+/// A candidate that would do so is drawn again (at most 16 times, then
+/// `ticks()`, which changes nothing).
 public struct Generator {
   public struct Configuration: Sendable {
     public var bounds: Bounds
@@ -143,8 +148,15 @@ public struct Generator {
   /// The spec's state after the steps generated so far.
   public private(set) var state: ConcreteState
   public private(set) var statistics = Statistics()
-  /// What the probes will show, for the coverage table's probe rows.
-  var shadow = Shadow()
+  /// What the probes will show, for the coverage table's probe rows, and
+  /// the page contents the spec's memory reads see (``ShadowMemory``):
+  /// ``state`` reads them.
+  let memory = ShadowMemory()
+  var shadow: Shadow { memory.shadow }
+  /// A frame the probes of the last step stored for `frameTransmit`
+  /// (``frameStore(after:)``): by `environment`, at the start of the page
+  /// bound at its window slot `slot`, `length` bytes to send.
+  var storedFrame: (environment: UInt64, slot: UInt64, page: UInt64, length: UInt64)?
   /// Capability slots that were emptied (stale slots for hostile calls).
   var staleSlots: [UInt64] = []
   /// Whether this sequence allocates memory until it runs out (about one
@@ -162,7 +174,8 @@ public struct Generator {
     random = SplitMix64(seed: seed)
     hog = SplitMix64.derive(seed, 1) % 8 == 0
     framed = !hog && SplitMix64.derive(seed, 2) % 4 == 0
-    state = ConcreteState(bounds: configuration.bounds, firstPage: configuration.firstPage)
+    state = ConcreteState(
+      bounds: configuration.bounds, firstPage: configuration.firstPage, memory: memory.contents)
   }
 
   /// A whole sequence of `length` steps from the initial state.
@@ -178,7 +191,11 @@ public struct Generator {
   public mutating func next() -> DiffStep {
     var chosen = DiffStep(.call(.ticks))
     var hostile = false
-    let scripted = framed ? framedStep().flatMap { acceptable($0) ? $0 : nil } : nil
+    var scripted = framed ? framedStep().flatMap { acceptable($0) ? $0 : nil } : nil
+    if scripted == nil, let stored = storedFrame {
+      scripted = transmit(stored)
+    }
+    storedFrame = nil
     for _ in 0..<(scripted == nil ? 16 : 0) {
       hostile = chance(configuration.hostileFraction)
       let candidate = propose(hostile: hostile)
@@ -192,10 +209,10 @@ public struct Generator {
     let before = state
     let result = state.kernelStep(chosen.transition, chosen.arguments)
     record(chosen, result, before: before, hostile: hostile)
+    memory.shadow.follow(from: before, to: state)
     if configuration.probes {
-      shadow.follow(from: before, to: state)
-      chosen.probes = probes(after: before)
-      for (probe, outcome) in zip(chosen.probes, shadow.run(chosen.probes, in: state)) {
+      chosen.probes = frameStore(after: before) ?? probes(after: before)
+      for (probe, outcome) in zip(chosen.probes, memory.shadow.run(chosen.probes, in: state)) {
         statistics.outcomes["probe \(probe.kind)", default: [:]][
           outcome.coverageName, default: 0] +=
           1
@@ -330,6 +347,16 @@ public struct Generator {
     return (0..<w).filter { pages.contains(state.bindings.page[Int(e) * w + $0]) }
   }
 
+  /// The window slots of `e` whose binding changed since `before`.
+  func changedSlots(of e: UInt64, since before: ConcreteState) -> [Int] {
+    let w = bounds.windowSlots
+    return (0..<w).filter { s in
+      let b = Int(e) * w + s
+      return before.bindings.page[b] != state.bindings.page[b]
+        || before.bindings.rights[b] != state.bindings.rights[b]
+    }
+  }
+
   /// Memory probes by the environment that runs after the step from
   /// `before`: most often none; after a step that changed its window, at
   /// the slots that changed (a stale translation shows); else at bound
@@ -340,11 +367,7 @@ public struct Generator {
     let e = state.current
     guard e < UInt64(bounds.environments) else { return [] }
     let w = bounds.windowSlots
-    let changed = (0..<w).filter { s in
-      let b = Int(e) * w + s
-      return before.bindings.page[b] != state.bindings.page[b]
-        || before.bindings.rights[b] != state.bindings.rights[b]
-    }
+    let changed = changedSlots(of: e, since: before)
     guard !changed.isEmpty || chance(0.3) else { return [] }
     let bound = boundSlots(of: e).map(Int.init)
     var out: [DiffProbe] = []
@@ -375,7 +398,7 @@ public struct Generator {
         out.append(DiffProbe(.read, address))
       } else if kind < 7 {
         out.append(DiffProbe(.execute, address))
-      } else if shadow.mayHoldFrame(address, of: e, in: state) {
+      } else if memory.shadow.mayHoldFrame(address, of: e, in: state) {
         // A store there could overwrite a frame not yet taken, which its
         // environment checks when it is entered: load instead.
         out.append(DiffProbe(.read, address))
@@ -403,20 +426,26 @@ public struct Generator {
 
   func acceptable(_ step: DiffStep) -> Bool {
     var after = state
-    return Self.admits(step, in: &after, configuration)
+    return Self.admits(step, in: &after, configuration, memory: memory)
   }
 
-  /// Runs `step` on `state` and tells whether the generator could have made
-  /// it there (see the type's doc: environment 0 stays alive and something
-  /// keeps running, when `protectEnvironmentZero`).
+  /// Runs `step` on `state` (which reads user memory from `memory`) and
+  /// tells whether the generator could have made it there: it reads no
+  /// byte of user memory the tester does not know, and (see the type's
+  /// doc) environment 0 stays alive and something keeps running, when
+  /// `protectEnvironmentZero`.
   static func admits(
-    _ step: DiffStep, in state: inout ConcreteState, _ configuration: Configuration
+    _ step: DiffStep, in state: inout ConcreteState, _ configuration: Configuration,
+    memory: ShadowMemory
   )
     -> Bool
   {
     let me = state.current
     let before = state
-    _ = state.kernelStep(step.transition, step.arguments)
+    let (_, known) = memory.readingKnownBytes {
+      state.kernelStep(step.transition, step.arguments)
+    }
+    guard known else { return false }
     guard configuration.protectEnvironmentZero else { return true }
     if step.transition == .call(.exit) && me == 0 { return false }
     if step.transition == .event(.exception) {
@@ -453,8 +482,20 @@ public struct Generator {
   /// Whether every step of `steps`, from the initial state, is one the
   /// generator could make: the shrinker keeps only such candidates.
   public static func admits(_ steps: [DiffStep], _ configuration: Configuration) -> Bool {
-    var state = ConcreteState(bounds: configuration.bounds, firstPage: configuration.firstPage)
-    return steps.allSatisfy { admits($0, in: &state, configuration) }
+    let memory = ShadowMemory()
+    var state = ConcreteState(
+      bounds: configuration.bounds, firstPage: configuration.firstPage, memory: memory.contents)
+    // Page contents are read only by frameTransmit: followed up to the last.
+    let last = steps.lastIndex { $0.transition == .call(.frameTransmit) } ?? -1
+    for (i, step) in steps.enumerated() {
+      let before = state
+      guard admits(step, in: &state, configuration, memory: memory) else { return false }
+      if i < last {
+        memory.shadow.follow(from: before, to: state)
+        _ = memory.shadow.run(step.probes, in: state)
+      }
+    }
+    return true
   }
 
   /// Every call and event the generator makes, in ABI order.
@@ -484,6 +525,7 @@ public struct Generator {
       (.call(.revocationRequest), 4), (.call(.revocationReturn), pending(me) ? 10 : 1),
       (.call(.filterTest), 6), (.call(.filterInstall), 4), (.call(.filterRelease), 1),
       (.call(.filterRemove), 2), (.event(.frameInjected), 4),
+      (.call(.frameTransmit), ownFilters(.active).isEmpty ? 1 : 3),
     ]
     if configuration.includeExceptions { table.append((.event(.exception), 4)) }
     let total = table.reduce(0) { $0 + $1.1 }
@@ -771,8 +813,10 @@ public struct Generator {
           upcall: chance(0.5) ? 0 : entryAddress(), callEntry: entryAddress()
         ).arguments
       case .environmentStart:
+        // Now and then one that is not stopped (refused: wrongState).
         let stopped = environments(in: [.stopped])
-        guard let (t, c) = pick(controllable().filter { stopped.contains($0.0) }) else {
+        let wanted = chance(0.1) ? environments(in: [.runnable, .waiting, .dying]) : stopped
+        guard let (t, c) = pick(controllable().filter { wanted.contains($0.0) }) else {
           return nil
         }
         return EnvironmentStartArguments(
@@ -1068,6 +1112,11 @@ public struct Generator {
       return pick(kernelAddresses.filter { !VirtualAddress(rawValue: $0).isUser } + [huge], or: 0)
     case "handlerStack", "rip", "rsp", "address":
       return pick(kernelAddresses + [huge], or: 0)
+    case "length" where transition == .call(.frameTransmit):
+      // Shorter than a header, longer than the longest frame.
+      let shortest = UInt64(PacketFilter.minimumFrameLength)
+      let longest = UInt64(PacketFilter.maximumFrameLength)
+      return pick([0, shortest - 1, longest + 1, 4096, ExoABI.none, huge], or: 0)
     case "length":
       return pick([ConsoleLimits.maximumWrite + 1, ExoABI.none, huge, 4096], or: 4097)
     case "position":

@@ -6,6 +6,7 @@ import ExoSpec
 /// may load from, store to and run (from the spec's bindings), and the words
 /// the probes stored in each page since it was allocated (a fresh page
 /// reads zero; every environment bound to a page sees the others' stores).
+/// The spec's reads of user memory see the same bytes (``ShadowMemory``).
 ///
 /// The kernel itself writes only exception and upcall frames into user
 /// memory, on an environment's handler stack, and only where that
@@ -163,6 +164,19 @@ public struct Shadow: Sendable {
     let page = state.bindings.page[Int(e) * w + slot]
     guard page != ExoABI.none else { return false }
     return pages[page]?.isUnknown(address & 4095 & ~7) ?? false
+  }
+
+  /// Byte `offset` of physical page `page` as the kernel holds it, or nil
+  /// where it is not known (a frame may have been written over it since
+  /// the last store). A page holds what the probes stored since its
+  /// allocation, zero elsewhere; past the page reads zero, as the kernel's
+  /// `pageByte` does.
+  public func byte(_ page: UInt64, _ offset: UInt64) -> UInt8? {
+    guard offset < pageSize else { return 0 }
+    let contents = pages[page] ?? Contents()
+    let word = offset & ~7
+    if contents.isUnknown(word) { return nil }
+    return UInt8(truncatingIfNeeded: (contents.words[word] ?? 0) >> (8 * (offset & 7)))
   }
 
   /// What `probes`, made by the environment running in `state`, show; the

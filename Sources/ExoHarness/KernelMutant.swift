@@ -36,6 +36,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
   case allocateRunPastEnd
   case installSkipsOverlapCheck
   case removeKeepsOwner
+  case transmitReadsNextPage
 
   /// What the mutation does to the kernel.
   public var summary: String {
@@ -86,6 +87,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .allocateRunPastEnd: "pageAllocate accepts a run that ends one page past the table"
     case .installSkipsOverlapCheck: "filterInstall installs a filter that overlaps an active one"
     case .removeKeepsOwner: "filterRemove frees the filter slot but leaves its owner"
+    case .transmitReadsNextPage:
+      "the kernel's memory read (pageByte) for the transmit rule reads the page after the bound one"
     }
   }
 
@@ -115,19 +118,21 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       .allocateSkipsZeroing,
       .zeroingMissesLastWord, .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU,
       .switchSkipsFPUSave, .transferLeaksCallerRegister, .exceptionFrameInZeroWindow,
-      .exceptionFrameNextSlot, .upcallIgnoresWriteRight, .upcallFrameFromRunning:
+      .exceptionFrameNextSlot, .upcallIgnoresWriteRight, .upcallFrameFromRunning,
+      .transmitReadsNextPage:
       nil
     }
   }
 
   /// The class of bug, for `--list-mutants`: `tables` (a transition of the
-  /// spec), `pageTables` (entries and TLB), `pageContents`, `registers`
+  /// spec), `pageTables` (entries and TLB), `pageContents` (zeroing, and the
+  /// kernel's reads of user memory), `registers`
   /// (and x87/SSE state), `frames` (exception and upcall frames).
   public var kind: String {
     switch self {
     case .unmapKeepsEntry, .entryAlwaysWritable, .entryAlwaysExecutable, .windowSkipsFlush:
       "pageTables"
-    case .allocateSkipsZeroing, .zeroingMissesLastWord: "pageContents"
+    case .allocateSkipsZeroing, .zeroingMissesLastWord, .transmitReadsNextPage: "pageContents"
     case .syscallLeaksKernelPointer, .exitSkipsR12, .startKeepsFPU, .switchSkipsFPUSave,
       .transferLeaksCallerRegister:
       "registers"
@@ -234,6 +239,11 @@ public enum KernelMutant: String, CaseIterable, Sendable {
         file: "KernelDomain.swift", folder: "kernel/core",
         find: "func pageAllocated(_ page: UInt64) { PhysicalMemory.zeroPage(page * pageSize) }",
         replace: "func pageAllocated(_ page: UInt64) { _ = page }")
+    case .transmitReadsNextPage:
+      SpecPatch(
+        file: "KernelDomain.swift", folder: "kernel/core",
+        find: "PhysicalMemory.bytes(page &* pageSize &+ offset)",
+        replace: "PhysicalMemory.bytes((page &+ 1) &* pageSize &+ offset)")
     case .zeroingMissesLastWord:
       SpecPatch(
         file: "Machine.swift", folder: "kernel/core",

@@ -189,7 +189,7 @@ struct DiffTest: ParsableCommand {
       print("  \(i)  \(step)\(i == final.index ? "   <-- diverges" : "")")
     }
     print(final)
-    let replay = ReplayFile(
+    let replay = try ReplayFile(
       diverging: shortest, divergence: final, bounds: tableSizes, firstPage: firstPage)
     let safeName = differ.candidate.name.map { $0.isLetter || $0.isNumber ? $0 : "-" }
     let path = try replay.write(

@@ -58,7 +58,7 @@ struct Replay: ParsableCommand {
       && !replay.steps.contains { $0.transition == .event(.exception) }
     switch on {
     case .spec:
-      try show(replay, replay.runOnSpec(), on: "spec")
+      try show(replay, try runOnSpec(replay), on: "spec")
     case .kernel:
       guard kernelCanRun else {
         note(
@@ -68,7 +68,7 @@ struct Replay: ParsableCommand {
       }
       try show(replay, try runOnKernel(replay), on: "kernel")
     case .all:
-      let spec = replay.runOnSpec()
+      let spec = try runOnSpec(replay)
       try? show(replay, spec, on: "spec")
       guard kernelCanRun else {
         print(
@@ -80,6 +80,18 @@ struct Replay: ParsableCommand {
       let kernel = try runOnKernel(replay)
       try? show(replay, kernel, on: "kernel")
       if !spec.passed || !kernel.passed { throw ExitCode.failure }
+    }
+  }
+
+  /// The file on the spec; a file of the differential tester's as the
+  /// tester runs it, the page contents its probes stored included.
+  func runOnSpec(_ replay: ReplayFile) throws -> ReplayReport {
+    guard replay.isTesterFile else { return replay.runOnSpec() }
+    do {
+      return try replay.runOnTesterSpec()
+    } catch {
+      note("error: \(file): \(error)")
+      throw ExitCode(2)
     }
   }
 

@@ -145,7 +145,7 @@ func mutantTarget(_ mutant: Mutant) -> MutantSpecTarget {
     #expect(try Shrinker(differ: d).shrink(steps)?.steps == shrunk.steps)
     // The replay file passes on the spec, survives a JSON round trip, and
     // its steps fail on the mutant's final state.
-    let replay = ReplayFile(
+    let replay = try ReplayFile(
       diverging: shrunk.steps, divergence: shrunk.divergence, bounds: testBounds,
       firstPage: testFirstPage)
     #expect(replay.runOnSpec().passed)
@@ -154,7 +154,7 @@ func mutantTarget(_ mutant: Mutant) -> MutantSpecTarget {
     #expect(decoded == replay)
     let mutant = mutantTarget(.mapForgetsPageCount)
     mutant.reset(bounds: testBounds, firstPage: testFirstPage)
-    for step in shrunk.steps { _ = mutant.run(step.transition, step.arguments) }
+    for step in shrunk.steps { _ = try mutant.run(step.transition, step.arguments) }
     #expect(replay.final != mutant.state())
   }
 
@@ -197,6 +197,8 @@ func mutantTarget(_ mutant: Mutant) -> MutantSpecTarget {
     let mutants: [Mutant] = [
       .mapForgetsCapabilityCount, .unmapLeavesPageCount, .deleteLeavesPagesOwned,
       .allocateForgetsRoot, .revokeKeepsChild, .reclaimFreesEarly, .deriveWidensRange,
+      // Sending a frame stored for another environment's filter.
+      .transmitAsAnyFilter,
     ]
     for mutant in mutants {
       let d = differ(against: mutantTarget(mutant), every: 10)
