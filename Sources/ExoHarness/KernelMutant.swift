@@ -254,11 +254,9 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       )
     case .syscallLeaksKernelPointer:
       SpecPatch(
-        file: "Syscalls.swift", folder: "kernel/core",
-        find: "      stackFrame.pointee.rdx = result.value\n",
-        replace:
-          "      stackFrame.pointee.rdx = result.value\n      stackFrame.pointee.r9 = UInt64(UInt(bitPattern: stackFrame))\n"
-      )
+        file: "entry.S", folder: "kernel/arch",
+        find: "  pop %r9\n  pop %r8\n  pop %rsi\n",
+        replace: "  pop %r9\n  pop %r8\n  pop %rsi\n  mov %rsp, %r9\n")
     case .exitSkipsR12:
       SpecPatch(
         file: "entry.S", folder: "kernel/arch",

@@ -52,13 +52,53 @@ exo_trap_common:
   jmp exo_return_to
 
 // SYSCALL: rcx = user rip, r11 = user rflags, rsp = user stack; interrupts
-// are off (SFMASK clears IF). Switch to the kernel stack and build a frame
-// whose iretq returns to the instruction after the syscall.
+// are off and DF is clear (SFMASK clears IF, TF, DF and AC).
+//
+// A call that runs in place (its bit set in exo_syscall_in_place_calls,
+// which the kernel fills at boot from `Syscall.runsInPlace`) never
+// switches environments nor reads or writes saved registers: it takes the
+// short path. Only the registers the ABI preserves and the C convention
+// does not are kept (rdi, rsi, r8, r9, r10; rbx, rbp and r12-r15 are kept
+// by the Swift code as the C convention requires), with the return rip,
+// rflags and rsp; the call's number and arguments go to
+// exo_syscall_in_place in registers, its result comes back in rax and rdx,
+// and sysretq returns. A return rip that is not a canonical user address
+// (a syscall ending at the top of the lower half) takes the full path,
+// whose iretq faults in ring 3 rather than sysretq in ring 0.
+//
+// Every other call builds the whole frame, whose iretq returns to the
+// instruction after the syscall (the kernel may resume another frame).
   .globl exo_syscall_entry
 exo_syscall_entry:
   mov %rsp, exo_user_rsp_scratch(%rip)
   mov exo_kernel_stack_top(%rip), %rsp
-  pushq $EXO_USER_DATA_SELECTOR     // user ss
+  cmp $64, %rax
+  jae exo_syscall_full
+  bt %rax, exo_syscall_in_place_calls(%rip)
+  jnc exo_syscall_full
+  bt $47, %rcx
+  jc exo_syscall_full
+  mov %rcx, exo_user_rip_scratch(%rip)
+  push %r11                           // user rflags
+  push %rdi
+  push %rsi
+  push %r8
+  push %r9
+  push %r10                           // also the seventh argument (a3)
+  mov %rax, %rcx                      // the call number
+  call exo_syscall_in_place           // (a0, a1, a2, number, a4, a5, a3) -> rax, rdx
+  pop %r10
+  pop %r9
+  pop %r8
+  pop %rsi
+  pop %rdi
+  pop %r11
+  mov exo_user_rip_scratch(%rip), %rcx
+  mov exo_user_rsp_scratch(%rip), %rsp
+  sysretq
+
+exo_syscall_full:
+  pushq $EXO_USER_DATA_SELECTOR       // user ss
   pushq exo_user_rsp_scratch(%rip)    // user rsp
   pushq %r11                          // user rflags
   pushq $EXO_USER_CODE_SELECTOR       // user cs
@@ -66,7 +106,6 @@ exo_syscall_entry:
   pushq $0                            // error
   pushq $256                          // vector: EXO_VECTOR_SYSCALL
   push_registers
-  cld
   mov %rsp, %rdi
   call exo_syscall
   mov %rax, %rdi
@@ -108,3 +147,7 @@ exo_isr_table:
   .globl exo_kernel_stack_top
 exo_kernel_stack_top: .quad exo_boot_stack_top
 exo_user_rsp_scratch: .quad 0
+exo_user_rip_scratch: .quad 0
+// Bit n set: system call n runs in place (the short path above).
+  .globl exo_syscall_in_place_calls
+exo_syscall_in_place_calls: .quad 0

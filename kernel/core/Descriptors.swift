@@ -63,5 +63,7 @@ enum Descriptors {
     arch_wrmsr(MSR.star, (UInt64(Selector.kernelCode) << 32) | (UInt64(0x10) << 48))
     arch_wrmsr(MSR.lstar, arch_syscall_entry())
     arch_wrmsr(MSR.sfmask, 0x4_0700)
+    // The calls entry.S runs on its short path.
+    exo_syscall_in_place_calls = Syscall.inPlaceCalls
   }
 }

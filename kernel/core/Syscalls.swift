@@ -5,25 +5,22 @@ import ExoABI
 /// `Syscall`, decode the argument registers) → the spec's transition over
 /// the kernel's own tables (`Spec.state`: the checks of docs/ABI.md in
 /// order, then the state change, with the hardware following through the
-/// hooks of `KernelDomain`) → `Scheduler.resume`.
+/// hooks of `KernelDomain`) → `Scheduler.resume`. Calls that run in place
+/// take entry.S's short path to `syscallInPlace` instead.
 @_cdecl("exo_syscall")
 func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointer<trap_frame> {
   let caller = Info.current
   // Decoded once (difftest calls have numbers of their own, no system call's).
   let call = Syscall(rawValue: stackFrame.pointee.rax)
   if let call, call.runsInPlace {
-    // The caller resumes from the frame on the kernel stack: its saved
-    // registers are neither written nor read (it is saved whenever it
-    // enters the kernel, so nothing reads them while it runs).
-    let result = dispatch(call, caller, UnsafePointer(stackFrame))
-    if DiffMode.enabled { DiffMode.record(caller, result) }
-    if let result {
-      stackFrame.pointee.rax = result.status
-      stackFrame.pointee.rdx = result.value
-    }
-    #if INVARIANTS
-      Invariants.check()
-    #endif
+    // Only a call whose return address is not canonical comes this way
+    // (entry.S): it runs on the frame on the kernel stack, which iretq
+    // restores.
+    let result = syscallInPlace(
+      stackFrame.pointee.rdi, stackFrame.pointee.rsi, stackFrame.pointee.rdx, call.rawValue,
+      stackFrame.pointee.r8, stackFrame.pointee.r9, stackFrame.pointee.r10)
+    stackFrame.pointee.rax = result.status
+    stackFrame.pointee.rdx = result.value
     return stackFrame
   }
   Scheduler.enter(stackFrame)
@@ -51,15 +48,67 @@ func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePoi
   return Scheduler.resume()
 }
 
+/// A call that runs in place (`Syscall.runsInPlace`), from entry.S's short
+/// path: the call's number and argument registers (`a3`, from `r10`, comes
+/// last: it is the one passed on the stack), the result for `rax` and
+/// `rdx`. The caller's registers stay in the CPU and on the kernel stack:
+/// nothing here may switch environments or touch saved registers.
+@_cdecl("exo_syscall_in_place")
+func syscallInPlace(
+  _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ number: UInt64, _ a4: UInt64, _ a5: UInt64,
+  _ a3: UInt64
+) -> syscall_return {
+  // `ticks`, the null call, costs one comparison; the others are
+  // dispatched apart (a switch here would cost `ticks` a jump table).
+  let outcome =
+    number == Syscall.ticks.rawValue
+    ? Spec.state.systemCall(.ticks, ArgumentWords(a0, a1, a2, a3, a4, a5))
+    : pageCallInPlace(number, a0, a1, a2, a3, a4, a5)
+  if DiffMode.enabled {
+    DiffMode.record(Info.current, SyscallResult(status: outcome.status, value: outcome.value))
+  }
+  #if INVARIANTS
+    Invariants.check()
+  #endif
+  return syscall_return(status: outcome.status, value: outcome.value)
+}
+
+/// The spec's transition of in-place call `number` other than `ticks`:
+/// `pageMap`, `pageUnmap`, `pageProtect`.
+@inline(never)
+private func pageCallInPlace(
+  _ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
+  _ a5: UInt64
+) -> Outcome<KernelDomain> {
+  let words = ArgumentWords(a0, a1, a2, a3, a4, a5)
+  switch number {
+  case Syscall.pageMap.rawValue: return Spec.state.systemCall(.pageMap, words)
+  case Syscall.pageUnmap.rawValue: return Spec.state.systemCall(.pageUnmap, words)
+  case Syscall.pageProtect.rawValue: return Spec.state.systemCall(.pageProtect, words)
+  default: panic("a call that does not run in place took the short path")
+  }
+}
+
 extension Syscall {
   /// Calls that never switch environments, raise an upcall or touch any
-  /// environment's saved registers: they run on the caller's frame on the
-  /// kernel stack, without saving it first.
+  /// environment's saved registers: they run in place, without saving the
+  /// caller's registers first (`syscallInPlace` and `pageCallInPlace`, which
+  /// list them too).
   var runsInPlace: Bool {
     switch self {
     case .ticks, .pageMap, .pageUnmap, .pageProtect: true
     default: false
     }
+  }
+
+  /// The bit set of the calls that run in place, for entry.S (set at boot).
+  static var inPlaceCalls: UInt64 {
+    var mask: UInt64 = 0
+    for call in Syscall.allCases where call.runsInPlace {
+      if call.rawValue >= 64 { panic("a call that runs in place has a number of 64 or more") }
+      mask |= 1 &<< call.rawValue
+    }
+    return mask
   }
 }
 

@@ -20,6 +20,12 @@ struct trap_frame {
 
 #define EXO_VECTOR_SYSCALL 256
 
+// What exo_syscall_in_place returns: the call's status and value, which
+// the C convention puts in rax and rdx, where the caller expects them.
+struct syscall_return {
+  uint64_t status, value;
+};
+
 static inline void arch_outb(uint16_t port, uint8_t value) {
   __asm__ volatile("outb %0, %1" : : "a"(value), "Nd"(port));
 }
@@ -123,6 +129,8 @@ extern uint8_t exo_idt[];
 extern uint64_t exo_kernel_stack_top;
 extern uint64_t exo_isr_table[];
 extern void exo_syscall_entry(void);
+// Bit n set: system call n takes entry.S's short path (exo_syscall_in_place).
+extern uint64_t exo_syscall_in_place_calls;
 extern void exo_selftest_hook(void);
 // Restores `frame` into the registers and returns to it with iretq.
 extern void exo_return_to(struct trap_frame *_Nonnull frame) __attribute__((noreturn));
