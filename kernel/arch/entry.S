@@ -25,22 +25,23 @@ exo_isr_\vec:
   isr_stub \vec
 .endr
 
+// struct trap_frame's general registers: rax at the lowest address.
 .macro push_registers
-  push %rax
-  push %rbx
-  push %rcx
-  push %rdx
-  push %rsi
-  push %rdi
-  push %rbp
-  push %r8
-  push %r9
-  push %r10
-  push %r11
-  push %r12
-  push %r13
-  push %r14
   push %r15
+  push %r14
+  push %r13
+  push %r12
+  push %r11
+  push %r10
+  push %r9
+  push %r8
+  push %rbp
+  push %rdi
+  push %rsi
+  push %rdx
+  push %rcx
+  push %rbx
+  push %rax
 .endm
 
 exo_trap_common:
@@ -114,21 +115,21 @@ exo_syscall_full:
   .globl exo_return_to
 exo_return_to:
   mov %rdi, %rsp
-  pop %r15
-  pop %r14
-  pop %r13
-  pop %r12
-  pop %r11
-  pop %r10
-  pop %r9
-  pop %r8
-  pop %rbp
-  pop %rdi
-  pop %rsi
-  pop %rdx
-  pop %rcx
-  pop %rbx
   pop %rax
+  pop %rbx
+  pop %rcx
+  pop %rdx
+  pop %rsi
+  pop %rdi
+  pop %rbp
+  pop %r8
+  pop %r9
+  pop %r10
+  pop %r11
+  pop %r12
+  pop %r13
+  pop %r14
+  pop %r15
   add $16, %rsp                       // vector and error
   iretq
 

@@ -25,9 +25,10 @@ enum Scheduler {
     reset(frame(e), rip: rip, rsp: rsp)
   }
 
-  /// Clears the registers `f` and points them at `rip` and `rsp` in ring 3.
+  /// Clears the registers `f` and points them at `rip` and `rsp` in ring 3
+  /// (`vector` and `error` are left: nothing restores them).
   static func reset(_ f: UnsafeMutablePointer<trap_frame>, rip: UInt64, rsp: UInt64) {
-    arch_clear_frame(f)
+    arch_clear_registers(f)
     f.pointee.rip = rip
     f.pointee.rsp = rsp
     f.pointee.cs = UInt64(Selector.userCode)

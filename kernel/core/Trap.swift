@@ -49,10 +49,12 @@ func trap(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePointe
     // Spurious or unexpected device interrupts: nothing is wired to them.
     return stackFrame
   }
-  guard fromUser else { panic(frame: stackFrame.pointee) }
+  guard fromUser else { panic(frame: stackFrame) }
   // The differential tester's memory probes: observed, not an event.
-  if vector == 14, DiffMode.probeFaulted(stackFrame) { return stackFrame }
-  if DiffMode.executeProbe(stackFrame) { return stackFrame }
+  if DiffMode.enabled {
+    if vector == 14, DiffMode.probeFaulted(stackFrame) { return stackFrame }
+    if DiffMode.executeProbe(stackFrame) { return stackFrame }
+  }
   // A fault in ring 3 belongs to the current environment, never the kernel:
   // the spec's `exception` event decides. Delivered, the frame is written
   // from the registers on the kernel stack and the same environment
@@ -168,7 +170,8 @@ func deliverFrame(
 }
 
 /// Reports a kernel fault and ends the machine with the kernel-panic status.
-func panic(frame: trap_frame) -> Never {
+func panic(frame f: UnsafePointer<trap_frame>) -> Never {
+  let frame = f.pointee
   Log("").end()
   Log("KERNEL PANIC: ").text(exceptionName(frame.vector)).text(" (vector ")
     .decimal(frame.vector).text(")").end()

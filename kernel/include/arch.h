@@ -10,13 +10,16 @@
 // The frame that kernel/arch/entry.S pushes on every trap, interrupt and
 // system call, lowest address first. A system call builds the same frame
 // (vector = EXO_VECTOR_SYSCALL, rip = rcx, rflags = r11), so one `iretq`
-// path returns to user mode from all three.
+// path returns to user mode from all three. The general registers are in
+// the order of ExoABI's `ExceptionFrame` (rax ... r15), so an exception
+// frame takes them in one block copy.
 struct trap_frame {
-  uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
-  uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+  uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
   uint64_t vector, error;
   uint64_t rip, cs, rflags, rsp, ss;
 };
+#define EXO_TRAP_FRAME_REGISTERS 15
 
 #define EXO_VECTOR_SYSCALL 256
 
@@ -177,15 +180,18 @@ static inline void arch_copy_frame(struct trap_frame *_Nonnull to,
   uint64_t words = sizeof(struct trap_frame) / 8;
   __asm__ volatile("rep movsq" : "+D"(to), "+S"(from), "+c"(words) : : "memory");
 }
-static inline void arch_clear_frame(struct trap_frame *_Nonnull frame) {
-  uint64_t words = sizeof(struct trap_frame) / 8;
+// Zeroes the general registers of `frame` (rax ... r15).
+static inline void arch_clear_registers(struct trap_frame *_Nonnull frame) {
+  uint64_t words = EXO_TRAP_FRAME_REGISTERS;
   __asm__ volatile("rep stosq" : "+D"(frame), "+c"(words) : "a"(0) : "memory");
 }
 
 // Writes an ExceptionFrame (ExoABI's `ExceptionFrame`, word by word:
 // vector, error, address, rip, rsp, rflags, rax, rbx, rcx, rdx, rsi, rdi,
-// rbp, r8 ... r15) of the registers `from` at `to`. The kernel checks this
-// order against ExoABI's at boot (`checkExceptionFrameLayout`).
+// rbp, r8 ... r15) of the registers `from` at `to`: six words, then the
+// general registers in one block (trap_frame keeps them in this order).
+// The kernel checks this order against ExoABI's at boot
+// (`checkExceptionFrameLayout`).
 static inline void arch_write_exception_frame(uint64_t *_Nonnull to,
                                               const struct trap_frame *_Nonnull from,
                                               uint64_t vector, uint64_t error, uint64_t address) {
@@ -195,21 +201,10 @@ static inline void arch_write_exception_frame(uint64_t *_Nonnull to,
   to[3] = from->rip;
   to[4] = from->rsp;
   to[5] = from->rflags;
-  to[6] = from->rax;
-  to[7] = from->rbx;
-  to[8] = from->rcx;
-  to[9] = from->rdx;
-  to[10] = from->rsi;
-  to[11] = from->rdi;
-  to[12] = from->rbp;
-  to[13] = from->r8;
-  to[14] = from->r9;
-  to[15] = from->r10;
-  to[16] = from->r11;
-  to[17] = from->r12;
-  to[18] = from->r13;
-  to[19] = from->r14;
-  to[20] = from->r15;
+  uint64_t *registers = to + 6;
+  const uint64_t *source = &from->rax;
+  uint64_t words = EXO_TRAP_FRAME_REGISTERS;
+  __asm__ volatile("rep movsq" : "+D"(registers), "+S"(source), "+c"(words) : : "memory");
 }
 
 static inline void arch_fxsave(void *_Nonnull area) {
