@@ -317,12 +317,7 @@ extension SpecState {
         d.and(mine) {
           d.frameMatches(
             { i in self.filterWord(at: j, i) }, length: length,
-            byte: { p in
-              // A byte the reply takes from past the frame's end is zero:
-              // only bytes that are sent decide.
-              let source = self.replyPosition(p, arp: arp)
-              return d.ite(d.ult(source, length), byte(source), self.zero)
-            })
+            byte: { p in byte(self.replyPosition(p, arp: arp)) })
         })
     }
     return allowed
