@@ -198,7 +198,7 @@ struct NetworkTests {
   @Test("netrecv's delivery checks fail when no frame for its filter is sent")
   func netrecvFailsWithoutFrames() throws {
     // A peer with no such checks sends nothing to the exokernel's address;
-    // the program waits its 20 s for a frame and reports.
+    // the program waits its 45 s for a frame and reports.
     let (checks, transcript) = try netrecv(peerChecks: "none", untilExit: true)
     #expect(
       checks.contains { $0.name == "netrecv: frame-delivered" && !$0.passed }, "\(transcript)")

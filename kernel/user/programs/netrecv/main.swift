@@ -13,7 +13,7 @@ import ExoUser
 /// - `filter-installed`: the filter is accepted;
 /// - `overlap-refused`: a second filter claiming the same frames is refused
 ///   with `overlap`;
-/// - `frame-delivered`: within 20 s a frame reaches the filter
+/// - `frame-delivered`: within 45 s a frame reaches the filter
 ///   (`delivered` grows, the header's length is that of an ARP frame);
 /// - `frame-is-peer-arp`: the buffer holds the peer's ARP request for our
 ///   address (EtherType 0x0806, operation 1, the peer's MAC as sender,
@@ -73,9 +73,10 @@ struct NetRecv {
       "the same filter again is refused with overlap")
     _ = Kernel.call(FilterRemoveArguments(filter: duplicate))
 
-    // Wait for the first frame: 20 s of 1 ms ticks, yielding meanwhile.
+    // Wait for the first frame: 45 s of 1 ms ticks (Linux boots slowly on a
+    // loaded host), yielding meanwhile.
     let start = Kernel.ticks()
-    while KernelInfo[filter: filter, .delivered] == 0 && Kernel.ticks() &- start < 20_000 {
+    while KernelInfo[filter: filter, .delivered] == 0 && Kernel.ticks() &- start < 45_000 {
       _ = Kernel.yield()
     }
     let length = UserMemory.pointer(buffer, to: UInt64.self).pointee
