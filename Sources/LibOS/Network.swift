@@ -9,6 +9,13 @@ public struct MACAddress: Hashable, Sendable, CustomStringConvertible {
 
   public init(_ value: UInt64) { self.value = value & 0xFFFF_FFFF_FFFF }
 
+  /// The address of six bytes in wire order (ExoABI's `PeerNetwork` form).
+  public init(bytes b: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) {
+    self.init(
+      UInt64(b.0) << 40 | UInt64(b.1) << 32 | UInt64(b.2) << 24 | UInt64(b.3) << 16
+        | UInt64(b.4) << 8 | UInt64(b.5))
+  }
+
   /// ff:ff:ff:ff:ff:ff.
   public static let broadcast = MACAddress(0xFFFF_FFFF_FFFF)
   /// 00:00:00:00:00:00, the unknown target of an ARP request.

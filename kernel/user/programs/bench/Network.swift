@@ -182,9 +182,9 @@ enum NetworkWorkload {
     var stack: NetworkStack
     var peer: NetworkStack
     do throws(NetworkError) {
-      stack = try NetworkStack(mac: MACAddress(0x5254_0045_5801), ip: ip)
+      stack = try NetworkStack(mac: MACAddress(bytes: PeerNetwork.exoMAC), ip: ip)
       try stack.bind(port: port)
-      peer = try NetworkStack(mac: MACAddress(0x5254_0045_5802), ip: peerIP)
+      peer = try NetworkStack(mac: MACAddress(bytes: PeerNetwork.peerMAC), ip: peerIP)
       try peer.bind(port: 40_000)
     } catch {
       fail("the stacks")
