@@ -12,7 +12,8 @@ import Foundation
 ///
 /// - `nicselftest`: the NIC self-test's peer (sends ARP requests until the
 ///   kernel's burst has arrived; prints `peer: received N frames`).
-/// - `netecho`: `ping -c 10` of the exokernel (0 % loss), 5 UDP datagrams
+/// - `netecho`: once a single ping is answered (the exokernel's program
+///   may still be starting), `ping -c 10` of it (0 % loss), 5 UDP datagrams
 ///   echoed on `PeerNetwork.echoPort`, and no answer on
 ///   `PeerNetwork.unclaimedPort`.
 extension LinuxPeer {
@@ -77,7 +78,12 @@ extension LinuxPeer {
       ;;
     *" exopeer.checks=netecho "*)
       # The exokernel answers ICMP echo and echoes UDP on its echo port;
-      # nothing answers on the unclaimed port.
+      # nothing answers on the unclaimed port. The exokernel's program may
+      # still be starting when eth0 comes up: single pings (up to 60 s)
+      # wait until it answers, then the counted ping runs.
+      n=0
+      until ping -c 1 -W 1 \(GuestNetwork.exoAddress) >/dev/null 2>&1 || [ $n -ge 60 ]; do n=$((n+1)); done
+      echo "peer: the exokernel answered after $n unanswered pings"
       if ping -c 10 -W 5 \(GuestNetwork.exoAddress) > /tmp/ping 2>&1 && grep -q " 0% packet loss" /tmp/ping; then
         echo "peer: check PASS ping: $(grep 'packet loss' /tmp/ping)"
       else

@@ -199,10 +199,10 @@ extension Boot {
       let options =
         nicSelftest
         ? NICSelfTestChecks.bootOptions(
-          kernel: image, peer: prepared, network: network, timeout: max(timeout, 120))
+          kernel: image, peer: prepared, network: network, timeout: max(timeout, 180))
         : PeerChecks.bootOptions(
           kernel: image, program: program, peer: prepared, network: network,
-          timeout: max(timeout, 120))
+          timeout: max(timeout, 180))
       results = try GuestPair.boot(
         exo: options.exo, peer: options.peer, stopExoAfterPeer: nicSelftest ? nil : PeerChecks.grace
       ) { side, line in

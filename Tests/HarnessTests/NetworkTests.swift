@@ -119,7 +119,7 @@ struct NetworkTests {
     let report = try Images.report()
     let options = NICSelfTestChecks.bootOptions(
       kernel: report.kernel, peer: prepared, network: try GuestNetwork.freePorts(),
-      timeout: 150)
+      timeout: 180)
     let results = try GuestPair.boot(exo: options.exo, peer: options.peer)
     let checks = NICSelfTestChecks.judge(
       exoConsole: results.exo.console, exoOutcome: results.exo.outcome,
@@ -173,7 +173,7 @@ struct NetworkTests {
     let report = try Images.report()
     var options = PeerChecks.bootOptions(
       kernel: report.kernel, program: "netrecv", peer: prepared,
-      network: try GuestNetwork.freePorts(), timeout: 150)
+      network: try GuestNetwork.freePorts(), timeout: 180)
     options.peer.commandLine = LinuxPeer.networkCommandLine(checks: peerChecks)
     let results = try GuestPair.boot(
       exo: options.exo, peer: options.peer, stopExoAfterPeer: untilExit ? nil : PeerChecks.grace)
@@ -214,7 +214,7 @@ struct NetworkTests {
     let report = try Images.report()
     let options = PeerChecks.bootOptions(
       kernel: report.kernel, program: "netecho", peer: prepared,
-      network: try GuestNetwork.freePorts(), timeout: 150)
+      network: try GuestNetwork.freePorts(), timeout: 180)
     let results = try GuestPair.boot(
       exo: options.exo, peer: options.peer, stopExoAfterPeer: PeerChecks.grace)
     let transcript = "exo:\n\(results.exo.console)\nlinux:\n\(results.peer.console)"
@@ -254,7 +254,7 @@ struct NetworkTests {
     let report = try Images.report()
     var options = PeerChecks.bootOptions(
       kernel: report.kernel, program: "forever", peer: prepared,
-      network: try GuestNetwork.freePorts(), timeout: 150)
+      network: try GuestNetwork.freePorts(), timeout: 180)
     options.peer.commandLine = LinuxPeer.networkCommandLine(checks: "netecho")
     let results = try GuestPair.boot(
       exo: options.exo, peer: options.peer, stopExoAfterPeer: PeerChecks.grace)
