@@ -317,7 +317,12 @@ extension SpecState {
         d.and(mine) {
           d.frameMatches(
             { i in self.filterWord(at: j, i) }, length: length,
-            byte: { p in byte(self.replyPosition(p, arp: arp)) })
+            byte: { p in
+              // A byte the reply takes from past the frame's end is zero:
+              // only bytes that are sent decide.
+              let source = self.replyPosition(p, arp: arp)
+              return d.ite(d.ult(source, length), byte(source), self.zero)
+            })
         })
     }
     return allowed

@@ -166,6 +166,30 @@ import Testing
     #expect(!may(otherPort))
   }
 
+  /// Only the bytes sent decide: a reply field the rule would take from
+  /// past the frame's end reads as zero, whatever the page holds there.
+  @Test func transmitRuleReadsOnlyBytesSent() {
+    var s = Self.prepared()
+    // Environment 0 receives UDP from port 53 (a client of a server there).
+    let fromPort53 = PacketTest(offset: 34, width: 2, equals: 53)
+    Self.write(&s, 0, [Self.ipv4, Self.udp, fromPort53])
+    #expect(s.step(.call(.filterInstall), [0, 3, 0]) == .success(0))
+    // A reply's source port is the sent frame's destination port (36–37).
+    let toPort53 = Self.frame(60, [(12, [8, 0]), (23, [0x11]), (36, [0, 53])])
+    func may(_ length: Int) -> Bool {
+      s.mayTransmit(length: UInt64(length)) { i in
+        i < UInt64(toPort53.count) ? UInt64(toPort53[Int(i)]) : 0
+      }
+    }
+    #expect(may(60))
+    // 36 bytes end before the destination port: the reply's source port
+    // is not sent, so it reads zero and cannot match, though the page
+    // holds 53 there.
+    #expect(!may(36))
+    #expect(!may(37))
+    #expect(may(38))
+  }
+
   /// `frameTransmit` reads the frame from the page bound at the slot
   /// (through the domain's `PageContents`), checks it in the documented
   /// order, changes no table, and hands exactly that page and length to
