@@ -211,13 +211,20 @@ extension SpecState {
     // Bindings: every window slot that maps a page of the run or is backed
     // by r or a capability derived from it (in a well-formed state these
     // are the same slots). Removing bindings changes no capability's kind
-    // or parent, so the tree is the same for every slot.
-    for b in 0..<bindings.page.count {
-      let page = bindings.page[b]
-      d.when(d.ne(page, none)) {
-        let k = bindings.capability[b]
-        let inRun = d.and(d.uge(page, base), d.ult(d.sub(page, base), count))
-        d.when(d.or(inRun, isInTree(k, of: r))) { unbind(word(b)) }
+    // or parent, so the tree is the same for every slot. An environment
+    // that holds no capability has no binding (`bindingBacked`), so its
+    // window is skipped.
+    let slots = bounds.windowSlots
+    for e in 0..<bounds.environments {
+      d.when(d.ne(environments.capabilities[e], zero)) {
+        for b in e * slots..<(e + 1) * slots {
+          let page = bindings.page[b]
+          d.when(d.ne(page, none)) {
+            let k = bindings.capability[b]
+            let inRun = d.and(d.uge(page, base), d.ult(d.sub(page, base), count))
+            d.when(d.or(inRun, isInTree(k, of: r))) { unbind(word(b)) }
+          }
+        }
       }
     }
     removeFiltersWithoutBuffer()

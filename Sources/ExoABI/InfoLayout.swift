@@ -17,81 +17,88 @@
 /// Each table starts on a page boundary.
 public struct InfoLayout: Hashable, Sendable {
   public let bounds: Bounds
+  // The tables' offsets, computed once from the bounds (user code reads
+  // them on every access to a table).
+  public let environmentsOffset: Int
+  public let slicesOffset: Int
+  public let pagesOffset: Int
+  public let capabilitiesOffset: Int
+  public let bindingsOffset: Int
+  public let revocationsOffset: Int
+  public let repossessionsOffset: Int
+  public let filtersOffset: Int
+  public let filterWordsOffset: Int
+  /// The size of the whole area, a multiple of the page size.
+  public let size: Int
 
-  public init(bounds: Bounds) { self.bounds = bounds }
+  public init(bounds: Bounds) {
+    self.bounds = bounds
+    func after(_ offset: Int, _ words: Int) -> Int { offset + InfoLayout.pageAligned(words * 8) }
+    environmentsOffset = 4096
+    slicesOffset = after(environmentsOffset, bounds.environments * EnvironmentField.wordCount)
+    pagesOffset = after(slicesOffset, bounds.slices)
+    capabilitiesOffset = after(pagesOffset, bounds.pages * PageField.wordCount)
+    bindingsOffset = after(capabilitiesOffset, bounds.capabilities * CapabilityField.wordCount)
+    revocationsOffset = after(
+      bindingsOffset, bounds.environments * bounds.windowSlots * BindingField.wordCount)
+    repossessionsOffset = after(
+      revocationsOffset, bounds.environments * RevocationField.wordCount)
+    filtersOffset = after(repossessionsOffset, bounds.environments * bounds.pages)
+    filterWordsOffset = after(filtersOffset, bounds.filters * FilterField.wordCount)
+    size = after(filterWordsOffset, bounds.filters * PacketFilter.wordCount)
+  }
 
   static func pageAligned(_ bytes: Int) -> Int { (bytes + 4095) & ~4095 }
 
-  public var environmentsOffset: Int { 4096 }
-  public var slicesOffset: Int {
-    environmentsOffset
-      + InfoLayout.pageAligned(bounds.environments * EnvironmentField.wordCount * 8)
-  }
-  public var pagesOffset: Int { slicesOffset + InfoLayout.pageAligned(bounds.slices * 8) }
-  public var capabilitiesOffset: Int {
-    pagesOffset + InfoLayout.pageAligned(bounds.pages * PageField.wordCount * 8)
-  }
-  public var bindingsOffset: Int {
-    capabilitiesOffset
-      + InfoLayout.pageAligned(bounds.capabilities * CapabilityField.wordCount * 8)
-  }
-  public var revocationsOffset: Int {
-    bindingsOffset
-      + InfoLayout.pageAligned(
-        bounds.environments * bounds.windowSlots * BindingField.wordCount * 8)
-  }
-  public var repossessionsOffset: Int {
-    revocationsOffset
-      + InfoLayout.pageAligned(bounds.environments * RevocationField.wordCount * 8)
-  }
-  public var filtersOffset: Int {
-    repossessionsOffset + InfoLayout.pageAligned(bounds.environments * bounds.pages * 8)
-  }
-  public var filterWordsOffset: Int {
-    filtersOffset + InfoLayout.pageAligned(bounds.filters * FilterField.wordCount * 8)
-  }
-  /// The size of the whole area, a multiple of the page size.
-  public var size: Int {
-    filterWordsOffset + InfoLayout.pageAligned(bounds.filters * PacketFilter.wordCount * 8)
-  }
-
   /// Byte offset of a header field.
-  public func offset(_ field: InfoHeader) -> Int { Int(field.rawValue) * 8 }
+  @inlinable @inline(__always) public func offset(_ field: InfoHeader) -> Int {
+    Int(field.rawValue) * 8
+  }
   /// Byte offset of a field of environment `index`.
-  public func offset(environment index: Int, _ field: EnvironmentField) -> Int {
+  @inlinable @inline(__always) public func offset(environment index: Int, _ field: EnvironmentField)
+    -> Int
+  {
     environmentsOffset + (index * EnvironmentField.wordCount + Int(field.rawValue)) * 8
   }
   /// Byte offset of the owner of slice `position`.
-  public func offset(slice position: Int) -> Int { slicesOffset + position * 8 }
+  @inlinable @inline(__always) public func offset(slice position: Int) -> Int {
+    slicesOffset + position * 8
+  }
   /// Byte offset of a field of page `index` (page number − firstPage).
-  public func offset(page index: Int, _ field: PageField) -> Int {
+  @inlinable @inline(__always) public func offset(page index: Int, _ field: PageField) -> Int {
     pagesOffset + (index * PageField.wordCount + Int(field.rawValue)) * 8
   }
   /// Byte offset of a field of capability slot `index`.
-  public func offset(capability index: Int, _ field: CapabilityField) -> Int {
+  @inlinable @inline(__always) public func offset(capability index: Int, _ field: CapabilityField)
+    -> Int
+  {
     capabilitiesOffset + (index * CapabilityField.wordCount + Int(field.rawValue)) * 8
   }
   /// Byte offset of a field of window slot `slot` of environment `index`.
-  public func offset(binding index: Int, slot: Int, _ field: BindingField) -> Int {
+  @inlinable @inline(__always) public func offset(
+    binding index: Int, slot: Int, _ field: BindingField
+  ) -> Int {
     bindingsOffset
       + ((index * bounds.windowSlots + slot) * BindingField.wordCount + Int(field.rawValue)) * 8
   }
   /// Byte offset of a field of environment `index`'s revocation record.
-  public func offset(revocation index: Int, _ field: RevocationField) -> Int {
+  @inlinable @inline(__always) public func offset(revocation index: Int, _ field: RevocationField)
+    -> Int
+  {
     revocationsOffset + (index * RevocationField.wordCount + Int(field.rawValue)) * 8
   }
   /// Byte offset of entry `entry` of environment `index`'s repossession
   /// vector.
-  public func offset(repossession index: Int, entry: Int) -> Int {
+  @inlinable @inline(__always) public func offset(repossession index: Int, entry: Int) -> Int {
     repossessionsOffset + (index * bounds.pages + entry) * 8
   }
   /// Byte offset of a field of filter slot `index`.
-  public func offset(filter index: Int, _ field: FilterField) -> Int {
+  @inlinable @inline(__always) public func offset(filter index: Int, _ field: FilterField) -> Int {
     filtersOffset + (index * FilterField.wordCount + Int(field.rawValue)) * 8
   }
   /// Byte offset of word `word` of filter slot `index`'s encoding
   /// (``PacketFilter``: word 0 the test count, then two words per test).
-  public func offset(filter index: Int, word: Int) -> Int {
+  @inlinable @inline(__always) public func offset(filter index: Int, word: Int) -> Int {
     filterWordsOffset + (index * PacketFilter.wordCount + word) * 8
   }
 }

@@ -18,7 +18,9 @@ enum Info {
   nonisolated(unsafe) static var digest = InfoDigest()
 
   static var bounds: Bounds { .kernel }
-  static var layout: InfoLayout { InfoLayout(bounds: .kernel) }
+  /// Computed once, at its first use in `kmain` (before interrupts are
+  /// enabled: a lazy global must not be first touched by a handler).
+  static let layout = InfoLayout(bounds: .kernel)
   static var environmentCount: UInt64 { UInt64(bounds.environments) }
   static var capabilityCount: UInt64 { UInt64(bounds.capabilities) }
   static var pageCount: UInt64 { UInt64(bounds.pages) }
