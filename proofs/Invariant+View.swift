@@ -217,6 +217,12 @@ struct View<D: SpecDomain> {
       expected: { e in s.environments.capabilities[e] })
   }
 
+  func pagesCountExact() -> B {
+    d.countsMatch(
+      P, buckets: E, key: { p in s.pages.owner[p] },
+      expected: { e in s.environments.pages[e] })
+  }
+
   // MARK: Secure bindings
 
   func bindingBacked() -> B {
@@ -257,6 +263,12 @@ struct View<D: SpecDomain> {
     return d.countsMatch(
       E * WS, buckets: P, key: { b in d.sub(t.page[b], w(s.firstPage)) },
       expected: { p in s.pages.mappings[p] })
+  }
+
+  func windowCountExact() -> B {
+    d.countsMatch(
+      E * WS, buckets: E, key: { b in d.ite(isBound(b), w(b / WS), none) },
+      expected: { e in s.environments.bindings[e] })
   }
 
   func pageOwnership() -> B {

@@ -46,6 +46,8 @@ public enum Invariant: CaseIterable, Sendable {
   case childrenCountExact
   /// Each environment's `capabilities` is exactly the number it holds.
   case capabilityCountExact
+  /// Each environment's `pages` is exactly the number of pages it owns.
+  case pagesCountExact
 
   // Secure bindings.
   /// Every binding is backed by a memory capability held by the mapping
@@ -56,6 +58,9 @@ public enum Invariant: CaseIterable, Sendable {
   case bindingsCountExact
   /// `mappings(p)` is exactly the number of bindings that map p.
   case mappingsCountExact
+  /// Each environment's `bindings` is exactly the number of its window
+  /// slots that are bound.
+  case windowCountExact
   /// A free page has no root and no binding; an owned page's owner is a
   /// non-free environment and its root is a root memory capability of that
   /// owner covering it.
@@ -129,24 +134,26 @@ public enum Invariant: CaseIterable, Sendable {
     case 8: (.rangeShrinks, "rangeShrinks")
     case 9: (.childrenCountExact, "childrenCountExact")
     case 10: (.capabilityCountExact, "capabilityCountExact")
-    case 11: (.bindingBacked, "bindingBacked")
-    case 12: (.bindingsCountExact, "bindingsCountExact")
-    case 13: (.mappingsCountExact, "mappingsCountExact")
-    case 14: (.pageOwnership, "pageOwnership")
-    case 15: (.rootCoversPages, "rootCoversPages")
-    case 16: (.freeEnvironmentOwnsNothing, "freeEnvironmentOwnsNothing")
-    case 17: (.sliceOwnerExists, "sliceOwnerExists")
-    case 18: (.currentRunnable, "currentRunnable")
-    case 19: (.idleOnlyWhenNothingRuns, "idleOnlyWhenNothingRuns")
-    case 20: (.pendingCallsLive, "pendingCallsLive")
-    case 21: (.revocationRecords, "revocationRecords")
-    case 22: (.repossessedOnce, "repossessedOnce")
-    case 23: (.repossessedUnbound, "repossessedUnbound")
-    case 24: (.pagesConserved, "pagesConserved")
-    case 25: (.filterRecords, "filterRecords")
-    case 26: (.filterOwnerLive, "filterOwnerLive")
-    case 27: (.filterBufferWritable, "filterBufferWritable")
-    case 28: (.filtersDisjoint, "filtersDisjoint")
+    case 11: (.pagesCountExact, "pagesCountExact")
+    case 12: (.bindingBacked, "bindingBacked")
+    case 13: (.bindingsCountExact, "bindingsCountExact")
+    case 14: (.mappingsCountExact, "mappingsCountExact")
+    case 15: (.windowCountExact, "windowCountExact")
+    case 16: (.pageOwnership, "pageOwnership")
+    case 17: (.rootCoversPages, "rootCoversPages")
+    case 18: (.freeEnvironmentOwnsNothing, "freeEnvironmentOwnsNothing")
+    case 19: (.sliceOwnerExists, "sliceOwnerExists")
+    case 20: (.currentRunnable, "currentRunnable")
+    case 21: (.idleOnlyWhenNothingRuns, "idleOnlyWhenNothingRuns")
+    case 22: (.pendingCallsLive, "pendingCallsLive")
+    case 23: (.revocationRecords, "revocationRecords")
+    case 24: (.repossessedOnce, "repossessedOnce")
+    case 25: (.repossessedUnbound, "repossessedUnbound")
+    case 26: (.pagesConserved, "pagesConserved")
+    case 27: (.filterRecords, "filterRecords")
+    case 28: (.filterOwnerLive, "filterOwnerLive")
+    case 29: (.filterBufferWritable, "filterBufferWritable")
+    case 30: (.filtersDisjoint, "filtersDisjoint")
     default: nil
     }
   }
@@ -166,9 +173,11 @@ public enum Invariant: CaseIterable, Sendable {
     case .rangeShrinks: return v.rangeShrinks()
     case .childrenCountExact: return v.childrenCountExact()
     case .capabilityCountExact: return v.capabilityCountExact()
+    case .pagesCountExact: return v.pagesCountExact()
     case .bindingBacked: return v.bindingBacked()
     case .bindingsCountExact: return v.bindingsCountExact()
     case .mappingsCountExact: return v.mappingsCountExact()
+    case .windowCountExact: return v.windowCountExact()
     case .pageOwnership: return v.pageOwnership()
     case .rootCoversPages: return v.rootCoversPages()
     case .freeEnvironmentOwnsNothing: return v.freeEnvironmentOwnsNothing()

@@ -63,6 +63,15 @@ extension PlainDomain {
     }
   }
 
+  @inline(__always)
+  public func forEach(bound: Int, while condition: () -> Bool, _ body: (Int) -> Void) {
+    var j = 0
+    while j < bound, condition() {
+      body(j)
+      j += 1
+    }
+  }
+
   public func countsMatch(
     _ n: Int, buckets: Int, key: (Int) -> UInt64, expected: (Int) -> UInt64
   ) -> Bool {

@@ -59,6 +59,12 @@ public protocol SpecDomain: SpecHooks, WordOperations where HookWord == W, HookB
   /// Concrete: stops at `limit`. Symbolic: every `j`, each under the path
   /// condition `j < limit`.
   func forEach(below limit: W, bound: Int, _ body: (Int) -> Void)
+  /// Runs `body(j)` for each `j < bound`, in order, while `condition()`
+  /// holds (it is asked before each `j`, after the bodies before it ran):
+  /// the first `j` where it does not ends the loop. Concrete: stops there.
+  /// Symbolic: every `j`, each under the path condition that `condition()`
+  /// held before it and before every earlier `j`.
+  func forEach(bound: Int, while condition: () -> B, _ body: (Int) -> Void)
   /// Whether, for every bucket `k < buckets`, `expected(k)` is the number
   /// of `i < n` with `key(i) == k` (keys that are no bucket count nowhere).
   /// The invariants' exact counts; plain domains count in one pass.

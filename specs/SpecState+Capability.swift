@@ -81,6 +81,10 @@ extension SpecState {
       s.freeRun(base: s.baseOf(c), count: s.countOf(c), when: isRootMemory) { state, index in
         d.write(&state.pages.owner, index, t)
       }
+      d.when(isRootMemory) {
+        s.countPages(of: s.current, s.countOf(c), adding: false)
+        s.countPages(of: t, s.countOf(c), adding: true)
+      }
       return s.zero
     }
   }

@@ -115,13 +115,20 @@ extension SpecState {
       var value = s.word(1)
       let slots = UInt64(truncatingIfNeeded: s.bounds.windowSlots)
       let row = d.mul(t, slots)
-      // 1. The lowest bound window slot.
-      let bound = d.first(s.bounds.windowSlots) { j in
-        d.ne(s.pageOf(binding: d.add(row, s.word(j))), s.none)
+      // 1. The lowest bound window slot, looked for only while T has one
+      // (its `bindings` count is exact).
+      var found = s.zero
+      var slot = s.zero
+      d.when(d.ne(d.read(s.environments.bindings, t, default: s.zero), s.zero)) {
+        let bound = d.first(s.bounds.windowSlots) { j in
+          d.ne(s.pageOf(binding: d.add(row, s.word(j))), s.none)
+        }
+        d.assign(&found, d.ite(bound.found, s.word(1), s.zero))
+        d.assign(&slot, bound.index)
       }
       d.branch(
-        bound.found,
-        then: { s.removeBinding(d.add(row, bound.index)) },
+        d.ne(found, s.zero),
+        then: { s.removeBinding(d.add(row, slot), of: t) },
         else: {
           // 2. The lowest capability of the reclaim domain without children.
           let leaf = d.first(s.bounds.capabilities) { j in
@@ -172,9 +179,10 @@ extension SpecState {
       d.ne(bindingsOf(k), zero),
       then: {
         // ABI.md: if bindings(k) > 0 but no window slot is backed by k (a
-        // state no call sequence produces), nothing changes.
+        // state no call sequence produces), nothing changes. A binding
+        // backed by k is in the window of k's holder (`bindingBacked`).
         let first = firstBinding(backedBy: k)
-        d.when(first.found) { removeBinding(first.index) }
+        d.when(first.found) { removeBinding(first.index, of: ownerOf(capability: k)) }
       },
       else: { deleteCapability(k) })
   }
@@ -198,7 +206,7 @@ extension SpecState {
   }
 
   /// Writes a fresh record into environment slot `e`: `state`, `parent`, no
-  /// entries, no caller, exit status 0, no capabilities.
+  /// entries, no caller, exit status 0, no capabilities, pages or bindings.
   mutating func resetEnvironment(_ e: W, state: EnvironmentState, parent: W) {
     let d = domain
     d.write(&environments.state, e, word(state))
@@ -210,6 +218,8 @@ extension SpecState {
     d.write(&environments.caller, e, none)
     d.write(&environments.exitStatus, e, zero)
     d.write(&environments.capabilities, e, zero)
+    d.write(&environments.pages, e, zero)
+    d.write(&environments.bindings, e, zero)
     clearRevocation(e)
   }
 
@@ -219,6 +229,22 @@ extension SpecState {
     let d = domain
     let held = d.read(environments.capabilities, e, default: zero)
     d.write(&environments.capabilities, e, d.add(held, word(delta)))
+  }
+
+  /// Adds `count` pages (`adding`) to, or takes them from, the page count
+  /// of environment `e`.
+  mutating func countPages(of e: W, _ count: W, adding: Bool) {
+    let d = domain
+    let owned = d.read(environments.pages, e, default: zero)
+    d.write(&environments.pages, e, adding ? d.add(owned, count) : d.sub(owned, count))
+  }
+
+  /// Adds `delta` (wrapping: `.max` is −1) to the count of bound window
+  /// slots of environment `e`.
+  mutating func countBinding(of e: W, by delta: UInt64) {
+    let d = domain
+    let bound = d.read(environments.bindings, e, default: zero)
+    d.write(&environments.bindings, e, d.add(bound, word(delta)))
   }
 }
 

@@ -28,6 +28,7 @@ extension SpecState {
         d.write(&state.pages.root, index, slot)
         d.pageAllocated(d.add(index, state.word(state.firstPage)))
       }
+      s.countPages(of: me, count, adding: true)
       s.setCapability(
         slot, kind: .memory, owner: me, parent: s.none, depth: s.zero,
         rights: s.word(Rights.memory), base: page, count: count)
@@ -76,6 +77,7 @@ extension SpecState {
       d.write(&s.bindings.rights, b, rights)
       d.write(&s.capabilities.bindings, m, d.add(s.bindingsOf(m), s.word(1)))
       d.write(&s.pages.mappings, s.pageIndex(page), d.add(s.mappingsOf(page: page), s.word(1)))
+      s.countBinding(of: t, by: 1)
       d.bindingChanged(b)
       return s.zero
     }
@@ -91,7 +93,7 @@ extension SpecState {
     let b = binding(t, slot)
     v.require(d.ne(pageOf(binding: b), none), else: .slotEmpty)
     return finish(v) { s in
-      s.removeBinding(b)
+      s.removeBinding(b, of: t)
       return s.zero
     }
   }

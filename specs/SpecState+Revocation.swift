@@ -160,7 +160,7 @@ extension SpecState {
   /// Starts a request for `t`: a fresh record and an empty vector.
   mutating func startRequest(_ t: W, count: W, deadline: W) {
     let d = domain
-    let held = pagesOwned(by: t)
+    let held = d.read(environments.pages, t, default: zero)
     clearVector(t)
     d.write(&revocations.phase, t, word(RevocationPhase.requested))
     d.write(&revocations.requested, t, count)
@@ -211,40 +211,45 @@ extension SpecState {
     // Bindings: every window slot that maps a page of the run or is backed
     // by r or a capability derived from it (in a well-formed state these
     // are the same slots). Removing bindings changes no capability's kind
-    // or parent, so the tree is the same for every slot. An environment
-    // that holds no capability has no binding (`bindingBacked`), so its
-    // window is skipped.
+    // or parent, so the tree is the same for every slot. Each window is
+    // read only until its last bound slot (its `bindings` count is exact).
     let slots = bounds.windowSlots
     for e in 0..<bounds.environments {
-      d.when(d.ne(environments.capabilities[e], zero)) {
-        for b in e * slots..<(e + 1) * slots {
-          let page = bindings.page[b]
-          d.when(d.ne(page, none)) {
-            let k = bindings.capability[b]
-            let inRun = d.and(d.uge(page, base), d.ult(d.sub(page, base), count))
-            d.when(d.or(inRun, isInTree(k, of: r))) { unbind(word(b)) }
-          }
+      var unseen = environments.bindings[e]
+      d.forEach(bound: slots, while: { d.ne(unseen, zero) }) { j in
+        let b = e * slots + j
+        let page = bindings.page[b]
+        d.when(d.ne(page, none)) {
+          d.assign(&unseen, d.sub(unseen, word(1)))
+          let k = bindings.capability[b]
+          let inRun = d.and(d.uge(page, base), d.ult(d.sub(page, base), count))
+          d.when(d.or(inRun, isInTree(k, of: r))) { unbind(word(b), of: word(e)) }
         }
       }
     }
     removeFiltersWithoutBuffer()
+    // The holder of r loses the run's pages (a root memory capability's
+    // pages are its holder's: `pageOwnership`, `rootCoversPages`).
+    countPages(of: ownerOf(capability: r), count, adding: false)
     // Capabilities: the descendants deepest first, so that every ancestor
     // chain walked is still intact (a parent is one level above its
-    // child, `derivationAcyclic`), then r itself.
-    var level = bounds.maximumDepth
-    while level > 0 {
-      for j in 0..<bounds.capabilities {
-        let k = word(j)
-        let below = d.and(
-          d.and(d.eq(capabilities.depth[j], word(level)), d.ne(capabilities.kind[j], zero)),
-          then: { isStrictDescendant(k, of: r) })
-        d.when(below) { clearCapability(j) }
+    // child, `derivationAcyclic`), then r itself. A capability without
+    // children has no descendant (`childrenCountExact`).
+    d.when(d.ne(childrenOf(r), zero)) {
+      var level = bounds.maximumDepth
+      while level > 0 {
+        for j in 0..<bounds.capabilities {
+          let k = word(j)
+          let below = d.and(
+            d.and(d.eq(capabilities.depth[j], word(level)), d.ne(capabilities.kind[j], zero)),
+            then: { isStrictDescendant(k, of: r) })
+          d.when(below) { clearCapability(j) }
+        }
+        level -= 1
       }
-      level -= 1
     }
-    for j in 0..<bounds.capabilities {
-      d.when(d.eq(r, word(j))) { clearCapability(j) }
-    }
+    countCapability(of: ownerOf(capability: r), by: .max)
+    writeEmptyCapability(at: r)
     // Pages: free, and recorded in order.
     let recorded = recorder.map { repossessedOf($0) } ?? zero
     let row = recorder.map { d.mul($0, UInt64(truncatingIfNeeded: bounds.pages)) } ?? zero
@@ -286,6 +291,20 @@ extension SpecState {
   mutating func clearCapability(_ j: Int) {
     countCapability(of: capabilities.owner[j], by: .max)
     writeEmptyCapability(j)
+  }
+
+  /// Capability `k` holds the empty record.
+  mutating func writeEmptyCapability(at k: W) {
+    let d = domain
+    d.write(&capabilities.kind, k, zero)
+    d.write(&capabilities.owner, k, none)
+    d.write(&capabilities.parent, k, none)
+    d.write(&capabilities.depth, k, zero)
+    d.write(&capabilities.rights, k, zero)
+    d.write(&capabilities.base, k, zero)
+    d.write(&capabilities.count, k, zero)
+    d.write(&capabilities.children, k, zero)
+    d.write(&capabilities.bindings, k, zero)
   }
 
   /// Capability `j` (a constant position) holds the empty record.

@@ -118,23 +118,26 @@ extension SpecState {
     }
   }
 
-  /// **remove binding** at binding index `b`: the filters whose buffer it
-  /// is are removed, then ``unbind(_:)``.
-  mutating func removeBinding(_ b: W) {
+  /// **remove binding** at binding index `b`, a slot of environment `e`'s
+  /// window: the filters whose buffer it is are removed, then
+  /// ``unbind(_:of:)``.
+  mutating func removeBinding(_ b: W, of e: W) {
     removeFilters(bufferedAt: b)
-    unbind(b)
+    unbind(b, of: e)
   }
 
-  /// The page of binding `b` loses a mapping, the capability a binding, the
-  /// slot becomes empty. Filters are left to the caller, which removes
-  /// those whose buffer went (``removeFiltersWithoutBuffer()``) once after
-  /// a loop of these.
-  mutating func unbind(_ b: W) {
+  /// The page of binding `b` (a slot of environment `e`'s window) loses a
+  /// mapping, the capability and the environment a binding, the slot
+  /// becomes empty. Filters are left to the caller, which removes those
+  /// whose buffer went (``removeFiltersWithoutBuffer()``) once after a loop
+  /// of these.
+  mutating func unbind(_ b: W, of e: W) {
     let d = domain
     let page = pageOf(binding: b)
     let k = capabilityOf(binding: b)
     d.write(&pages.mappings, pageIndex(page), d.sub(mappingsOf(page: page), word(1)))
     d.write(&capabilities.bindings, k, d.sub(bindingsOf(k), word(1)))
+    countBinding(of: e, by: .max)
     d.write(&bindings.page, b, none)
     d.write(&bindings.capability, b, none)
     d.write(&bindings.rights, b, zero)
@@ -146,25 +149,19 @@ extension SpecState {
   mutating func deleteCapability(_ k: W) {
     let d = domain
     let parent = parentOf(capability: k)
-    countCapability(of: ownerOf(capability: k), by: .max)
+    let owner = ownerOf(capability: k)
+    countCapability(of: owner, by: .max)
     let isRootMemory = d.and(
       d.eq(kindOf(k), word(CapabilityKind.memory)), d.eq(parent, none))
     freeRun(base: baseOf(k), count: countOf(k), when: isRootMemory) { state, index in
       d.write(&state.pages.owner, index, state.none)
       d.write(&state.pages.root, index, state.none)
     }
+    d.when(isRootMemory) { countPages(of: owner, countOf(k), adding: false) }
     d.when(d.ne(parent, none)) {
       d.write(&capabilities.children, parent, d.sub(childrenOf(parent), word(1)))
     }
-    d.write(&capabilities.kind, k, zero)
-    d.write(&capabilities.owner, k, none)
-    d.write(&capabilities.parent, k, none)
-    d.write(&capabilities.depth, k, zero)
-    d.write(&capabilities.rights, k, zero)
-    d.write(&capabilities.base, k, zero)
-    d.write(&capabilities.count, k, zero)
-    d.write(&capabilities.children, k, zero)
-    d.write(&capabilities.bindings, k, zero)
+    writeEmptyCapability(at: k)
   }
 
   /// Runs `body` with the page table index of each page of the run

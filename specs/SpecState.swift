@@ -4,11 +4,11 @@ import ExoABI
 /// of `Bounds.environments` words.
 public struct EnvironmentTable<C> {
   public var state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus,
-    capabilities: C
+    capabilities, pages, bindings: C
 
   public init(
     state: C, parent: C, handler: C, handlerStack: C, upcall: C, callEntry: C, caller: C,
-    exitStatus: C, capabilities: C
+    exitStatus: C, capabilities: C, pages: C, bindings: C
   ) {
     self.state = state
     self.parent = parent
@@ -19,6 +19,8 @@ public struct EnvironmentTable<C> {
     self.caller = caller
     self.exitStatus = exitStatus
     self.capabilities = capabilities
+    self.pages = pages
+    self.bindings = bindings
   }
 }
 

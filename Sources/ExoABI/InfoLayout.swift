@@ -125,7 +125,7 @@ public enum InfoHeader: UInt64, CaseIterable, Sendable {
 
   /// "EXOINFO1" in ASCII, little-endian.
   public static let magicValue: UInt64 = 0x3146_4E49_4F58_4F45
-  public static let currentVersion: UInt64 = 2
+  public static let currentVersion: UInt64 = 3
   /// The `firstPage` of the kernel: its managed pages start at 16 MiB, so
   /// page numbers in replay files mean the same on every build.
   public static let kernelFirstPage: UInt64 = 0x1000
@@ -152,8 +152,12 @@ public enum EnvironmentField: UInt64, CaseIterable, Sendable {
   case exitStatus
   /// How many capabilities it holds.
   case capabilities
+  /// How many pages it owns.
+  case pages
+  /// How many of its window slots are bound.
+  case bindings
 
-  public static let wordCount = 9
+  public static let wordCount = 11
 }
 
 /// A page record's words.

@@ -31,6 +31,12 @@ public enum Mutant: String, CaseIterable, Sendable {
   case grantLeavesPageOwner
   /// pageAllocate records no root for the pages.
   case allocateForgetsRoot
+  /// capabilityGrant moves a root's pages to the new holder but leaves both
+  /// environments' page counts as they were.
+  case grantForgetsPageCount
+  /// pageUnmap leaves the environment's count of bound window slots as it
+  /// was.
+  case unmapLeavesWindowCount
   /// environmentReclaim frees the slot at once, whatever it still owns.
   case reclaimFreesEarly
   /// exit does not pick another environment to run.
@@ -126,12 +132,12 @@ public enum Mutant: String, CaseIterable, Sendable {
     switch self {
     case .overlapIgnoresMasks: nil
     case .mapForgetsPageCount, .mapForgetsCapabilityCount, .mapGrantsWrite: .call(.pageMap)
-    case .unmapLeavesPageCount: .call(.pageUnmap)
+    case .unmapLeavesPageCount, .unmapLeavesWindowCount: .call(.pageUnmap)
     case .protectAddsExecute: .call(.pageProtect)
     case .deriveForgetsChild, .deriveWidensRange: .call(.capabilityDerive)
     case .revokeKeepsChild: .call(.capabilityRevoke)
     case .deleteLeavesPagesOwned: .call(.capabilityDelete)
-    case .grantLeavesPageOwner: .call(.capabilityGrant)
+    case .grantLeavesPageOwner, .grantForgetsPageCount: .call(.capabilityGrant)
     case .allocateForgetsRoot: .call(.pageAllocate)
     case .reclaimFreesEarly: .call(.environmentReclaim)
     case .exitKeepsRunning: .call(.exit)
@@ -166,6 +172,8 @@ public enum Mutant: String, CaseIterable, Sendable {
     switch self {
     case .mapForgetsPageCount, .unmapLeavesPageCount: return .preserves(t, .mappingsCountExact)
     case .mapForgetsCapabilityCount: return .preserves(t, .bindingsCountExact)
+    case .grantForgetsPageCount: return .preserves(t, .pagesCountExact)
+    case .unmapLeavesWindowCount: return .preserves(t, .windowCountExact)
     case .mapGrantsWrite, .protectAddsExecute: return .preserves(t, .bindingBacked)
     case .deriveForgetsChild, .revokeKeepsChild: return .preserves(t, .childrenCountExact)
     case .deriveWidensRange: return .preserves(t, .rangeShrinks)
@@ -349,6 +357,7 @@ public enum Mutant: String, CaseIterable, Sendable {
       \.capabilities.rights, \.capabilities.base, \.capabilities.count, \.capabilities.children,
       \.capabilities.bindings, \.bindings.page, \.bindings.capability, \.bindings.rights,
       \.pages.mappings, \.pages.owner, \.pages.root, \.environments.capabilities,
+      \.environments.pages, \.environments.bindings,
     ]
     /// The binding index of (target, slot) arguments.
     func bindingIndex(_ target: D.W, _ slot: D.W) -> D.W {
@@ -392,6 +401,8 @@ public enum Mutant: String, CaseIterable, Sendable {
       keep(\.pages.owner, when: ok)
       keep(\.pages.root, when: ok)
     case .grantLeavesPageOwner: keep(\.pages.owner, when: ok)
+    case .grantForgetsPageCount: keep(\.environments.pages, when: ok)
+    case .unmapLeavesWindowCount: keep(\.environments.bindings, when: ok)
     case .allocateForgetsRoot: keep(\.pages.root, when: ok)
     case .reclaimFreesEarly:
       d.when(ok) {

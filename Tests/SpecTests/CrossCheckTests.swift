@@ -121,6 +121,9 @@ struct Planted: SpecDomain {
   func forEach(below limit: UInt64, bound: Int, _ body: (Int) -> Void) {
     base.forEach(below: limit, bound: bound, body)
   }
+  func forEach(bound: Int, while condition: () -> Bool, _ body: (Int) -> Void) {
+    base.forEach(bound: bound, while: condition, body)
+  }
   func check(_ ok: inout Bool, _ error: inout UInt64, _ condition: () -> Bool, _ code: UInt64) {
     base.check(&ok, &error, condition, code)
   }

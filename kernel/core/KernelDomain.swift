@@ -131,7 +131,8 @@ enum Spec {
     firstPage: 0, header: InfoColumn(address: 0, stride: 0, count: 0),
     environments: EnvironmentTable(
       state: empty, parent: empty, handler: empty, handlerStack: empty, upcall: empty,
-      callEntry: empty, caller: empty, exitStatus: empty, capabilities: empty),
+      callEntry: empty, caller: empty, exitStatus: empty, capabilities: empty, pages: empty,
+      bindings: empty),
     slices: empty, pages: PageTable(owner: empty, mappings: empty, root: empty),
     capabilities: CapabilityTable(
       kind: empty, owner: empty, parent: empty, depth: empty, rights: empty, base: empty,
@@ -189,7 +190,8 @@ enum Spec {
         state: environment(.state), parent: environment(.parent), handler: environment(.handler),
         handlerStack: environment(.handlerStack), upcall: environment(.upcall),
         callEntry: environment(.callEntry), caller: environment(.caller),
-        exitStatus: environment(.exitStatus), capabilities: environment(.capabilities)),
+        exitStatus: environment(.exitStatus), capabilities: environment(.capabilities),
+        pages: environment(.pages), bindings: environment(.bindings)),
       slices: column(Info.offset(slice: 0), words: 1, count: b.slices),
       pages: PageTable(owner: page(.owner), mappings: page(.mappings), root: page(.root)),
       capabilities: CapabilityTable(

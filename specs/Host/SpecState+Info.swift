@@ -122,6 +122,8 @@ extension SpecState where D == ConcreteDomain {
       environments.caller[i] = get(layout.offset(environment: i, .caller))
       environments.exitStatus[i] = get(layout.offset(environment: i, .exitStatus))
       environments.capabilities[i] = get(layout.offset(environment: i, .capabilities))
+      environments.pages[i] = get(layout.offset(environment: i, .pages))
+      environments.bindings[i] = get(layout.offset(environment: i, .bindings))
     }
     for i in 0..<bounds.slices { slices[i] = get(layout.offset(slice: i)) }
     for i in 0..<bounds.pages {
@@ -202,6 +204,7 @@ extension SpecState where D == ConcreteDomain {
       (.state, t.state), (.parent, t.parent), (.handler, t.handler),
       (.handlerStack, t.handlerStack), (.upcall, t.upcall), (.callEntry, t.callEntry),
       (.caller, t.caller), (.exitStatus, t.exitStatus), (.capabilities, t.capabilities),
+      (.pages, t.pages), (.bindings, t.bindings),
     ]
   }
 

@@ -24,7 +24,8 @@ extension SpecState where D.Column == [D.W] {
     for _ in 0..<e { for f in 0..<EnvironmentField.wordCount { env[f].append(take()) } }
     let environments = EnvironmentTable(
       state: env[0], parent: env[1], handler: env[2], handlerStack: env[3], upcall: env[4],
-      callEntry: env[5], caller: env[6], exitStatus: env[7], capabilities: env[8])
+      callEntry: env[5], caller: env[6], exitStatus: env[7], capabilities: env[8], pages: env[9],
+      bindings: env[10])
     let slices = (0..<bounds.slices).map { _ in take() }
     var page = [[W]](repeating: [], count: PageField.wordCount)
     for _ in 0..<bounds.pages { for f in 0..<PageField.wordCount { page[f].append(take()) } }
@@ -72,7 +73,7 @@ extension SpecState where D.Column == [D.W] {
       let t = environments
       out += [
         t.state[i], t.parent[i], t.handler[i], t.handlerStack[i], t.upcall[i], t.callEntry[i],
-        t.caller[i], t.exitStatus[i], t.capabilities[i],
+        t.caller[i], t.exitStatus[i], t.capabilities[i], t.pages[i], t.bindings[i],
       ]
     }
     out += slices

@@ -193,6 +193,15 @@ public final class SymbolicDomain: SpecDomain {
     for j in 0..<bound { branch(ult(word(UInt64(j)), limit), then: { body(j) }, else: {}) }
   }
 
+  public func forEach(bound: Int, while condition: () -> BoolTerm, _ body: (Int) -> Void) {
+    var running = trueTerm
+    for j in 0..<bound {
+      running = and(running, condition())
+      if running.boolValue == false { return }
+      branch(running, then: { body(j) }, else: {})
+    }
+  }
+
   /// Each read of user memory so far (``pageByte(_:_:)``): the page and
   /// offset terms and the fresh byte standing for the value. A tool that
   /// evaluates the formula on a concrete memory substitutes each.

@@ -18,7 +18,7 @@ enum StateCoding {
   }
   enum EnvironmentKey: String, CodingKey {
     case environment, state, parent, handler, handlerStack, upcall, callEntry, caller, exitStatus,
-      capabilities
+      capabilities, pages, bindings
   }
   enum SliceKey: String, CodingKey { case position, owner }
   enum PageKey: String, CodingKey { case page, owner, mappings, root }
@@ -72,6 +72,8 @@ enum StateCoding {
       state.environments.caller[i] = try word(r, .caller, none)
       state.environments.exitStatus[i] = try word(r, .exitStatus, 0)
       state.environments.capabilities[i] = try word(r, .capabilities, 0)
+      state.environments.pages[i] = try word(r, .pages, 0)
+      state.environments.bindings[i] = try word(r, .bindings, 0)
       list = records
     }
     list = try c.nestedUnkeyedContainerIfPresent(forKey: .slices)
@@ -197,9 +199,10 @@ enum StateCoding {
     for i in 0..<bounds.environments {
       let record = [
         env.state[i], env.parent[i], env.handler[i], env.handlerStack[i], env.upcall[i],
-        env.callEntry[i], env.caller[i], env.exitStatus[i],
+        env.callEntry[i], env.caller[i], env.exitStatus[i], env.capabilities[i], env.pages[i],
+        env.bindings[i],
       ]
-      guard record != [0, none, 0, 0, 0, 0, none, 0] else { continue }
+      guard record != [0, none, 0, 0, 0, 0, none, 0, 0, 0, 0] else { continue }
       var r = list.nestedContainer(keyedBy: EnvironmentKey.self)
       try r.encode(i, forKey: .environment)
       try EnumCoding.encode(&r, .state, env.state[i], EnvironmentState.self)
@@ -211,6 +214,8 @@ enum StateCoding {
       try r.encode(ReplayWord(env.caller[i]), forKey: .caller)
       try r.encode(ReplayWord(env.exitStatus[i]), forKey: .exitStatus)
       try r.encode(ReplayWord(env.capabilities[i]), forKey: .capabilities)
+      try r.encode(ReplayWord(env.pages[i]), forKey: .pages)
+      try r.encode(ReplayWord(env.bindings[i]), forKey: .bindings)
     }
     list = c.nestedUnkeyedContainer(forKey: .slices)
     for i in 0..<bounds.slices where state.slices[i] != none {
