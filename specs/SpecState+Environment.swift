@@ -113,49 +113,84 @@ extension SpecState {
     v.require(d.or(d.eq(current, parent), d.not(parentLive)), else: .notPermitted)
     return finish(v) { s in
       var value = s.word(1)
-      let slots = UInt64(truncatingIfNeeded: s.bounds.windowSlots)
-      let row = d.mul(t, slots)
-      // 1. The lowest bound window slot, looked for only while T has one
-      // (its `bindings` count is exact).
-      var found = s.zero
-      var slot = s.zero
-      d.when(d.ne(d.read(s.environments.bindings, t, default: s.zero), s.zero)) {
-        let bound = d.first(s.bounds.windowSlots) { j in
-          d.ne(s.pageOf(binding: d.add(row, s.word(j))), s.none)
-        }
-        d.assign(&found, d.ite(bound.found, s.word(1), s.zero))
-        d.assign(&slot, bound.index)
-      }
+      // 1. Every bound window slot of T (its `bindings` count is exact).
       d.branch(
-        d.ne(found, s.zero),
-        then: { s.removeBinding(d.add(row, slot), of: t) },
+        d.ne(d.read(s.environments.bindings, t, default: s.zero), s.zero),
+        then: { s.unbindWindow(of: t) },
         else: {
-          // 2. The lowest capability of the reclaim domain without children.
-          let leaf = d.first(s.bounds.capabilities) { j in
-            let k = s.word(j)
-            return d.and(
-              d.eq(s.capabilities.children[j], s.zero), then: { s.isInReclaimDomain(k, of: t) })
+          // 2. Every capability of the reclaim domain without children or
+          // bindings, in one pass.
+          let pass = s.deleteLeaves(of: t)
+          d.when(d.eq(pass.deleted, s.zero)) {
+            d.branch(
+              d.ne(pass.bound, s.none),
+              // 3. Else the lowest one without children: it backs a binding.
+              then: { s.reclaimStep(pass.bound) },
+              else: {
+                // 4. The lowest slice position owned by T.
+                let slice = d.first(s.bounds.slices) { j in d.eq(s.slices[j], t) }
+                d.branch(
+                  slice.found,
+                  then: { d.write(&s.slices, slice.index, s.none) },
+                  else: {
+                    // 5. The slot becomes a free record; its children
+                    // become orphans.
+                    s.resetEnvironment(t, state: .free, parent: s.none)
+                    s.releaseOrphans(of: t)
+                    d.assign(&value, s.zero)
+                  })
+              })
           }
-          d.branch(
-            leaf.found,
-            then: { s.reclaimStep(leaf.index) },
-            else: {
-              // 3. The lowest slice position owned by T.
-              let slice = d.first(s.bounds.slices) { j in d.eq(s.slices[j], t) }
-              d.branch(
-                slice.found,
-                then: { d.write(&s.slices, slice.index, s.none) },
-                else: {
-                  // 4. The slot becomes a free record; its children become
-                  // orphans.
-                  s.resetEnvironment(t, state: .free, parent: s.none)
-                  s.releaseOrphans(of: t)
-                  d.assign(&value, s.zero)
-                })
-            })
         })
       return value
     }
+  }
+
+  /// Deletes every capability of `t`'s reclaim domain that has no children
+  /// and backs no binding, lowest slot first (one whose last child the pass
+  /// deleted counts as childless when the pass reaches it). `deleted` is 1
+  /// if it deleted any, else 0; `bound` is the lowest capability of the
+  /// domain without children that it kept (it backs a binding), or `none`.
+  mutating func deleteLeaves(of t: W) -> (deleted: W, bound: W) {
+    let d = domain
+    var deleted = zero
+    var bound = none
+    for j in 0..<bounds.capabilities {
+      let k = word(j)
+      // The reclaim domain's test, empty slots (most of the table) first out.
+      let leaf = d.and(
+        d.ne(capabilities.kind[j], word(CapabilityKind.empty)),
+        then: {
+          d.and(d.eq(capabilities.children[j], zero), then: { isHeldOrNamed(k, by: t) })
+        })
+      d.when(leaf) {
+        d.branch(
+          d.eq(capabilities.bindings[j], zero),
+          then: {
+            deleteCapability(k)
+            d.assign(&deleted, word(1))
+          },
+          else: { d.when(d.eq(bound, none)) { d.assign(&bound, k) } })
+      }
+    }
+    return (deleted, bound)
+  }
+
+  /// Every bound slot of `t`'s window is removed, lowest first; then the
+  /// filters whose buffer went. The window is read only up to its last
+  /// bound slot (`t`'s `bindings` count is exact).
+  mutating func unbindWindow(of t: W) {
+    let d = domain
+    let row = d.mul(t, UInt64(truncatingIfNeeded: bounds.windowSlots))
+    var unseen = d.read(environments.bindings, t, default: zero)
+    d.forEach(bound: bounds.windowSlots, while: { d.ne(unseen, zero) }) { j in
+      let b = d.add(row, word(j))
+      d.when(d.ne(pageOf(binding: b), none)) {
+        d.assign(&unseen, d.sub(unseen, word(1)))
+        unbind(b, of: t)
+      }
+    }
+    removeFiltersWithoutBuffer()
   }
 
   /// Every environment whose parent is `t` gets parent `none` (an
