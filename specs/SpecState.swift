@@ -22,6 +22,23 @@ public struct EnvironmentTable<C> {
     self.pages = pages
     self.bindings = bindings
   }
+
+  /// The column of `field`.
+  public subscript(field: EnvironmentField) -> C {
+    switch field {
+    case .state: state
+    case .parent: parent
+    case .handler: handler
+    case .handlerStack: handlerStack
+    case .upcall: upcall
+    case .callEntry: callEntry
+    case .caller: caller
+    case .exitStatus: exitStatus
+    case .capabilities: capabilities
+    case .pages: pages
+    case .bindings: bindings
+    }
+  }
 }
 
 /// The page table, one column per field (`PageField`), each of

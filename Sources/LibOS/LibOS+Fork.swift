@@ -175,26 +175,30 @@ extension LibOS {
       kernel.store(base + 8, function)
       kernel.store(base + 16, argument)
       kernel.store(base + 24, me)
-      var word: UInt64 = 0
-      for s in 0..<userSlots {
-        let r = slots[s]
-        var byte = r.rights.rawValue & 0x3F
-        if r.page != none && r.rights.contains(.write) { byte |= 0x40 }  // copy-on-write in both
-        if r.demand { byte |= 0x80 }
-        word |= byte << UInt64((s % 8) * 8)
-        if s % 8 == 7 || s == userSlots - 1 {
-          kernel.store(base + 32 + UInt64(s / 8) * 8, word)
-          word = 0
-        }
-      }
-      // Which slots were shared: one bit each, after the bytes.
+      // One pass: a word of bytes every 8 slots, a word of bits every 64.
       let mapped = base + 32 + UInt64((userSlots + 7) / 8) * 8
-      var bits: UInt64 = 0
-      for s in 0..<userSlots {
-        if slots[s].page != none && !slots[s].isPrivate { bits |= 1 << UInt64(s % 64) }
-        if s % 64 == 63 || s == userSlots - 1 {
-          kernel.store(mapped + UInt64(s / 64) * 8, bits)
-          bits = 0
+      let count = userSlots
+      slots.withUnsafeBufferPointer { records in
+        var bits: UInt64 = 0
+        for first in stride(from: 0, to: count, by: 8) {
+          var word: UInt64 = 0
+          for s in first..<min(first + 8, count) {
+            let rights = records[s].rights
+            let page = records[s].page
+            var byte = rights.rawValue & 0x3F
+            if page != none && rights.contains(.write) { byte |= 0x40 }  // copy-on-write in both
+            if records[s].demand { byte |= 0x80 }
+            word |= byte &<< UInt64(truncatingIfNeeded: (s &- first) &* 8)
+            if page != none && !records[s].isPrivate {
+              bits |= 1 &<< UInt64(truncatingIfNeeded: s & 63)
+            }
+          }
+          kernel.store(base + 32 + UInt64(first / 8) * 8, word)
+          // Which slots were shared: one bit each, after the bytes.
+          if (first + 8) % 64 == 0 || first + 8 >= count {
+            kernel.store(mapped + UInt64(first / 64) * 8, bits)
+            bits = 0
+          }
         }
       }
     }
@@ -230,31 +234,53 @@ extension LibOS {
       function: kernel.load(base + 8), argument: kernel.load(base + 16),
       parent: kernel.load(base + 24))
     let mapped = base + 32 + UInt64((userSlots + 7) / 8) * 8
-    var (bytes, bits): (UInt64, UInt64) = (0, 0)
-    for s in 0..<userSlots {
-      if s % 8 == 0 { bytes = kernel.load(base + 32 + UInt64(s / 8) * 8) }
-      if s % 64 == 0 { bits = kernel.load(mapped + UInt64(s / 64) * 8) }
-      let byte = (bytes >> UInt64((s % 8) * 8)) & 0xFF
-      let shared = (bits >> UInt64(s % 64)) & 1 != 0
-      var record = SlotRecord()
-      record.demand = byte & 0x80 != 0
-      let page = binding(me, s, .page)
-      if page == none && shared {
-        // Shared by the parent, then taken by a revocation before this
-        // environment booted: lost, as a forgotten slot is.
-        slots[s] = SlotRecord()
-        forget(slot: s, lost: true)
-        continue
-      }
-      if page != none {
-        record.page = page
-        record.capability = binding(me, s, .capability)
-        record.rights = Rights(rawValue: byte & 0x3F)
-        record.copyOnWrite = byte & 0x40 != 0
-        record.dirty = true
-      }
-      slots[s] = record
+    // The bound slots among the user slots: the kernel's count of this
+    // window's bound slots less those above the user slots. Past the last
+    // one no binding is read.
+    var boundLeft = environment(me, .bindings)
+    for s in userSlots..<bounds.windowSlots where binding(me, s, .page) != none {
+      boundLeft &-= 1
     }
+    var lost: [Int] = []
+    let count = userSlots
+    slots.withUnsafeMutableBufferPointer { records in
+      var bits: UInt64 = 0
+      for first in stride(from: 0, to: count, by: 8) {
+        if first % 64 == 0 { bits = kernel.load(mapped + UInt64(first / 64) * 8) }
+        let bytes = kernel.load(base + 32 + UInt64(first / 8) * 8)
+        let end = min(first + 8, count)
+        let sharedHere = (bits >> UInt64(first % 64)) & 0xFF
+        if bytes == 0 && sharedHere == 0 && boundLeft == 0 {
+          // Nothing recorded, shared or bound: empty records.
+          for s in first..<end { records[s] = SlotRecord() }
+          continue
+        }
+        for s in first..<end {
+          let byte = (bytes &>> UInt64(truncatingIfNeeded: (s &- first) &* 8)) & 0xFF
+          let shared = (bits &>> UInt64(truncatingIfNeeded: s & 63)) & 1 != 0
+          var record = SlotRecord()
+          record.demand = byte & 0x80 != 0
+          let page = boundLeft == 0 ? none : binding(me, s, .page)
+          if page == none && shared {
+            // Shared by the parent, then taken by a revocation before this
+            // environment booted: lost, as a forgotten slot is.
+            records[s] = SlotRecord()
+            lost.append(s)
+            continue
+          }
+          if page != none {
+            boundLeft &-= 1
+            record.page = page
+            record.capability = binding(me, s, .capability)
+            record.rights = Rights(rawValue: byte & 0x3F)
+            record.copyOnWrite = byte & 0x40 != 0
+            record.dirty = true
+          }
+          records[s] = record
+        }
+      }
+    }
+    for s in lost { forget(slot: s, lost: true) }
     let recordCapability = binding(me, forkRecordSlot, .capability)
     try check(
       kernel.sys(PageUnmapArguments(target: me, envCap: none, slot: UInt64(forkRecordSlot))))

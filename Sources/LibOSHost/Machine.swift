@@ -578,12 +578,10 @@ public final class Machine {
     if offset < layout.slicesOffset {
       let i = (offset - layout.environmentsOffset) / 8
       let (index, field) = (i / EnvironmentField.wordCount, i % EnvironmentField.wordCount)
-      guard index < bounds.environments else { return 0 }
-      let t = spec.environments
-      return [
-        t.state, t.parent, t.handler, t.handlerStack, t.upcall, t.callEntry, t.caller,
-        t.exitStatus, t.capabilities,
-      ][field][index]
+      guard index < bounds.environments, let f = EnvironmentField(rawValue: UInt64(field)) else {
+        return 0
+      }
+      return spec.environments[f][index]
     }
     if offset < layout.pagesOffset {
       let i = (offset - layout.slicesOffset) / 8

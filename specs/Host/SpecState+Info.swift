@@ -199,13 +199,7 @@ extension SpecState where D == ConcreteDomain {
   public static func digest(infoWords words: [UInt64]) -> UInt64 { InfoDigest.of(words) }
 
   public var environmentColumns: [(EnvironmentField, [UInt64])] {
-    let t = environments
-    return [
-      (.state, t.state), (.parent, t.parent), (.handler, t.handler),
-      (.handlerStack, t.handlerStack), (.upcall, t.upcall), (.callEntry, t.callEntry),
-      (.caller, t.caller), (.exitStatus, t.exitStatus), (.capabilities, t.capabilities),
-      (.pages, t.pages), (.bindings, t.bindings),
-    ]
+    EnvironmentField.allCases.map { ($0, environments[$0]) }
   }
 
   public var pageColumns: [(PageField, [UInt64])] {
