@@ -200,7 +200,8 @@ extension SpecState {
     let d = domain
     for j in 0..<bounds.filters {
       d.when(
-        d.and(d.eq(filters.state[j], word(FilterState.active)), d.eq(filterBinding(at: j), b))
+        d.and(
+          d.eq(filters.state[j], word(FilterState.active)), then: { d.eq(filterBinding(at: j), b) })
       ) { freeFilter(at: j) }
     }
   }

@@ -42,7 +42,8 @@ extension SpecState {
   func runIsFree(page: W, count: W) -> B {
     let d = domain
     var free = d.bool(true)
-    for i in 0..<bounds.maximumRun {
+    // Positions past `count` add nothing: the plain domains stop there.
+    d.forEach(below: count, bound: bounds.maximumRun) { i in
       let beyond = d.uge(word(i), count)
       free = d.and(free, d.or(beyond, d.eq(ownerOf(page: d.add(page, word(i))), none)))
     }

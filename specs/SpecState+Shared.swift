@@ -175,8 +175,8 @@ extension SpecState {
   ) {
     let d = domain
     d.when(condition) {
-      for i in 0..<bounds.maximumRun {
-        d.when(d.ult(word(i), count)) { body(&self, pageIndex(d.add(base, word(i)))) }
+      d.forEach(below: count, bound: bounds.maximumRun) { i in
+        body(&self, pageIndex(d.add(base, word(i))))
       }
     }
   }
