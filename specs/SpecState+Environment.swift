@@ -305,7 +305,7 @@ extension SpecState {
       d.assign(&pages.mappings[i], zero)
       d.assign(&pages.root[i], none)
     }
-    for c in 0..<bounds.capabilities { writeEmptyCapability(c) }
+    for c in 0..<bounds.capabilities { writeEmptyCapability(at: word(c)) }
     for b in 0..<bindings.page.count {
       d.assign(&bindings.page[b], none)
       d.assign(&bindings.capability[b], none)

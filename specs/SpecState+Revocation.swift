@@ -290,7 +290,7 @@ extension SpecState {
   /// tree at once.
   mutating func clearCapability(_ j: Int) {
     countCapability(of: capabilities.owner[j], by: .max)
-    writeEmptyCapability(j)
+    writeEmptyCapability(at: word(j))
   }
 
   /// Capability `k` holds the empty record.
@@ -305,19 +305,5 @@ extension SpecState {
     d.write(&capabilities.count, k, zero)
     d.write(&capabilities.children, k, zero)
     d.write(&capabilities.bindings, k, zero)
-  }
-
-  /// Capability `j` (a constant position) holds the empty record.
-  mutating func writeEmptyCapability(_ j: Int) {
-    let d = domain
-    d.assign(&capabilities.kind[j], zero)
-    d.assign(&capabilities.owner[j], none)
-    d.assign(&capabilities.parent[j], none)
-    d.assign(&capabilities.depth[j], zero)
-    d.assign(&capabilities.rights[j], zero)
-    d.assign(&capabilities.base[j], zero)
-    d.assign(&capabilities.count[j], zero)
-    d.assign(&capabilities.children[j], zero)
-    d.assign(&capabilities.bindings[j], zero)
   }
 }
