@@ -62,11 +62,13 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .target(
-      name: "ExoProofs", dependencies: ["ExoABI", "ExoSpec"], path: "proofs", exclude: ["corpus"]),
+      name: "ExoProofs", dependencies: ["ExoABI", "ExoSpec"], path: "proofs", exclude: ["corpus"],
+      swiftSettings: optimized),
     .target(name: "ExoVerify", dependencies: ["ExoABI", "ExoSpec", "ExoProofs", "SMT"]),
     .target(name: "CSharedMemory"),
     .target(
-      name: "ExoDiff", dependencies: ["ExoABI", "ExoSpec", "ExoHarness", "CSharedMemory"],
+      name: "ExoDiff",
+      dependencies: ["ExoABI", "ExoSpec", "ExoProofs", "ExoHarness", "CSharedMemory"],
       swiftSettings: optimized),
     // The library OS: the same files are compiled into user images by `exo build`.
     .target(name: "LibOS", dependencies: ["ExoABI"]),

@@ -179,12 +179,29 @@ extension DiffTarget {
   public func observe(
     _ steps: [DiffStep], checkpointEvery k: Int, bounds: Bounds, firstPage: UInt64
   ) throws -> ObservedRun {
+    try observeStepByStep(
+      steps, checkpointEvery: k, bounds: bounds, firstPage: firstPage, failureEndsRun: false)
+  }
+
+  /// ``observe(_:checkpointEvery:bounds:firstPage:)`` by the methods above,
+  /// one call at a time. With `failureEndsRun`, a step that throws
+  /// ``DiffError/targetFailed(_:)`` ends the run as the target's failure
+  /// (``ObservedRun/failure``) instead of throwing.
+  public func observeStepByStep(
+    _ steps: [DiffStep], checkpointEvery k: Int, bounds: Bounds, firstPage: UInt64,
+    failureEndsRun: Bool
+  ) throws -> ObservedRun {
     try reset(bounds: bounds, firstPage: firstPage)
     let initial = try digest()
     var observations: [Observation] = []
     observations.reserveCapacity(steps.count)
     for (i, step) in steps.enumerated() {
-      let result = try run(step.transition, step.arguments)
+      let result: SyscallResult
+      do {
+        result = try run(step.transition, step.arguments)
+      } catch DiffError.targetFailed(let why) where failureEndsRun {
+        return ObservedRun(initialDigest: initial, observations: observations, failure: why)
+      }
       let machine = MachineObservation(probes: try probe(step.probes))
       let checkpoint = ObservedRun.isCheckpoint(i, count: steps.count, every: k)
       observations.append(

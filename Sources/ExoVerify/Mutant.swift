@@ -126,6 +126,16 @@ public enum Mutant: String, CaseIterable, Sendable {
   /// still removed, by the separate walk over the window slots).
   case repossessSkipsDeepest
 
+  // Size: bugs only wrong past the proof bounds (code written for a fixed
+  // number of pages or slots), which exoverify's bounds cannot see and the
+  // difftest audit at the kernel's sizes does (``sizeMutants``).
+  /// pageAllocate adds at most three pages of a run to the environment's
+  /// page count.
+  case allocateCountsThreePages
+  /// pageMap counts a new binding in the target's bound-slot count only
+  /// in window slots 0 and 1.
+  case mapCountsTwoSlots
+
   /// The transition the mutant changes, or nil for a mutant of the
   /// packet-filter check.
   public var transition: Transition? {
@@ -161,6 +171,8 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .deriveDepthStopsAtTwo: .call(.capabilityDerive)
     case .revokeWalksTwoLevels: .call(.capabilityRevoke)
     case .repossessSkipsDeepest: .event(.revocationAbort)
+    case .allocateCountsThreePages: .call(.pageAllocate)
+    case .mapCountsTwoSlots: .call(.pageMap)
     }
   }
 
@@ -208,6 +220,8 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .transmitReadsUnboundSlot: return .transitionProperty(t, .transmitReadsBoundPage)
     case .deriveDepthStopsAtTwo, .repossessSkipsDeepest: return .preserves(t, .derivationAcyclic)
     case .revokeWalksTwoLevels: return .transitionProperty(t, .revokeDoneLeavesNoDescendants)
+    case .allocateCountsThreePages: return .preserves(t, .pagesCountExact)
+    case .mapCountsTwoSlots: return .preserves(t, .windowCountExact)
     }
   }
 
@@ -216,6 +230,16 @@ public enum Mutant: String, CaseIterable, Sendable {
   public static let depthMutants: [Mutant] = [
     .deriveDepthStopsAtTwo, .revokeWalksTwoLevels, .repossessSkipsDeepest,
   ]
+
+  /// The mutants that are correct code at the proof bounds (runs of three
+  /// pages, two window slots) and wrong only past them: exoverify proves
+  /// them correct; `exo difftest --against audit-mutant:NAME` at the
+  /// kernel's sizes catches them.
+  public static let sizeMutants: [Mutant] = [.allocateCountsThreePages, .mapCountsTwoSlots]
+
+  /// The mutants exoverify must catch at its bounds: all but the
+  /// ``sizeMutants``.
+  public static let provable: [Mutant] = allCases.filter { !sizeMutants.contains($0) }
 
   /// The obligations that can catch the mutant: its transition's, or the
   /// packet-filter theorems.
@@ -403,6 +427,13 @@ public enum Mutant: String, CaseIterable, Sendable {
     case .grantLeavesPageOwner: keep(\.pages.owner, when: ok)
     case .grantForgetsPageCount: keep(\.environments.pages, when: ok)
     case .unmapLeavesWindowCount: keep(\.environments.bindings, when: ok)
+    case .allocateCountsThreePages:
+      let count = arguments[1]
+      let uncounted = d.ite(d.ult(d.word(3), count), d.sub(count, d.word(3)), d.word(0))
+      let held = d.read(state.environments.pages, pre.current, default: d.word(0))
+      d.when(ok) { d.write(&state.environments.pages, pre.current, d.sub(held, uncounted)) }
+    case .mapCountsTwoSlots:
+      keep(\.environments.bindings, when: d.and(ok, d.ult(d.word(1), arguments[4])))
     case .allocateForgetsRoot: keep(\.pages.root, when: ok)
     case .reclaimFreesEarly:
       d.when(ok) {

@@ -18,7 +18,10 @@ struct DiffTest: ParsableCommand {
     discussion: """
       Targets: `kernel` (default: the kernel in QEMU, driven by its in-guest agent), \
       `spec` (the spec against itself: a check of the tester), `spec-mutant:NAME` (the \
-      spec with an exoverify mutant). `--kernel-mutant NAME` runs a kernel with a planted \
+      spec with an exoverify mutant), `audit` (the spec with every invariant, transition \
+      property and errorUnchanged theorem of exoverify checked after every transition, at \
+      --bounds: what the proofs' small bounds cannot see), `audit-mutant:NAME` (the audit \
+      of a spec with that mutant). `--kernel-mutant NAME` runs a kernel with a planted \
       bug (`--list-mutants`). Sequence i uses a seed derived from --seed and i, so a run \
       is deterministic for a seed whatever --jobs is. Besides results and state digests \
       the agent's register checks and memory probes are compared (docs/ABI.md \
@@ -40,7 +43,9 @@ struct DiffTest: ParsableCommand {
   @Option(help: "Compare state digests after every K calls (results are compared always).")
   var checkpointEvery: Int = 1
 
-  @Option(help: "What to compare with the spec: kernel, spec, or spec-mutant:NAME.")
+  @Option(
+    help: "What to compare with the spec: kernel, spec, spec-mutant:NAME, audit, audit-mutant:NAME."
+  )
   var against: String = "kernel"
 
   @Option(help: "Run a kernel with this planted bug (see --list-mutants).")
@@ -128,7 +133,7 @@ struct DiffTest: ParsableCommand {
       }
       workers.append(
         Differ(
-          reference: SpecTarget(name: "spec", bounds: tableSizes, firstPage: firstPage),
+          reference: try reference(tableSizes),
           candidate: candidate, bounds: tableSizes, firstPage: firstPage,
           checkpointEvery: checkpointEvery))
     }
@@ -231,23 +236,52 @@ struct DiffTest: ParsableCommand {
     case "spec":
       return { _ in SpecTarget(name: "spec (copy)", bounds: tableSizes, firstPage: firstPage) }
     case let name where name.hasPrefix("spec-mutant:"):
-      let mutantName = String(name.dropFirst("spec-mutant:".count))
-      guard let mutant = Mutant(rawValue: mutantName), mutant.transition != nil else {
-        note(
-          "error: no spec mutant '\(mutantName)'; have: "
-            + Mutant.allCases.filter { $0.transition != nil }.map(\.rawValue).joined(
-              separator: ", "))
-        throw ExitCode(2)
-      }
+      let mutant = try specMutant(String(name.dropFirst("spec-mutant:".count)))
       return { _ in
         MutantSpecTarget(name: name, bounds: tableSizes, firstPage: self.firstPage) { t, s, a in
           mutant.applyConcrete(t, to: &s, a)
         }
       }
+    case "audit":
+      return { _ in AuditTarget(bounds: tableSizes, firstPage: self.firstPage) }
+    case let name where name.hasPrefix("audit-mutant:"):
+      let mutant = try specMutant(String(name.dropFirst("audit-mutant:".count)))
+      return { _ in
+        AuditTarget(name: name, bounds: tableSizes, firstPage: self.firstPage) { t, s, a in
+          mutant.applyConcrete(t, to: &s, a)
+        }
+      }
     default:
-      note("error: --against must be kernel, spec or spec-mutant:NAME, got '\(against)'")
+      note(
+        "error: --against must be kernel, spec, spec-mutant:NAME, audit or audit-mutant:NAME, "
+          + "got '\(against)'")
       throw ExitCode(2)
     }
+  }
+
+  /// The reference target: the spec, or for `audit-mutant:NAME` the spec
+  /// with that mutant (the audit compares a spec with itself, so that only
+  /// a broken theorem, never a changed result, can end a run).
+  func reference(_ tableSizes: Bounds) throws -> any DiffTarget {
+    guard against.hasPrefix("audit-mutant:"), kernelMutant == nil else {
+      return SpecTarget(name: "spec", bounds: tableSizes, firstPage: firstPage)
+    }
+    let mutant = try specMutant(String(against.dropFirst("audit-mutant:".count)))
+    return MutantSpecTarget(name: "spec", bounds: tableSizes, firstPage: firstPage) { t, s, a in
+      mutant.applyConcrete(t, to: &s, a)
+    }
+  }
+
+  /// The spec mutant called `name` (one that changes a transition).
+  func specMutant(_ name: String) throws -> Mutant {
+    guard let mutant = Mutant(rawValue: name), mutant.transition != nil else {
+      note(
+        "error: no spec mutant '\(name)'; have: "
+          + Mutant.allCases.filter { $0.transition != nil }.map(\.rawValue).joined(
+            separator: ", "))
+      throw ExitCode(2)
+    }
+    return mutant
   }
 
   /// What ``runSequences`` did: the pool (sequences run, the divergence

