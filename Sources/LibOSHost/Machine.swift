@@ -575,69 +575,56 @@ public final class Machine {
       case nil: return 0
       }
     }
+    // Each table's words through the spec's one field map (its `…Columns`,
+    // also what the digest and the kernel comparison read).
+    func word<F: RawRepresentable>(
+      _ columns: [(F, [UInt64])], _ i: Int, fields: Int, records: Int
+    ) -> UInt64 where F.RawValue == UInt64 {
+      let (index, field) = (i / fields, i % fields)
+      guard index < records, let c = columns.first(where: { $0.0.rawValue == UInt64(field) })
+      else { return 0 }
+      return c.1[index]
+    }
     if offset < layout.slicesOffset {
-      let i = (offset - layout.environmentsOffset) / 8
-      let (index, field) = (i / EnvironmentField.wordCount, i % EnvironmentField.wordCount)
-      guard index < bounds.environments, let f = EnvironmentField(rawValue: UInt64(field)) else {
-        return 0
-      }
-      return spec.environments[f][index]
+      return word(
+        spec.environmentColumns, (offset - layout.environmentsOffset) / 8,
+        fields: EnvironmentField.wordCount, records: bounds.environments)
     }
     if offset < layout.pagesOffset {
       let i = (offset - layout.slicesOffset) / 8
       return i < bounds.slices ? spec.slices[i] : 0
     }
     if offset < layout.capabilitiesOffset {
-      let i = (offset - layout.pagesOffset) / 8
-      let (index, field) = (i / PageField.wordCount, i % PageField.wordCount)
-      guard index < bounds.pages else { return 0 }
-      let t = spec.pages
-      return field == 0 ? t.owner[index] : field == 1 ? t.mappings[index] : t.root[index]
+      return word(
+        spec.pageColumns, (offset - layout.pagesOffset) / 8, fields: PageField.wordCount,
+        records: bounds.pages)
     }
     if offset < layout.bindingsOffset {
-      let i = (offset - layout.capabilitiesOffset) / 8
-      let (index, field) = (i / CapabilityField.wordCount, i % CapabilityField.wordCount)
-      guard index < bounds.capabilities else { return 0 }
-      let t = spec.capabilities
-      switch field {
-      case 0: return t.kind[index]
-      case 1: return t.owner[index]
-      case 2: return t.parent[index]
-      case 3: return t.depth[index]
-      case 4: return t.rights[index]
-      case 5: return t.base[index]
-      case 6: return t.count[index]
-      case 7: return t.children[index]
-      default: return t.bindings[index]
-      }
+      return word(
+        spec.capabilityColumns, (offset - layout.capabilitiesOffset) / 8,
+        fields: CapabilityField.wordCount, records: bounds.capabilities)
     }
     if offset >= layout.filterWordsOffset {
       let i = (offset - layout.filterWordsOffset) / 8
       return i < spec.filterWords.count ? spec.filterWords[i] : 0
     }
     if offset >= layout.filtersOffset {
-      let i = (offset - layout.filtersOffset) / 8
-      let (index, field) = (i / FilterField.wordCount, i % FilterField.wordCount)
-      guard index < bounds.filters else { return 0 }
-      let t = spec.filters
-      return [t.state, t.owner, t.slot, t.pending, t.delivered, t.dropped][field][index]
+      return word(
+        spec.filterColumns, (offset - layout.filtersOffset) / 8, fields: FilterField.wordCount,
+        records: bounds.filters)
     }
     if offset >= layout.repossessionsOffset {
       let i = (offset - layout.repossessionsOffset) / 8
       return i < spec.repossessions.count ? spec.repossessions[i] : 0
     }
     if offset >= layout.revocationsOffset {
-      let i = (offset - layout.revocationsOffset) / 8
-      let (index, field) = (i / RevocationField.wordCount, i % RevocationField.wordCount)
-      guard index < bounds.environments else { return 0 }
-      let t = spec.revocations
-      return [t.phase, t.requested, t.deadline, t.returned, t.held, t.repossessed][field][index]
+      return word(
+        spec.revocationColumns, (offset - layout.revocationsOffset) / 8,
+        fields: RevocationField.wordCount, records: bounds.environments)
     }
-    let i = (offset - layout.bindingsOffset) / 8
-    let (index, field) = (i / BindingField.wordCount, i % BindingField.wordCount)
-    guard index < bounds.environments * bounds.windowSlots else { return 0 }
-    let t = spec.bindings
-    return field == 0 ? t.page[index] : field == 1 ? t.capability[index] : t.rights[index]
+    return word(
+      spec.bindingColumns, (offset - layout.bindingsOffset) / 8, fields: BindingField.wordCount,
+      records: bounds.environments * bounds.windowSlots)
   }
 
   func write(_ text: String) { console += text }

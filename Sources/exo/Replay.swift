@@ -26,12 +26,18 @@ struct Replay: ParsableCommand {
     case kernel
     /// The spec, then the kernel if the file can start there.
     case all
+    /// The spec with every theorem exoverify proves checked after every
+    /// transition (`exo difftest --against audit`), at the file's bounds.
+    case audit
   }
 
   @Argument(help: "The replay file (JSON).")
   var file: String
 
-  @Option(help: "What to run the file on: spec, kernel, or all (the kernel where it can start).")
+  @Option(
+    help:
+      "What to run the file on: spec, kernel, all (the kernel where it can start), or audit (the spec with exoverify's theorems checked after every transition)."
+  )
   var on: Target = .spec
 
   @Option(help: "With --on kernel: boot this kernel image instead of building one.")
@@ -67,6 +73,21 @@ struct Replay: ParsableCommand {
         throw ExitCode(2)
       }
       try show(replay, try runOnKernel(replay), on: "kernel")
+    case .audit:
+      guard replay.initial == .initial else {
+        note("error: \(file): the audit runs files that start from the initial state")
+        throw ExitCode(2)
+      }
+      let target = AuditTarget(name: "audit", bounds: replay.bounds, firstPage: replay.firstPage)
+      let report: ReplayReport
+      do {
+        report = try replay.run(on: target)
+      } catch {
+        print("audit: \(error)")
+        throw ExitCode.failure
+      }
+      try show(replay, report, on: "audit")
+      print("audit: every theorem held on \(target.transitionsChecked) transitions")
     case .all:
       let spec = try runOnSpec(replay)
       try? show(replay, spec, on: "spec")

@@ -61,6 +61,16 @@ import Testing
     let shrunk = try #require(try Shrinker(differ: d).shrink(steps))
     #expect(shrunk.steps.count <= 2)
     #expect(shrunk.divergence.step?.transition == mutant.transition)
+    // Its replay file (`exo replay FILE --on audit`): the audit of the
+    // mutant fails it at that call, the audit of the spec passes it.
+    let replay = try ReplayFile(
+      diverging: shrunk.steps, divergence: shrunk.divergence, bounds: .kernel,
+      firstPage: InfoHeader.kernelFirstPage)
+    #expect(throws: DiffError.self) {
+      try replay.run(
+        on: AuditTarget(bounds: .kernel, firstPage: InfoHeader.kernelFirstPage, apply: apply))
+    }
+    #expect(try replay.run(on: AuditTarget()).passed)
   }
 
   /// Environment 0 makes environment 1 and runs it.
