@@ -74,7 +74,7 @@ func syscallInPlace(
 }
 
 /// The spec's transition of in-place call `number` other than `ticks`:
-/// `pageMap`, `pageUnmap`, `pageProtect`.
+/// `pageMap`, `pageUnmap`, `pageProtect`, `capabilityDelete`.
 @inline(never)
 private func pageCallInPlace(
   _ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
@@ -85,6 +85,7 @@ private func pageCallInPlace(
   case Syscall.pageMap.rawValue: return Spec.state.systemCall(.pageMap, words)
   case Syscall.pageUnmap.rawValue: return Spec.state.systemCall(.pageUnmap, words)
   case Syscall.pageProtect.rawValue: return Spec.state.systemCall(.pageProtect, words)
+  case Syscall.capabilityDelete.rawValue: return Spec.state.systemCall(.capabilityDelete, words)
   default: panic("a call that does not run in place took the short path")
   }
 }
@@ -96,7 +97,9 @@ extension Syscall {
   /// list them too).
   var runsInPlace: Bool {
     switch self {
-    case .ticks, .pageMap, .pageUnmap, .pageProtect: true
+    // capabilityDelete frees a root's pages and counts; it never upcalls
+    // (only a revocation step tells a holder it lost a capability).
+    case .ticks, .pageMap, .pageUnmap, .pageProtect, .capabilityDelete: true
     default: false
     }
   }
