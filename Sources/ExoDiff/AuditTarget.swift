@@ -15,10 +15,6 @@ import ExoSpec
 /// first broken theorem ends the run as a failure of the target (a
 /// divergence of kind `failure`, shrunk and written as a replay file like
 /// any other).
-///
-/// A property that quantifies over the bytes a console call touches
-/// (``TransitionStep/any``) is checked at the first and last byte and at
-/// the first byte of every page between: the rules are per page.
 public final class AuditTarget: DiffTarget {
   public let name: String
   let spec: MutantSpecTarget
@@ -72,16 +68,16 @@ public final class AuditTarget: DiffTarget {
   }
 }
 
-/// The checks of an ``AuditTarget``: the first broken theorem.
+/// The checks of an ``AuditTarget``: the first broken theorem
+/// (``TheoremAudit``).
 final class Auditor {
   var violation: String?
   var checked = 0
 
   /// A fresh run from `initial`, whose invariants are checked now.
   func start(_ initial: ConcreteState) {
-    violation = nil
-    if let broken = Invariant.allCases.first(where: { !$0.holds(in: initial) }) {
-      violation = "invariant \(broken) does not hold in the initial state"
+    violation = TheoremAudit.brokenInvariant(in: initial).map {
+      "invariant \($0) does not hold in the initial state"
     }
   }
 
@@ -91,45 +87,6 @@ final class Auditor {
   ) {
     guard violation == nil else { return }
     checked += 1
-    let call = "\(t)(\(a.map(WordFormat.text).joined(separator: ", ")))"
-    let shown = ReplayExpectation(result)
-    let outcome = Outcome<ConcreteDomain>(status: result.status, value: result.value)
-    if result.status != 0 && pre.words != post.words {
-      let changed = pre.differences(from: post).prefix(3).joined(separator: "; ")
-      violation = "errorUnchanged broken by \(call): it failed (\(shown)) but changed \(changed)"
-      return
-    }
-    if let broken = Invariant.allCases.first(where: { !$0.holds(in: post) }) {
-      violation = "invariant \(broken) broken by \(call) → \(shown)"
-      return
-    }
-    let bytes = Self.touchedOffsets(t, a)
-    for property in TransitionProperty.allCases where property.applies(to: t) {
-      for any in bytes
-      where !property.holds(t, a, outcome: outcome, pre: pre, post: post, any: any) {
-        violation = "transition property \(property) broken by \(call) → \(shown)"
-        return
-      }
-    }
-  }
-
-  /// The values of ``TransitionStep/any`` a step is checked at: for a
-  /// console call, the offsets of its first and last byte and of the first
-  /// byte of each page between; otherwise 0.
-  static func touchedOffsets(_ t: Transition, _ a: [UInt64]) -> [UInt64] {
-    guard t == .call(.consoleWrite) || t == .call(.consoleRead), a.count >= 2, a[1] > 0 else {
-      return [0]
-    }
-    // Past two pages every length is refused (ConsoleLimits): its first
-    // and last byte are checked, no page between.
-    let (address, length) = (a[0], a[1])
-    var offsets: [UInt64] = [0]
-    var next = 4096 - address % 4096
-    while next < min(length, 8192) {
-      offsets.append(next)
-      next += 4096
-    }
-    offsets.append(length - 1)
-    return offsets
+    violation = TheoremAudit.brokenTheorem(t, a, result, pre: pre, post: post)
   }
 }

@@ -54,6 +54,12 @@ public final class Machine {
   /// Called after every successful transition with its name (tests check
   /// invariants here).
   public var observer: ((Machine, Transition) -> Void)? = nil
+  /// Called after every transition the spec takes for a call or a kernel
+  /// event (not the timer interrupt, which is several), with its arguments,
+  /// its result and the states before and after it: tests check
+  /// exoverify's theorems on each step here (`TheoremAudit`).
+  public var stepAudit:
+    ((Transition, [UInt64], SyscallResult, ConcreteState, ConcreteState) -> Void)? = nil
   /// Per environment: the pages and the capability slots it lost to
   /// revocation (given back, repossessed, or bindings to them broken) and
   /// has not got back since, each with the number of the loss.
@@ -239,8 +245,10 @@ public final class Machine {
       return .success(0)
     }
     let before = transition == .call(.revocationReturn) ? spec : nil
+    let audited = stepAudit.map { _ in spec }
     let result = spec.step(transition, arguments)
     transitions += 1
+    if let audited { stepAudit?(transition, arguments, result, audited, spec) }
     if transition == .call(.pageAllocate), result.error == .slotInUse {
       // The kernel's memory pressure (the spec's policy decides whom to ask).
       _ = kernelEvent(.allocationPressure, arguments)
@@ -311,6 +319,7 @@ public final class Machine {
     let before = spec
     let result = spec.step(.event(event), arguments)
     transitions += 1
+    stepAudit?(.event(event), arguments, result, before, spec)
     guard result.status == 0 else { return result }
     revocationUpcalls(since: before)
     observer?(self, .event(event))

@@ -146,9 +146,10 @@ struct PropertyTests {
   @Test("the same workloads pass without a planted bug, and exercise every feature")
   func controlRun() {
     var total = Coverage()
-    for (steps, tick) in Self.workloads(300, seed: 7) {
+    for (index, (steps, tick)) in Self.workloads(300, seed: 7).enumerated() {
       let workload = Workload(steps: steps)
-      let failures = workload.run(tickEvery: tick, checkingInvariants: true)
+      // The first 30 with every step audited against exoverify's theorems.
+      let failures = workload.run(tickEvery: tick, checkingInvariants: true, auditing: index < 30)
       #expect(failures.isEmpty, "steps \(steps), tick every \(tick): \(failures)")
       if !failures.isEmpty { break }
       total += workload.coverage

@@ -143,6 +143,8 @@ final class Workload {
   var unknownSnapshots: Set<Int> = []
   /// Machine violations already reported.
   var violationsSeen = 0
+  /// Broken theorems reported (the first few only).
+  var auditFailures = 0
 
   init(steps: [Step], plantedBug: PlantedBug? = nil) {
     self.steps = steps
@@ -151,7 +153,10 @@ final class Workload {
 
   /// Runs the workload with a slice end every `tickEvery` operations (0:
   /// none); returns the failures.
-  func run(tickEvery: Int, checkingInvariants: Bool = false) -> [String] {
+  /// With `auditing`, every step of a call or kernel event is checked
+  /// against every theorem exoverify proves (``TheoremAudit``; about 30
+  /// times the cost of the run in a debug build).
+  func run(tickEvery: Int, checkingInvariants: Bool = false, auditing: Bool = false) -> [String] {
     let machine = Machine(
       bounds: Workload.bounds, tickEvery: tickEvery, operationLimit: 400_000
     ) { [self] kernel in
@@ -165,6 +170,18 @@ final class Workload {
       // libOS drives the kernel through: every 250th, and the last.
       machine.observer = { [self] machine, transition in
         if machine.transitions % 250 == 0 { checkInvariants(machine, after: "\(transition)") }
+      }
+    }
+    if auditing {
+      // Every step of a call or a kernel event keeps every theorem
+      // exoverify proves (at these bounds: runs of 16 pages, 24 slots).
+      machine.stepAudit = { [self] transition, arguments, result, pre, post in
+        guard auditFailures < 3,
+          let broken = TheoremAudit.brokenTheorem(
+            transition, arguments, result, pre: pre, post: post)
+        else { return }
+        auditFailures += 1
+        failures.append("step \(cursor): \(broken)")
       }
     }
     let ending = machine.run()
