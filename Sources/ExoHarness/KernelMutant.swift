@@ -63,7 +63,7 @@ public enum KernelMutant: String, CaseIterable, Sendable {
       "every window entry is executable, whatever the binding's rights (no NX bit)"
     case .windowSkipsFlush: "changing a window entry does not invalidate its TLB entry"
     case .allocateSkipsZeroing: "an allocated page is handed out with its old contents"
-    case .zeroingMissesLastWord: "zeroing an allocated page leaves its last word"
+    case .zeroingMissesLastWord: "zeroing an allocated page leaves its last 16 bytes"
     case .syscallLeaksKernelPointer:
       "a call that runs in place returns a kernel stack address in r9"
     case .exitSkipsR12: "the kernel's exit path does not restore r12 (the kernel's value leaks)"
@@ -247,11 +247,8 @@ public enum KernelMutant: String, CaseIterable, Sendable {
     case .zeroingMissesLastWord:
       SpecPatch(
         file: "Machine.swift", folder: "kernel/core",
-        find:
-          "arch_pointer(address).initializeMemory(as: UInt8.self, repeating: 0, count: Int(pageSize))",
-        replace:
-          "arch_pointer(address).initializeMemory(as: UInt8.self, repeating: 0, count: Int(pageSize) - 8)"
-      )
+        find: "arch_zero(arch_pointer(address), pageSize)",
+        replace: "arch_zero(arch_pointer(address), pageSize - 16)")
     case .syscallLeaksKernelPointer:
       SpecPatch(
         file: "entry.S", folder: "kernel/arch",

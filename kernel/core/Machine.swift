@@ -39,9 +39,9 @@ enum PhysicalMemory {
     arch_pointer(address).assumingMemoryBound(to: UInt8.self)
   }
 
-  /// Zeroes the page at `address` (one `memset`).
+  /// Zeroes the page at `address` (`arch_zero`: 16-byte stores).
   static func zeroPage(_ address: UInt64) {
-    arch_pointer(address).initializeMemory(as: UInt8.self, repeating: 0, count: Int(pageSize))
+    arch_zero(arch_pointer(address), pageSize)
   }
 
   /// Copies `count` bytes (one `memmove`).
