@@ -94,10 +94,19 @@ extension SpecState where D: PlainDomain {
   @inline(__always)
   public mutating func systemCall(_ call: Syscall, _ r: ArgumentWords<UInt64>) -> Outcome<D> {
     let outcome = run(call, r)
-    if call == .pageAllocate && outcome.status == ExoError.slotInUse.rawValue {
+    if Self.policyFollows(call, outcome) {
       let a = PageAllocateArguments(words: r)
       _ = allocationPressure(page: a.page, count: a.count, slot: a.slot)
     }
     return outcome
+  }
+
+  /// Whether the kernel's policy runs after `call` ended with `outcome`
+  /// (``systemCall(_:_:)``): a `pageAllocate` refused with `slotInUse`.
+  /// The kernel's short system-call path reads it too: such a call is
+  /// taken again on the full path, which may upcall.
+  @inline(__always)
+  public static func policyFollows(_ call: Syscall, _ outcome: Outcome<D>) -> Bool {
+    call == .pageAllocate && outcome.status == ExoError.slotInUse.rawValue
   }
 }

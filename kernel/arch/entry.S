@@ -76,7 +76,7 @@ exo_syscall_entry:
   cmp $64, %rax
   jae exo_syscall_full
   bt %rax, exo_syscall_in_place_calls(%rip)
-  jnc exo_syscall_full
+  jnc exo_syscall_maybe_retried
   bt $47, %rcx
   jc exo_syscall_full
   mov %rcx, exo_user_rip_scratch(%rip)
@@ -97,6 +97,49 @@ exo_syscall_entry:
   mov exo_user_rip_scratch(%rip), %rcx
   mov exo_user_rsp_scratch(%rip), %rsp
   sysretq
+
+// Every call outside exo_syscall_in_place_calls comes here first. One in
+// exo_syscall_retried_calls runs in place too, but the full path may have
+// to take it again: its number and rdx are kept as well. A status
+// of all ones from exo_syscall_in_place means "take it again": every
+// register goes back to what the caller had, and the full path starts
+// over (the refused call changed nothing).
+exo_syscall_maybe_retried:
+  bt %rax, exo_syscall_retried_calls(%rip)
+  jnc exo_syscall_full
+  bt $47, %rcx
+  jc exo_syscall_full
+  mov %rcx, exo_user_rip_scratch(%rip)
+  push %r11                           // user rflags
+  push %rdi
+  push %rsi
+  push %rdx
+  push %rax                           // the call number
+  push %r8
+  push %r9
+  push %r10                           // also the seventh argument (a3)
+  mov %rax, %rcx
+  call exo_syscall_in_place
+  cmp $-1, %rax                       // (pops leave the flags)
+  pop %r10
+  pop %r9
+  pop %r8
+  je 1f
+  add $16, %rsp                       // the number and rdx
+  pop %rsi
+  pop %rdi
+  pop %r11
+  mov exo_user_rip_scratch(%rip), %rcx
+  mov exo_user_rsp_scratch(%rip), %rsp
+  sysretq
+1:
+  pop %rax
+  pop %rdx
+  pop %rsi
+  pop %rdi
+  pop %r11
+  mov exo_user_rip_scratch(%rip), %rcx
+  jmp exo_syscall_full
 
 exo_syscall_full:
   pushq $EXO_USER_DATA_SELECTOR       // user ss
@@ -190,6 +233,11 @@ exo_isr_table:
 exo_kernel_stack_top: .quad exo_boot_stack_top
 exo_user_rsp_scratch: .quad 0
 exo_user_rip_scratch: .quad 0
-// Bit n set: system call n runs in place (the short path above).
+// Bit n set: system call n runs in place (the short path above) and is
+// never taken again on the full path.
   .globl exo_syscall_in_place_calls
 exo_syscall_in_place_calls: .quad 0
+// Bit n set: system call n runs in place and may be taken again on the
+// full path (exo_syscall_maybe_retried).
+  .globl exo_syscall_retried_calls
+exo_syscall_retried_calls: .quad 0

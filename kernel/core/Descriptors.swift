@@ -65,5 +65,6 @@ enum Descriptors {
     arch_wrmsr(MSR.sfmask, 0x4_0700)
     // The calls entry.S runs on its short path.
     exo_syscall_in_place_calls = Syscall.inPlaceCalls
+    exo_syscall_retried_calls = Syscall.retriedCalls
   }
 }

@@ -13,15 +13,19 @@ func syscall(_ stackFrame: UnsafeMutablePointer<trap_frame>) -> UnsafeMutablePoi
   // Decoded once (difftest calls have numbers of their own, no system call's).
   let call = Syscall(rawValue: stackFrame.pointee.rax)
   if let call, call.runsInPlace {
-    // Only a call whose return address is not canonical comes this way
-    // (entry.S): it runs on the frame on the kernel stack, which iretq
-    // restores.
+    // An in-place call comes this way when its return address is not
+    // canonical (entry.S): it runs on the frame on the kernel stack, which
+    // iretq restores. One the short path gave back (`takeFullPath`) is
+    // refused here again and goes on to `dispatch`.
     let result = syscallInPlace(
       stackFrame.pointee.rdi, stackFrame.pointee.rsi, stackFrame.pointee.rdx, call.rawValue,
       stackFrame.pointee.r8, stackFrame.pointee.r9, stackFrame.pointee.r10)
-    stackFrame.pointee.rax = result.status
-    stackFrame.pointee.rdx = result.value
-    return stackFrame
+    // A call the full path must take again (`takeFullPath`) goes on below.
+    if result.status != takeFullPath {
+      stackFrame.pointee.rax = result.status
+      stackFrame.pointee.rdx = result.value
+      return stackFrame
+    }
   }
   Scheduler.enter(stackFrame)
   // Read through the pointer: a local copy of the frame costs a copy of
@@ -60,10 +64,13 @@ func syscallInPlace(
 ) -> syscall_return {
   // `ticks`, the null call, costs one comparison; the others are
   // dispatched apart (a switch here would cost `ticks` a jump table).
-  let outcome =
-    number == Syscall.ticks.rawValue
-    ? Spec.state.systemCall(.ticks, ArgumentWords(a0, a1, a2, a3, a4, a5))
-    : pageCallInPlace(number, a0, a1, a2, a3, a4, a5)
+  let outcome: Outcome<KernelDomain>
+  if number == Syscall.ticks.rawValue {
+    outcome = Spec.state.systemCall(.ticks, ArgumentWords(a0, a1, a2, a3, a4, a5))
+  } else {
+    outcome = pageCallInPlace(number, a0, a1, a2, a3, a4, a5)
+    if outcome.status == takeFullPath { return syscall_return(status: takeFullPath, value: 0) }
+  }
   if DiffMode.enabled {
     DiffMode.record(Info.current, SyscallResult(status: outcome.status, value: outcome.value))
   }
@@ -73,8 +80,19 @@ func syscallInPlace(
   return syscall_return(status: outcome.status, value: outcome.value)
 }
 
+/// The status `exo_syscall_in_place` returns to entry.S for a call the
+/// full path must take again (no call returns it: statuses are 0 and
+/// `ExoError`'s codes).
+private let takeFullPath = UInt64.max
+
 /// The spec's transition of in-place call `number` other than `ticks`:
-/// `pageMap`, `pageUnmap`, `pageProtect`, `capabilityDelete`.
+/// `pageMap`, `pageUnmap`, `pageProtect`, `capabilityDelete`, and
+/// `pageAllocate`, which returns ``takeFullPath`` when the kernel's policy
+/// follows it (`SpecState.policyFollows`): the policy may upcall the caller,
+/// whose registers the short path keeps in the CPU. The refused call
+/// changed nothing (exoverify proves `errorUnchanged` for every call), so
+/// entry.S takes it again from the start on the full path, which runs it
+/// and the policy.
 @inline(never)
 private func pageCallInPlace(
   _ number: UInt64, _ a0: UInt64, _ a1: UInt64, _ a2: UInt64, _ a3: UInt64, _ a4: UInt64,
@@ -82,6 +100,12 @@ private func pageCallInPlace(
 ) -> Outcome<KernelDomain> {
   let words = ArgumentWords(a0, a1, a2, a3, a4, a5)
   switch number {
+  case Syscall.pageAllocate.rawValue:
+    let outcome = Spec.state.run(.pageAllocate, words)
+    if SpecState<KernelDomain>.policyFollows(.pageAllocate, outcome) {
+      return Outcome(status: takeFullPath, value: 0)
+    }
+    return outcome
   case Syscall.pageMap.rawValue: return Spec.state.systemCall(.pageMap, words)
   case Syscall.pageUnmap.rawValue: return Spec.state.systemCall(.pageUnmap, words)
   case Syscall.pageProtect.rawValue: return Spec.state.systemCall(.pageProtect, words)
@@ -99,15 +123,32 @@ extension Syscall {
     switch self {
     // capabilityDelete frees a root's pages and counts; it never upcalls
     // (only a revocation step tells a holder it lost a capability).
-    case .ticks, .pageMap, .pageUnmap, .pageProtect, .capabilityDelete: true
+    case .ticks, .pageMap, .pageUnmap, .pageProtect, .capabilityDelete, .pageAllocate: true
     default: false
     }
   }
 
-  /// The bit set of the calls that run in place, for entry.S (set at boot).
+  /// In-place calls that may be taken again on the full path
+  /// (``takeFullPath``): entry.S keeps their number and `rdx` too.
+  var mayTakeFullPath: Bool { self == .pageAllocate }
+
+  /// The bit set of the in-place calls that may be taken again on the
+  /// full path, for entry.S (set at boot): full-path calls test it, so the
+  /// other in-place calls pay nothing for it.
+  static var retriedCalls: UInt64 {
+    var mask: UInt64 = 0
+    for call in Syscall.allCases where call.runsInPlace && call.mayTakeFullPath {
+      if call.rawValue >= 64 { panic("a call that runs in place has a number of 64 or more") }
+      mask |= 1 &<< call.rawValue
+    }
+    return mask
+  }
+
+  /// The bit set of the calls that run in place and are never taken again
+  /// on the full path, for entry.S (set at boot).
   static var inPlaceCalls: UInt64 {
     var mask: UInt64 = 0
-    for call in Syscall.allCases where call.runsInPlace {
+    for call in Syscall.allCases where call.runsInPlace && !call.mayTakeFullPath {
       if call.rawValue >= 64 { panic("a call that runs in place has a number of 64 or more") }
       mask |= 1 &<< call.rawValue
     }

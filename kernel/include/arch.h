@@ -138,6 +138,7 @@ extern uint64_t exo_isr_table[];
 extern void exo_syscall_entry(void);
 // Bit n set: system call n takes entry.S's short path (exo_syscall_in_place).
 extern uint64_t exo_syscall_in_place_calls;
+extern uint64_t exo_syscall_retried_calls;
 extern void exo_selftest_hook(void);
 // Restores `frame` into the registers and returns to it with iretq.
 extern void exo_return_to(struct trap_frame *_Nonnull frame) __attribute__((noreturn));
